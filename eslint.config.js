@@ -1,0 +1,49 @@
+// Lint with type information (typescript-eslint's recommendedTypeChecked).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  js.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    extends: [...tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // Generators delegate with `yield*` to values typed `unknown` by design (Coro<T>).
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/only-throw-error': 'off',
+      '@typescript-eslint/prefer-promise-reject-errors': 'off',
+      '@typescript-eslint/no-this-alias': 'off',
+      '@typescript-eslint/require-yield': 'off',
+      'require-yield': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/unbound-method': 'off',
+      '@typescript-eslint/no-base-to-string': 'off',
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  {
+    files: ['**/*.js'],
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', setImmediate: 'readonly', URL: 'readonly', performance: 'readonly', gc: 'readonly', globalThis: 'readonly' },
+    },
+  },
+  {
+    // The kernel and toolkit are runtime-agnostic (DESIGN.md, layers).
+    files: ['src/kernel/**', 'src/toolkit/**', 'src/protocols/**', 'src/streams/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'Only the Node loop imports node: modules.' }] }],
+      'no-restricted-globals': ['error', { name: 'performance', message: 'Read time through loop.time().' }, { name: 'setImmediate', message: 'Schedule through the loop.' }],
+    },
+  },
+);

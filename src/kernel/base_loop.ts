@@ -1,0 +1,380 @@
+/**
+ * BaseEventLoop: the ready queue, the timer heap, the exception handler and
+ * debug mode, independent of any runtime. A concrete loop supplies a clock
+ * and three host hooks: run a tick soon, run one when the earliest timer is
+ * due, and "the loop went idle" (for deadlock detection).
+ *
+ * One tick (called by the host):
+ *
+ *     ┌─> read the clock once (timers set in this batch share it)
+ *     │   move due timers to the ready queue, in (when, order)
+ *     │   run the callbacks that were ready at the batch start (FIFO);
+ *     │   what they schedule waits for the next batch
+ *     └── another batch, until the queue is empty or
+ *         maxCallbacksPerTick callbacks ran (then yield to the host,
+ *         so its I/O and other libraries run)
+ *         then: ready work → host wake; else a timer → host timer;
+ *               else → idle (is the main task deadlocked?)
+ */
+import { DeadlockError, NotImplementedError, type PendingTaskInfo } from './errors.js';
+import { currentContext } from './context.js';
+import { _noteDebugLoop, _reportNeverDriven } from './debug.js';
+import {
+  _enterLoop, _leaveLoop, _setLoopRunning,
+  type Awaitable, type Coro, type EventLoop, type ExceptionContext, type ExceptionHandler, type TaskFactory,
+} from './events.js';
+import { Future, type Runnable } from './future.js';
+import { Handle, TimerHandle } from './handles.js';
+import { TimerHeap } from './timer_heap.js';
+import { Task } from './task.js';
+import { ensureFuture } from './coro.js';
+import type {
+  AddrInfo, DatagramTransport, Executor, ReadTransport, Server, SockAddr, SubprocessTransport, Transport,
+  WorkerFunction, WriteTransport,
+} from './transport_types.js';
+
+interface Unretrieved { loop: BaseEventLoop; message: string; exception: unknown; name: string }
+
+const neverRetrieved = new FinalizationRegistry<Unretrieved>((u) => {
+  const ctx = { message: u.message, exception: u.exception };
+  if (!u.loop.isClosed()) u.loop.callExceptionHandler(ctx);
+  else u.loop.defaultExceptionHandler(ctx);
+});
+
+/**
+ * The runtime-independent part of every tulip loop.
+ * @example
+ * class MyLoop extends BaseEventLoop { ... implement _clock, _hostWake, _hostTimer ... }
+ */
+export abstract class BaseEventLoop implements EventLoop {
+  /** Callbacks to run per tick before yielding to the host (the micro-threading proposal's EventCheckingThreshold). */
+  maxCallbacksPerTick = 1000;
+  /** In debug mode, a callback or task step slower than this (ms) is reported. */
+  slowCallbackDuration = 100;
+
+  #ready: Runnable[] = [];
+  #head = 0;
+  #timers = new TimerHeap();
+  #timerSeq = 0;
+  #now = 0;
+  #inTick = false;
+  #running = false;
+  #stopping = false;
+  #closed = false;
+  #debug = false;
+  #onStopped: (() => void) | null = null;
+  #handler: ExceptionHandler | null = null;
+  #taskFactory: TaskFactory | null = null;
+  #tasks = new Set<Task<unknown>>();
+  #failures = new Set<WeakRef<Future<unknown>>>();
+  #pendingPromises = 0;
+  #main: Future<unknown> | null = null;
+  #deadlock: DeadlockError | null = null;
+
+  // ---- host hooks ------------------------------------------------------------
+
+  /** The loop's clock in ms (monotonic). */
+  protected abstract _clock(): number;
+  /** Ask the host to call `_tick()` soon (the ready queue is not empty). */
+  protected abstract _hostWake(): void;
+  /** Ask the host to call `_tick()` at loop time `when`, or cancel that request (`null`). */
+  protected abstract _hostTimer(when: number | null): void;
+  /** The loop is idle while `runUntilComplete`'s future is pending; call `_declareDeadlock()` if nothing can wake it. */
+  protected _hostIdle(): void { this._declareDeadlock(); }
+  /** A real clock for measuring callbacks in debug mode. */
+  protected _realTime(): number { return this._clock(); }
+
+  // ---- running -----------------------------------------------------------------
+
+  runForever(): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('event loop is closed'));
+    if (this.#running) return Promise.reject(new Error('event loop is already running'));
+    this.#running = true;
+    this.#stopping = false;
+    _setLoopRunning(this, true);
+    return new Promise<void>((resolve) => {
+      this.#onStopped = resolve;
+      this.#now = this._clock();
+      this.#arm();
+    });
+  }
+
+  async runUntilComplete<T>(aw: Awaitable<T>): Promise<T> {
+    const f = ensureFuture(aw, this);
+    const prevMain = this.#main;
+    this.#main = f;
+    this.#deadlock = null;
+    const stop = (): void => { if (this.#main === f) this.stop(); };
+    f.addDoneCallback(stop);
+    try {
+      await this.runForever();
+    } finally {
+      f.removeDoneCallback(stop);
+      this.#main = prevMain;
+    }
+    if (this.#deadlock !== null && !f.done()) { const d = this.#deadlock; this.#deadlock = null; throw d; }
+    if (!f.done()) throw new Error('event loop stopped before the future completed');
+    return f.result();
+  }
+
+  stop(): void { if (this.#running) { this.#stopping = true; if (!this.#inTick) this._hostWake(); } }
+  isRunning(): boolean { return this.#running; }
+  isClosed(): boolean { return this.#closed; }
+
+  close(): void {
+    if (this.#running) throw new Error('cannot close a running event loop');
+    if (this.#closed) return;
+    if (this.#debug) _reportNeverDriven(this);
+    this.#reportUnretrieved();
+    this.#closed = true;
+    this.#ready = [];
+    this.#head = 0;
+    this.#timers.clear();
+    this._hostTimer(null);
+    if (this.#debug) { this.#debug = false; _noteDebugLoop(-1); }
+  }
+
+  /** @internal called by the host: one tick of the loop (see the diagram above). */
+  protected _tick(): void {
+    if (!this.#running) return;
+    const prev = _enterLoop(this);
+    this.#inTick = true;
+    try {
+      let budget = this.maxCallbacksPerTick;
+      const q = this.#ready;
+      while (!this.#stopping) {
+        this.#now = this._clock();
+        this.#collectDueTimers();
+        let n = q.length - this.#head;
+        if (n === 0) break;
+        if (n > budget) n = budget;
+        if (this.#debug) this.#runDebug(n);
+        else {
+          let h = this.#head;
+          for (const end = h + n; h < end; h++) {
+            const r = q[h]!;
+            q[h] = undefined as unknown as Runnable;
+            this.#head = h + 1;
+            r._run();
+          }
+        }
+        if (this.#head === q.length) { q.length = 0; this.#head = 0; }
+        else if (this.#head > 8192) { q.splice(0, this.#head); this.#head = 0; }
+        budget -= n;
+        if (budget <= 0) break;
+      }
+    } finally {
+      this.#inTick = false;
+      _leaveLoop(prev);
+    }
+    if (this.#stopping) {
+      this.#running = false;
+      this.#stopping = false;
+      _setLoopRunning(this, false);
+      this._hostTimer(null);
+      const done = this.#onStopped;
+      this.#onStopped = null;
+      done?.();
+      return;
+    }
+    this.#arm();
+  }
+
+  #runDebug(n: number): void {
+    const q = this.#ready;
+    for (let i = 0; i < n; i++) {
+      const r = q[this.#head]!;
+      q[this.#head++] = undefined as unknown as Runnable;
+      const t0 = this._realTime();
+      r._run();
+      const dt = this._realTime() - t0;
+      if (dt >= this.slowCallbackDuration) {
+        const what = r instanceof Task ? `step of ${r.describe()}` : r instanceof Handle ? r.describe() : 'a callback';
+        this.callExceptionHandler({ message: `Executing ${what} took ${dt.toFixed(1)} ms (slowCallbackDuration is ${this.slowCallbackDuration} ms)` });
+      }
+    }
+  }
+
+  #collectDueTimers(): void {
+    const heap = this.#timers;
+    const now = this.#now;
+    for (;;) {
+      const t = heap.peek();
+      if (t === undefined || t._when > now) break;
+      heap.pop();
+      this.#ready.push(t);
+    }
+  }
+
+  /** Tell the host what to do next. */
+  #arm(): void {
+    if (!this.#running || this.#inTick) return;
+    if (this.#stopping || this.#ready.length > this.#head) { this._hostWake(); return; }
+    const t = this.#timers.peek();
+    if (t !== undefined) { this._hostTimer(t._when); return; }
+    this._hostTimer(null);
+    if (this.#main !== null && !this.#main.done()) this._hostIdle();
+  }
+
+  /** @internal anything runnable (a Task or a Handle) joins the ready queue. */
+  _schedule(r: Runnable): void {
+    this.#ready.push(r);
+    if (this.#running && !this.#inTick && this.#ready.length - this.#head === 1) this._hostWake();
+  }
+
+  // ---- scheduling ------------------------------------------------------------
+
+  callSoon<A extends unknown[]>(cb: (...args: A) => unknown, ...args: A): Handle {
+    this.#checkClosed();
+    const h = new Handle(cb, args, this, currentContext());
+    this._schedule(h);
+    return h;
+  }
+
+  callLater<A extends unknown[]>(delay: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
+    return this.callAt(this.time() + Math.max(0, delay), cb, ...args);
+  }
+
+  callAt<A extends unknown[]>(when: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
+    this.#checkClosed();
+    const t = new TimerHandle(when, this.#timerSeq++, cb, args, this, currentContext());
+    const heap = this.#timers;
+    const first = heap.peek();
+    heap.push(t);
+    if (this.#running && !this.#inTick && (first === undefined || when < first._when) && this.#ready.length === this.#head) this._hostTimer(when);
+    return t;
+  }
+
+  /** @internal */
+  _timerCancelled(_t: TimerHandle): void { this.#timers.noteCancelled(); }
+
+  /** Loop time in ms: read once per batch while running, so timers set in one batch with one delay fall due together. */
+  time(): number { return this.#inTick ? this.#now : (this.#now = Math.max(this.#now, this._clock())); }
+
+  /** Live timers (not cancelled), for tests and introspection. */
+  pendingTimers(): number { return this.#timers.live; }
+  /** Callbacks and task steps in the ready queue. */
+  readyCount(): number { return this.#ready.length - this.#head; }
+  /** The earliest live timer's due time, or null. */
+  protected _nextTimerWhen(): number | null { return this.#timers.peek()?._when ?? null; }
+  /** Promises that tasks or `fromPromise` wait on. */
+  protected _promisesPending(): number { return this.#pendingPromises; }
+
+  createFuture<T>(): Future<T> { return new Future<T>({ loop: this }); }
+
+  createTask<T>(aw: Coro<T> | PromiseLike<T>, opts?: { name?: string }): Task<T> {
+    this.#checkClosed();
+    if (this.#taskFactory !== null) return this.#taskFactory(this, aw, opts) as Task<T>;
+    return new Task<T>(aw, { loop: this, name: opts?.name });
+  }
+  setTaskFactory(f: TaskFactory | null): void { this.#taskFactory = f; }
+  getTaskFactory(): TaskFactory | null { return this.#taskFactory; }
+
+  /** @internal */ _taskCreated(t: Task<unknown>): void { this.#tasks.add(t); }
+  /** @internal */ _taskDone(t: Task<unknown>): void { this.#tasks.delete(t); }
+  /** @internal */ _promiseStarted(): void { this.#pendingPromises++; }
+  /** @internal */ _promiseSettled(): void { this.#pendingPromises--; }
+  /** @internal the pending tasks of this loop. */ _allTasks(): Set<Task<unknown>> { return new Set(this.#tasks); }
+
+  // ---- deadlock ----------------------------------------------------------------
+
+  /** @internal nothing can wake `runUntilComplete`'s future: make it reject with `DeadlockError`. */
+  protected _declareDeadlock(detail?: string): void {
+    const main = this.#main;
+    if (main === null || main.done() || !this.#running) return;
+    const tasks: PendingTaskInfo[] = [];
+    for (const t of this.#tasks) if (!t.done()) tasks.push({ name: t.getName(), waitingOn: t.waitingOn() });
+    if (!(main instanceof Task)) tasks.unshift({ name: '(runUntilComplete)', waitingOn: main.describe() });
+    this.#deadlock = new DeadlockError(tasks, detail);
+    this.stop();
+  }
+
+  /** @internal is the loop idle with its main future pending? */
+  protected _isIdle(): boolean {
+    return this.#running && !this.#stopping && this.#ready.length === this.#head && this.#timers.peek() === undefined
+      && this.#main !== null && !this.#main.done();
+  }
+
+  // ---- errors ----------------------------------------------------------------
+
+  setExceptionHandler(h: ExceptionHandler | null): void { this.#handler = h; }
+  getExceptionHandler(): ExceptionHandler | null { return this.#handler; }
+
+  defaultExceptionHandler(ctx: ExceptionContext): void {
+    const lines = [ctx.message];
+    for (const [k, v] of Object.entries(ctx)) {
+      if (k === 'message' || k === 'exception' || v === undefined) continue;
+      lines.push(`${k}: ${k === 'sourceTraceback' ? `\n${String(v)}` : String(v)}`);
+    }
+    const e = ctx.exception;
+    if (e !== undefined) lines.push(e instanceof Error ? (e.stack ?? String(e)) : String(e));
+    console.error(lines.join('\n'));
+  }
+
+  callExceptionHandler(ctx: ExceptionContext): void {
+    const h = this.#handler;
+    if (h === null) { this.defaultExceptionHandler(ctx); return; }
+    try {
+      h(this, ctx);
+    } catch (exception) {
+      this.defaultExceptionHandler({ message: 'Unhandled error in exception handler', exception, context: ctx.message });
+    }
+  }
+
+  /** @internal a future failed and nobody has read its error yet. */
+  _noteFailure(f: Future<unknown>): void {
+    const isTask = f instanceof Task;
+    const message = isTask ? `Task exception was never retrieved: ${f.describe()}` : `Future exception was never retrieved: ${f.describe()}`;
+    neverRetrieved.register(f, { loop: this, message, exception: f._value, name: f.describe() }, f);
+    this.#failures.add(new WeakRef(f));
+    if (this.#failures.size > 1024) for (const r of this.#failures) { const x = r.deref(); if (x === undefined || x._retrieved) this.#failures.delete(r); }
+  }
+
+  /** @internal */
+  _noteRetrieved(f: Future<unknown>): void { neverRetrieved.unregister(f); }
+
+  #reportUnretrieved(): void {
+    for (const r of this.#failures) {
+      const f = r.deref();
+      if (f === undefined || f._retrieved) continue;
+      neverRetrieved.unregister(f);
+      f._retrieved = true;
+      const isTask = f instanceof Task;
+      this.callExceptionHandler({
+        message: `${isTask ? 'Task' : 'Future'} exception was never retrieved: ${f.describe()}`,
+        exception: f._value,
+        ...(isTask ? { task: f } : { future: f }),
+      });
+    }
+    this.#failures.clear();
+  }
+
+  getDebug(): boolean { return this.#debug; }
+  setDebug(on: boolean): void {
+    if (on === this.#debug) return;
+    this.#debug = on;
+    _noteDebugLoop(on ? 1 : -1);
+  }
+
+  #checkClosed(): void { if (this.#closed) throw new Error('event loop is closed'); }
+
+  // ---- I/O: implemented by loops with I/O -----------------------------------
+
+  runInExecutor<R>(_executor: Executor | null, _fn: WorkerFunction, ..._args: unknown[]): Future<R> { throw new NotImplementedError('runInExecutor'); }
+  setDefaultExecutor(_e: Executor): void { throw new NotImplementedError('setDefaultExecutor'); }
+  getAddrInfo(_host: string | null, _port: number | string | null): Coro<AddrInfo[]> { throw new NotImplementedError('getAddrInfo'); }
+  getNameInfo(_addr: SockAddr): Coro<[string, string]> { throw new NotImplementedError('getNameInfo'); }
+  createConnection<P>(_factory: () => P, _host?: string | null, _port?: number | null): Coro<[Transport, P]> { throw new NotImplementedError('createConnection'); }
+  createServer(_factory: () => unknown, _host?: string | string[] | null, _port?: number | null): Coro<Server> { throw new NotImplementedError('createServer'); }
+  createUnixConnection<P>(_factory: () => P, _path: string): Coro<[Transport, P]> { throw new NotImplementedError('createUnixConnection'); }
+  createUnixServer(_factory: () => unknown, _path: string): Coro<Server> { throw new NotImplementedError('createUnixServer'); }
+  startTls(_transport: Transport, _protocol: unknown, _ctx: unknown): Coro<Transport> { throw new NotImplementedError('startTls'); }
+  sendfile(_transport: Transport, _file: unknown): Coro<number> { throw new NotImplementedError('sendfile'); }
+  createDatagramEndpoint<P>(_factory: () => P, _opts: object): Coro<[DatagramTransport, P]> { throw new NotImplementedError('createDatagramEndpoint'); }
+  connectReadPipe<P>(_factory: () => P, _pipe: unknown): Coro<[ReadTransport, P]> { throw new NotImplementedError('connectReadPipe'); }
+  connectWritePipe<P>(_factory: () => P, _pipe: unknown): Coro<[WriteTransport, P]> { throw new NotImplementedError('connectWritePipe'); }
+  subprocessExec<P>(_factory: () => P, _program: string, _args: string[]): Coro<[SubprocessTransport, P]> { throw new NotImplementedError('subprocessExec'); }
+  subprocessShell<P>(_factory: () => P, _cmd: string): Coro<[SubprocessTransport, P]> { throw new NotImplementedError('subprocessShell'); }
+  addSignalHandler<A extends unknown[]>(_sig: string | number, _cb: (...args: A) => unknown, ..._args: A): void { throw new NotImplementedError('addSignalHandler'); }
+  removeSignalHandler(_sig: string | number): boolean { throw new NotImplementedError('removeSignalHandler'); }
+}

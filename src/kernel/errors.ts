@@ -1,0 +1,121 @@
+/**
+ * The errors tulip throws. Each has its own `name`, so a log line or a
+ * `catch` that tests `e.name` tells them apart without `instanceof` across
+ * realms or duplicated package copies.
+ *
+ * `CancelledError` is special: a task halted by `cancel()` never sees it in
+ * a `catch` (cancellation arrives as `return()`), but code that waits on a
+ * cancelled future or task does, as in asyncio.
+ */
+
+function named<T extends Error>(self: T, name: string): T {
+  Object.defineProperty(self, 'name', { value: name, enumerable: false, configurable: true, writable: true });
+  return self;
+}
+
+/**
+ * The awaited future or task was cancelled.
+ * @example
+ * try { yield* task; } catch (e) { if (e instanceof CancelledError) console.log('task was cancelled'); }
+ */
+export class CancelledError extends Error {
+  constructor(message = 'cancelled') { super(message); named(this, 'CancelledError'); }
+}
+
+/**
+ * An operation was called in a state that does not allow it, such as
+ * `setResult()` on a future that is already done.
+ * @example
+ * const f = new Future<number>(); f.setResult(1);
+ * try { f.setResult(2); } catch (e) { console.log((e as Error).name); } // InvalidStateError
+ */
+export class InvalidStateError extends Error {
+  constructor(message = 'invalid state') { super(message); named(this, 'InvalidStateError'); }
+}
+
+/**
+ * A deadline passed: thrown by `timeout()`, `waitFor()` and `asCompleted()`
+ * at the boundary of the scope that timed out.
+ * @example
+ * try { yield* timeout(100, function* () { yield* sleep(1000); }); } catch (e) { console.log(e instanceof TimeoutError); }
+ */
+export class TimeoutError extends Error {
+  constructor(message = 'timed out') { super(message); named(this, 'TimeoutError'); }
+}
+
+/** A description of one pending task, as listed by a {@link DeadlockError}. */
+export interface PendingTaskInfo { name: string; waitingOn: string }
+
+/**
+ * `run()`'s main task is pending and nothing can ever wake it. The message
+ * lists every pending task and what it waits on; `tasks` has the same list.
+ * @example
+ * await run(function* () { yield* new Future<void>(); }).catch((e) => console.log(e.message));
+ */
+export class DeadlockError extends Error {
+  readonly tasks: PendingTaskInfo[];
+  constructor(tasks: PendingTaskInfo[], detail = 'no callback is ready, no timer is pending and no I/O is open') {
+    const lines = tasks.map((t) => `  - task '${t.name}' waiting on ${t.waitingOn}`);
+    super(`deadlock: the main task can never finish (${detail}).\nPending tasks:\n${lines.join('\n')}`);
+    named(this, 'DeadlockError');
+    this.tasks = tasks;
+  }
+}
+
+/**
+ * `readExactly()` or `readUntil()` met the end of the stream first; `partial`
+ * holds the bytes read before it.
+ * @example
+ * try { yield* reader.readExactly(10); } catch (e) { if (e instanceof IncompleteReadError) console.log(e.partial.length); }
+ */
+export class IncompleteReadError extends Error {
+  readonly partial: Uint8Array;
+  readonly expected: number | null;
+  constructor(partial: Uint8Array, expected: number | null) {
+    super(`${partial.length} bytes read on a total of ${expected === null ? 'undefined' : expected} expected bytes`);
+    named(this, 'IncompleteReadError');
+    this.partial = partial;
+    this.expected = expected;
+  }
+}
+
+/**
+ * A line or chunk was longer than the reader's limit. `consumed` is how many
+ * bytes were consumed from the buffer.
+ * @example
+ * try { yield* reader.readLine(); } catch (e) { if (e instanceof LimitOverrunError) console.log('line too long'); }
+ */
+export class LimitOverrunError extends Error {
+  readonly consumed: number;
+  constructor(message: string, consumed: number) { super(message); named(this, 'LimitOverrunError'); this.consumed = consumed; }
+}
+
+/** `getNowait()` on an empty queue. @example try { q.getNowait(); } catch (e) { console.log(e instanceof QueueEmpty); } */
+export class QueueEmpty extends Error {
+  constructor(message = 'queue is empty') { super(message); named(this, 'QueueEmpty'); }
+}
+
+/** `putNowait()` on a full queue. @example try { q.putNowait(1); } catch (e) { console.log(e instanceof QueueFull); } */
+export class QueueFull extends Error {
+  constructor(message = 'queue is full') { super(message); named(this, 'QueueFull'); }
+}
+
+/** The queue was shut down. @example q.shutdown(); try { yield* q.get(); } catch (e) { console.log(e instanceof QueueShutDown); } */
+export class QueueShutDown extends Error {
+  constructor(message = 'queue is shut down') { super(message); named(this, 'QueueShutDown'); }
+}
+
+/** A barrier was aborted or reset while tasks waited on it. @example try { yield* barrier.wait(); } catch (e) { console.log(e instanceof BrokenBarrierError); } */
+export class BrokenBarrierError extends Error {
+  constructor(message = 'barrier is broken') { super(message); named(this, 'BrokenBarrierError'); }
+}
+
+/** The other end of a micro-pipe is gone. @example try { yield* reader.next(); } catch (e) { console.log(e instanceof PipeClosedError); } */
+export class PipeClosedError extends Error {
+  constructor(message = 'pipe is closed') { super(message); named(this, 'PipeClosedError'); }
+}
+
+/** The loop cannot offer this method (say, subprocesses in a browser). @example try { yield* loop.subprocessExec(f, 'ls', []); } catch (e) { console.log(e instanceof NotImplementedError); } */
+export class NotImplementedError extends Error {
+  constructor(message = 'not implemented by this event loop') { super(message); named(this, 'NotImplementedError'); }
+}

@@ -1,0 +1,269 @@
+/**
+ * A Task drives one coroutine (a generator) to completion and is itself the
+ * Future of its result.
+ *
+ * The stepper resumes the generator with the outcome of the future it last
+ * yielded: `next(result)` or `throw(error)`. Cancellation is not an
+ * exception: `cancel()` makes the next step call `return()` on the
+ * generator, so `finally` blocks run (innermost first, and they may `yield*`
+ * to clean up) and no `catch` can swallow it. A second `cancel()` during
+ * that cleanup calls `return()` again, interrupting it.
+ *
+ * Scopes (scope.ts) need a halt that stops at their boundary, which
+ * `return()` cannot do: it commits every frame above to returning. So a
+ * scope's halt is recorded here as the task's pending halt, the awaited
+ * future is cancelled, and the next step sends the scope itself down the
+ * `yield*` chain with `next(scope)`; the scope's frame recognises it and
+ * halts its own body. A task-level cancel wins over any scope's halt, and an
+ * enclosing scope's halt over an inner one's.
+ */
+import { CancelledError } from './errors.js';
+import { type Context, currentContext, swapContext } from './context.js';
+import type { Coro, EventLoop } from './events.js';
+import { CANCELLED, ERROR, Future, isThenable, PENDING, RESULT, type Runnable } from './future.js';
+
+/** What a task needs from its loop beyond the public interface. */
+export interface TaskLoop {
+  _schedule(r: Runnable): void;
+  _taskCreated(t: Task<unknown>): void;
+  _taskDone(t: Task<unknown>): void;
+  _promiseStarted(): void;
+  _promiseSettled(): void;
+}
+
+/** The part of a scope the task deals with (scope.ts implements it). */
+export interface HaltTarget { readonly name: string }
+
+const MUST_HALT = 1;   // a task-level cancel is pending: the next step calls return()
+const HALTING = 2;     // return() was sent; the generator is unwinding
+const SCHEDULED = 4;   // a step is in the ready queue
+const RUNNING = 8;     // the generator is executing now
+
+let current: Task<unknown> | null = null;
+let nextId = 1;
+
+/**
+ * The task running now, if any.
+ * @example
+ * function* worker() { console.log(currentTask()?.getName()); }
+ */
+export function currentTask(): Task<unknown> | undefined { return current ?? undefined; }
+
+/**
+ * A coroutine scheduled on a loop, and the future of its result.
+ * @example
+ * const t = createTask(child(1), { name: 'child-1' });
+ * t.cancel();           // its finally blocks run
+ * try { yield* t; } catch (e) { console.log(e instanceof CancelledError); } // true
+ */
+export class Task<T> extends Future<T> implements Runnable {
+  /** @internal */ _coro: Coro<T> | null;
+  /** @internal the future the coroutine waits on */ _waitFor: Future<unknown> | null = null;
+  /** @internal */ _flags = 0;
+  /** @internal */ _cancelRequests = 0;
+  /** @internal the task's context; a step runs in it */ _ctx: Context;
+  /** @internal */ readonly _id: number;
+  /** @internal */ declare _name?: string;
+  /** @internal */ declare _abort?: AbortController;
+  /** @internal active scopes, outermost first */ declare _scopes?: HaltTarget[];
+  /** @internal */ declare _pendingHalt?: HaltTarget | null;
+
+  constructor(aw: Coro<T> | PromiseLike<T>, opts?: { loop?: EventLoop; name?: string }) {
+    super(opts);
+    this._id = nextId++;
+    if (opts?.name !== undefined) this._name = opts.name;
+    this._ctx = currentContext();
+    const loop = this._loop as unknown as TaskLoop;
+    loop._taskCreated(this);
+    if (isThenable(aw)) {
+      this._coro = null;
+      loop._promiseStarted();
+      aw.then(
+        (v) => { loop._promiseSettled(); if (this._state === PENDING) this._settleWith(RESULT, v); },
+        (e) => { loop._promiseSettled(); if (this._state === PENDING) this._settleWith(ERROR, e); },
+      );
+      return;
+    }
+    this._coro = aw;
+    this._flags = SCHEDULED;
+    loop._schedule(this);
+  }
+
+  getName(): string { return this._name ?? `Task-${this._id}`; }
+  setName(name: string): void { this._name = name; }
+
+  /** How many cancel requests are pending (0 once the task is done). */
+  cancelling(): number { return this._state === PENDING ? this._cancelRequests : 0; }
+
+  /** An `AbortSignal` that aborts when the task is cancelled, for Promise-based APIs such as `fetch`. */
+  get signal(): AbortSignal {
+    let a = this._abort;
+    if (a === undefined) {
+      a = this._abort = new AbortController();
+      if (this._state === CANCELLED || this._cancelRequests > 0) a.abort(new CancelledError());
+    }
+    return a.signal;
+  }
+
+  /** What the task waits on, for `DeadlockError` and debugging. */
+  waitingOn(): string {
+    const f = this._waitFor;
+    if (this._state !== PENDING) return 'nothing (done)';
+    if (f === null) return this._flags & SCHEDULED ? 'nothing (ready to run)' : (this._coro === null ? 'a Promise' : 'nothing');
+    if (f instanceof Task) return `task '${f.getName()}'`;
+    return f.describe();
+  }
+
+  override describe(): string { return this._desc ?? `task '${this.getName()}'`; }
+
+  /**
+   * Request that the task be halted: its generator gets `return()` where it
+   * is suspended, so its `finally` blocks run. The future it waits on is
+   * cancelled too. A second call interrupts cleanup in progress. A
+   * Promise-based task cannot be halted: it is cancelled at once, its
+   * Promise runs on, and its signal aborts.
+   */
+  override cancel(msg?: string): boolean {
+    if (this._state !== PENDING) return false;
+    this._cancelRequests++;
+    this._abort?.abort(new CancelledError(msg));
+    if (this._coro === null) { this._settleWith(CANCELLED, msg); return true; }
+    if (msg !== undefined) this._value = msg;
+    this._flags |= MUST_HALT;
+    this._pendingHalt = null;
+    if (!(this._flags & RUNNING)) this._interrupt();
+    return true;
+  }
+
+  /** @internal a scope asks to halt its body. */
+  _haltScope(s: HaltTarget): void {
+    if (this._state !== PENDING || this._flags & (MUST_HALT | HALTING)) return;
+    const cur = this._pendingHalt;
+    if (cur != null && cur !== s) {
+      const scopes = this._scopes ?? [];
+      if (scopes.indexOf(cur) <= scopes.indexOf(s)) return;   // the enclosing scope's halt wins
+    }
+    this._pendingHalt = s;
+    if (!(this._flags & RUNNING)) this._interrupt();
+  }
+
+  /** @internal */
+  _enterScope(s: HaltTarget): void { (this._scopes ??= []).push(s); }
+  /** @internal */
+  _exitScope(s: HaltTarget): void {
+    const a = this._scopes;
+    if (a === undefined) return;
+    const i = a.lastIndexOf(s);
+    if (i >= 0) a.splice(i, 1);
+    if (this._pendingHalt === s) this._pendingHalt = null;
+  }
+  /** @internal is a task-level halt unwinding the generator? */
+  _isHalting(): boolean { return (this._flags & (MUST_HALT | HALTING)) !== 0; }
+
+  /** @internal stop waiting: cancel the awaited future, or step at once. */
+  _interrupt(): void {
+    const f = this._waitFor;
+    if (f !== null) {
+      // Its completion (now, or when a cancelled child task finishes) wakes us.
+      if (f._state === PENDING) f.cancel();
+      return;
+    }
+    if (!(this._flags & SCHEDULED)) {
+      this._flags |= SCHEDULED;
+      (this._loop as unknown as TaskLoop)._schedule(this);
+    }
+  }
+
+  /** @internal one step of the coroutine (the loop calls it from its ready queue). */
+  _run(): void {
+    this._flags &= ~SCHEDULED;
+    if (this._state !== PENDING) return;
+    const f = this._waitFor;
+    if (f !== null) {
+      if (f._state === PENDING) return;   // a stale wake-up
+      this._waitFor = null;
+    }
+    const gen = this._coro!;
+    const prevTask = current;
+    const prevCtx = swapContext(this._ctx);
+    current = this;
+    this._flags |= RUNNING;
+    let r: IteratorResult<unknown, T>;
+    try {
+      if (this._flags & MUST_HALT) {
+        this._flags = (this._flags & ~MUST_HALT) | HALTING;
+        r = gen.return(undefined as T);
+      } else if (this._pendingHalt != null) {
+        const s = this._pendingHalt;
+        this._pendingHalt = null;
+        r = gen.next(s);
+      } else if (f === null) {
+        r = gen.next(undefined);
+      } else if (f._state === RESULT) {
+        f._retrieved = true;
+        r = gen.next(f._value);
+      } else {
+        f._markRetrieved();
+        r = gen.throw(f._state === CANCELLED ? f._cancelError() : f._value);
+      }
+    } catch (e) {
+      this._flags &= ~RUNNING;
+      this._ctx = swapContext(prevCtx);
+      current = prevTask;
+      if (e instanceof CancelledError) this._settleWith(CANCELLED, e.message);
+      else this._settleWith(ERROR, e);
+      return;
+    }
+    this._flags &= ~RUNNING;
+    this._ctx = swapContext(prevCtx);
+    current = prevTask;
+    if (r.done) {
+      if (this._flags & HALTING) this._settleWith(CANCELLED, this._value);
+      else this._settleWith(RESULT, r.value);
+      return;
+    }
+    this._wait(r.value);
+    if (this._flags & MUST_HALT || this._pendingHalt != null) this._interrupt();
+  }
+
+  /** @internal wait for what the coroutine yielded (see traps.ts). */
+  _wait(v: unknown): void {
+    if (v instanceof Future) {
+      this._waitFor = v;
+      if (v._state === PENDING) v._addWaiter(this);
+      else this._interrupt();
+      return;
+    }
+    if (v === undefined) { this._interrupt(); return; }
+    let w: Future<unknown>;
+    if (isThenable(v)) {
+      w = new Future<unknown>({ loop: this._loop, description: 'a Promise' });
+      const loop = this._loop as unknown as TaskLoop;
+      loop._promiseStarted();
+      v.then(
+        (x) => { loop._promiseSettled(); if (w._state === PENDING) w.setResult(x); },
+        (e) => { loop._promiseSettled(); if (w._state === PENDING) w.setException(e); },
+      );
+    } else {
+      w = new Future<unknown>({ loop: this._loop });
+      w.setException(new TypeError(`a coroutine yielded ${String(v)}: use yield* with a Future, a coroutine or fromPromise()`));
+    }
+    this._waitFor = w;
+    if (w._state === PENDING) w._addWaiter(this);
+    else this._interrupt();
+  }
+
+  /** @internal finish the task. */
+  _settleWith(state: number, value: unknown): void {
+    this._coro = null;
+    this._waitFor = null;
+    this._complete(state, value);
+    if (state === ERROR) this._noteFailure();
+    (this._loop as unknown as TaskLoop)._taskDone(this);
+  }
+
+  override toString(): string {
+    const s = ['pending', 'finished', 'failed', 'cancelled'][this._state];
+    return `<Task '${this.getName()}' ${s}${this._state === PENDING ? ` waiting on ${this.waitingOn()}` : ''}>`;
+  }
+}

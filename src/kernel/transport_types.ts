@@ -1,0 +1,100 @@
+/**
+ * The transport and protocol interfaces of PEP 3156 and PEP 3153, as types
+ * only. They live beside the `EventLoop` interface because its I/O methods
+ * name them; the protocols layer builds on them and every loop with I/O
+ * implements them. Nothing here runs.
+ */
+
+/** A socket address: `[host, port]` as in asyncio; a Unix socket's address is its path. */
+export type SockAddr = [host: string, port: number];
+
+/** A push producer (PEP 3153): a source of data a consumer can pause. */
+export interface PushProducer { pauseProducing(): void; resumeProducing(): void; stopProducing(): void; }
+
+/** What every transport offers. */
+export interface BaseTransport {
+  getExtraInfo(name: string, fallback?: unknown): unknown;
+  isClosing(): boolean;
+  close(): void;
+  setProtocol(p: unknown): void;
+  getProtocol(): unknown;
+}
+/** The read side of a transport. */
+export interface ReadTransport extends BaseTransport {
+  isReading(): boolean; pauseReading(): void; resumeReading(): void;
+}
+/** The write side of a transport; every write transport is a consumer (PEP 3153). */
+export interface WriteTransport extends BaseTransport {
+  write(data: Uint8Array | string): void;
+  writeLines(list: Iterable<Uint8Array | string>): void;
+  writeEof(): void; canWriteEof(): boolean; abort(exc?: Error): void;
+  getWriteBufferSize(): number;
+  getWriteBufferLimits(): [low: number, high: number];
+  setWriteBufferLimits(high?: number, low?: number): void;
+  registerProducer(p: PushProducer): void; unregisterProducer(): void;
+}
+/** A bidirectional stream transport (a TCP connection, say). */
+export interface Transport extends ReadTransport, WriteTransport {}
+/** A datagram (UDP) transport. */
+export interface DatagramTransport extends BaseTransport {
+  sendto(data: Uint8Array | string, addr?: SockAddr): void; abort(): void; getWriteBufferSize(): number;
+}
+/** A child process seen as a transport. */
+export interface SubprocessTransport extends BaseTransport {
+  getPid(): number; getReturncode(): number | null;
+  getPipeTransport(fd: 0 | 1 | 2): ReadTransport | WriteTransport | null;
+  sendSignal(sig: string | number): void; terminate(): void; kill(): void;
+}
+
+/** A stream protocol: plain code that reacts to bytes. */
+export interface Protocol {
+  connectionMade?(t: Transport): void;
+  dataReceived?(data: Uint8Array): void;
+  eofReceived?(): boolean | void;
+  connectionLost?(exc: Error | undefined): void;
+  pauseWriting?(): void;
+  resumeWriting?(): void;
+}
+/** A protocol that lends its own buffer for reads, saving a copy per read. */
+export interface BufferedProtocol extends Protocol {
+  getBuffer(sizeHint: number): Uint8Array;
+  bufferUpdated(nbytes: number): void;
+}
+/** A datagram protocol. */
+export interface DatagramProtocol {
+  connectionMade?(t: DatagramTransport): void;
+  datagramReceived(data: Uint8Array, addr: SockAddr): void;
+  errorReceived?(exc: Error): void;
+  connectionLost?(exc?: Error): void;
+}
+/** A subprocess protocol. */
+export interface SubprocessProtocol {
+  connectionMade?(t: SubprocessTransport): void;
+  pipeDataReceived?(fd: 1 | 2, data: Uint8Array): void;
+  pipeConnectionLost?(fd: 0 | 1 | 2, exc?: Error): void;
+  processExited?(): void;
+  connectionLost?(exc?: Error): void;
+}
+
+/** A listening server. */
+export interface Server {
+  close(): void;
+  waitClosed(): Generator<unknown, void, unknown>;
+  serveForever(): Generator<unknown, never, unknown>;
+  startServing(): void;
+  isServing(): boolean;
+  addresses(): Array<SockAddr | string>;
+  closeClients(): void;
+  abortClients(): void;
+}
+
+/** One result of `getAddrInfo`. */
+export interface AddrInfo { family: 4 | 6; type: number; proto: number; canonname: string; addr: SockAddr }
+
+/** A function a worker thread runs: an export of an ES module. */
+export interface WorkerFunction { module: string | URL; name?: string }
+/** Runs {@link WorkerFunction}s somewhere else (a worker pool). */
+export interface Executor {
+  submit<R>(fn: WorkerFunction, ...args: unknown[]): PromiseLike<R>;
+  shutdown(): Promise<void>;
+}

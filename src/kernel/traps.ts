@@ -1,0 +1,58 @@
+/**
+ * Every way a coroutine suspends lives here (curio's traps, Trio's
+ * `_traps.py`): a task's generator yields exactly one of these values to the
+ * task that drives it, and nothing else in tulip yields to the scheduler.
+ *
+ * - a pending `Future`: resume me when it is done (`yield* future`);
+ * - `undefined`: resume me in the next batch (`yield* cede()`, `sleep(0)`);
+ * - a `CancelScope` is never yielded up, only sent down: the task resumes
+ *   its generator with `next(scope)` to halt that scope's body (scope.ts).
+ *
+ * A future's iterator is a small object rather than a generator: `yield*`
+ * on a future is the hottest path in tulip, and the object is all the state
+ * a wait needs. It reads the future's outcome when resumed, so whether the
+ * task resumes it with `next()` or `throw()`, the coroutine sees the same.
+ */
+import type { Future } from './future.js';
+
+const PENDING = 0;
+
+class FutureIter<T> {
+  readonly #f: Future<T>;
+  constructor(f: Future<T>) { this.#f = f; }
+  next(): IteratorResult<unknown, T> {
+    const f = this.#f;
+    if (f._state === PENDING) return { done: false, value: f };
+    return { done: true, value: f.result() };
+  }
+  throw(e: unknown): never { throw e; }
+  return(value?: any): IteratorResult<unknown, T> { return { done: true, value }; }
+  [Symbol.iterator](): this { return this; }
+}
+
+/** @internal the iterator behind `yield* future`. */
+export function suspendOn<T>(f: Future<T>): Generator<unknown, T, unknown> {
+  return new FutureIter(f);
+}
+
+class CedeIter {
+  #yielded = false;
+  next(): IteratorResult<unknown, void> {
+    if (this.#yielded) return { done: true, value: undefined };
+    this.#yielded = true;
+    return { done: false, value: undefined };
+  }
+  throw(e: unknown): never { throw e; }
+  return(value?: any): IteratorResult<unknown, void> { return { done: true, value }; }
+  [Symbol.iterator](): this { return this; }
+}
+
+/**
+ * Let every other ready task and callback run, then continue: one trip
+ * through the ready queue, no timer.
+ * @example
+ * function* busy() { for (let i = 0; i < 1e6; i++) { work(i); if (i % 1000 === 0) yield* cede(); } }
+ */
+export function cede(): Generator<unknown, void, unknown> {
+  return new CedeIter();
+}

@@ -1,0 +1,126 @@
+/**
+ * NodeEventLoop: tulip's loop running inside Node's own. It drains its
+ * ready queue in batches from a `setImmediate` callback, yields back to Node
+ * after `maxCallbacksPerTick` callbacks so sockets, timers and other
+ * libraries are never starved, keeps one host timer armed for its earliest
+ * timer, and when it goes idle with `runUntilComplete`'s future pending,
+ * checks whether anything at all could still wake it (deadlock detection).
+ */
+import { constants as osConstants } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { BaseEventLoop } from '../kernel/base_loop.js';
+import { foreignResources } from './idle.js';
+
+const REFUSED = new Set(['SIGKILL', 'SIGSTOP']);
+const POLL_MIN = 5, POLL_MAX = 1000;
+
+function signalName(sig: string | number): NodeJS.Signals {
+  if (typeof sig === 'string') {
+    if (!(sig in osConstants.signals)) throw new TypeError(`unknown signal ${sig}`);
+    return sig as NodeJS.Signals;
+  }
+  for (const [name, n] of Object.entries(osConstants.signals)) if (n === sig) return name as NodeJS.Signals;
+  throw new TypeError(`unknown signal number ${sig}`);
+}
+
+/**
+ * The default loop on Node.
+ * @example
+ * const loop = new NodeEventLoop();
+ * const v = await loop.runUntilComplete(sleep(10, 'ok'));
+ * loop.close();
+ */
+export class NodeEventLoop extends BaseEventLoop {
+  #immediate: NodeJS.Immediate | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #timerWhen = Infinity;
+  #idleCheck: NodeJS.Immediate | null = null;
+  #poll: NodeJS.Timeout | null = null;
+  #pollDelay = POLL_MIN;
+  #signals = new Map<NodeJS.Signals, () => void>();
+  readonly #tickNow = (): void => { this.#immediate = null; this._tick(); };
+  readonly #tickTimer = (): void => { this.#timer = null; this.#timerWhen = Infinity; this._tick(); };
+
+  protected _clock(): number { return performance.now(); }
+
+  protected _hostWake(): void {
+    this.#cancelIdle();
+    if (this.#immediate === null) this.#immediate = setImmediate(this.#tickNow);
+  }
+
+  protected _hostTimer(when: number | null): void {
+    if (when !== null) this.#cancelIdle();
+    if (when === this.#timerWhen) return;
+    if (this.#timer !== null) { clearTimeout(this.#timer); this.#timer = null; this.#timerWhen = Infinity; }
+    if (when === null) return;
+    // Node's timers have 1 ms resolution: round up so the tick never comes before the timer is due.
+    const delay = Math.max(0, Math.ceil(when - this._clock()));
+    this.#timerWhen = when;
+    this.#timer = setTimeout(this.#tickTimer, delay);
+  }
+
+  protected override _hostIdle(): void {
+    if (this.#idleCheck !== null || this.#poll !== null) return;
+    this.#pollDelay = POLL_MIN;
+    // After the microtasks and I/O callbacks of this turn have had their chance.
+    this.#idleCheck = setImmediate(this.#checkIdle);
+  }
+
+  readonly #checkIdle = (): void => {
+    this.#idleCheck = null;
+    this.#poll = null;
+    if (!this._isIdle()) return;
+    const others = foreignResources();
+    if (others.length === 0) {
+      this._declareDeadlock('no callback is ready, no timer is pending and nothing else keeps Node running');
+      return;
+    }
+    // Something else (a socket, a foreign timer) may still wake us: look again later.
+    this.#poll = setTimeout(this.#checkIdle, this.#pollDelay);
+    this.#pollDelay = Math.min(POLL_MAX, this.#pollDelay * 2);
+  };
+
+  #cancelIdle(): void {
+    if (this.#idleCheck !== null) { clearImmediate(this.#idleCheck); this.#idleCheck = null; }
+    if (this.#poll !== null) { clearTimeout(this.#poll); this.#poll = null; }
+  }
+
+  override close(): void {
+    if (this.isClosed()) return;
+    super.close();
+    this.#cancelIdle();
+    if (this.#immediate !== null) { clearImmediate(this.#immediate); this.#immediate = null; }
+    for (const [sig, listener] of this.#signals) process.removeListener(sig, listener);
+    this.#signals.clear();
+  }
+
+  // ---- signals ---------------------------------------------------------------
+
+  /** Run `cb(...args)` on this loop whenever the process receives `sig`. SIGKILL and SIGSTOP are refused. */
+  override addSignalHandler<A extends unknown[]>(sig: string | number, cb: (...args: A) => unknown, ...args: A): void {
+    const name = signalName(sig);
+    if (REFUSED.has(name)) throw new TypeError(`${name} cannot be caught`);
+    if (this.isClosed()) throw new Error('event loop is closed');
+    this.removeSignalHandler(name);
+    const listener = (): void => { if (!this.isClosed()) this.callSoon(cb, ...args); };
+    this.#signals.set(name, listener);
+    process.on(name, listener);
+  }
+
+  override removeSignalHandler(sig: string | number): boolean {
+    const name = signalName(sig);
+    const listener = this.#signals.get(name);
+    if (listener === undefined) return false;
+    process.removeListener(name, listener);
+    this.#signals.delete(name);
+    return true;
+  }
+
+  /** End the process as the signal's default action would (`run()` uses it for a second SIGINT). */
+  raiseDefaultSignal(sig: string): void {
+    const name = signalName(sig);
+    this.removeSignalHandler(name);
+    if (process.listenerCount(name) === 0) process.kill(process.pid, name);
+    else process.exit(128 + (osConstants.signals[name] ?? 0));
+  }
+}
