@@ -163,15 +163,16 @@ export class Task<T> extends Future<T> implements Runnable {
   /** @internal stop waiting: cancel the awaited future, or step at once. */
   _interrupt(): void {
     const f = this._waitFor;
-    if (f !== null) {
-      // Its completion (now, or when a cancelled child task finishes) wakes us.
-      if (f._state === PENDING) f.cancel();
-      return;
-    }
-    if (!(this._flags & SCHEDULED)) {
-      this._flags |= SCHEDULED;
-      (this._loop as unknown as TaskLoop)._schedule(this);
-    }
+    // A pending future's completion (now, or when a cancelled child task finishes) wakes us.
+    if (f !== null && f._state === PENDING) f.cancel();
+    else this._wake();
+  }
+
+  /** @internal schedule one step, unless one is already scheduled. */
+  _wake(): void {
+    if (this._flags & SCHEDULED) return;
+    this._flags |= SCHEDULED;
+    (this._loop as unknown as TaskLoop)._schedule(this);
   }
 
   /** @internal one step of the coroutine (the loop calls it from its ready queue). */
