@@ -65,7 +65,8 @@ export abstract class BaseEventLoop implements EventLoop {
   #onStopped: (() => void) | null = null;
   #handler: ExceptionHandler | null = null;
   #taskFactory: TaskFactory | null = null;
-  #tasks = new Set<Task<unknown>>();
+  /** Pending tasks, as an intrusive doubly linked list (cheaper than a Set on the spawn path). */
+  #taskHead: Task<unknown> | null = null;
   #failures = new Set<WeakRef<Future<unknown>>>();
   #pendingPromises = 0;
   #main: Future<unknown> | null = null;
@@ -270,11 +271,29 @@ export abstract class BaseEventLoop implements EventLoop {
   setTaskFactory(f: TaskFactory | null): void { this.#taskFactory = f; }
   getTaskFactory(): TaskFactory | null { return this.#taskFactory; }
 
-  /** @internal */ _taskCreated(t: Task<unknown>): void { this.#tasks.add(t); }
-  /** @internal */ _taskDone(t: Task<unknown>): void { this.#tasks.delete(t); }
+  /** @internal */
+  _taskCreated(t: Task<unknown>): void {
+    const head = this.#taskHead;
+    t._next = head;
+    if (head !== null) head._prev = t;
+    this.#taskHead = t;
+  }
+  /** @internal */
+  _taskDone(t: Task<unknown>): void {
+    const { _prev: prev, _next: next } = t;
+    if (prev !== null) prev._next = next;
+    else if (this.#taskHead === t) this.#taskHead = next;
+    if (next !== null) next._prev = prev;
+    t._prev = t._next = null;
+  }
   /** @internal */ _promiseStarted(): void { this.#pendingPromises++; }
   /** @internal */ _promiseSettled(): void { this.#pendingPromises--; }
-  /** @internal the pending tasks of this loop. */ _allTasks(): Set<Task<unknown>> { return new Set(this.#tasks); }
+  /** @internal the pending tasks of this loop, oldest first. */
+  _allTasks(): Set<Task<unknown>> {
+    const list: Task<unknown>[] = [];
+    for (let t = this.#taskHead; t !== null; t = t._next) list.push(t);
+    return new Set(list.reverse());
+  }
 
   // ---- deadlock ----------------------------------------------------------------
 
@@ -283,7 +302,7 @@ export abstract class BaseEventLoop implements EventLoop {
     const main = this.#main;
     if (main === null || main.done() || !this.#running) return;
     const tasks: PendingTaskInfo[] = [];
-    for (const t of this.#tasks) if (!t.done()) tasks.push({ name: t.getName(), waitingOn: t.waitingOn() });
+    for (const t of this._allTasks()) tasks.push({ name: t.getName(), waitingOn: t.waitingOn() });
     if (!(main instanceof Task)) tasks.unshift({ name: '(runUntilComplete)', waitingOn: main.describe() });
     this.#deadlock = new DeadlockError(tasks, detail);
     this.stop();

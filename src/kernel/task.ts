@@ -63,6 +63,8 @@ export class Task<T> extends Future<T> implements Runnable {
   /** @internal */ _cancelRequests = 0;
   /** @internal the task's context; a step runs in it */ _ctx: Context;
   /** @internal */ readonly _id: number;
+  /** @internal the loop's list of pending tasks */ _prev: Task<unknown> | null = null;
+  /** @internal */ _next: Task<unknown> | null = null;
   /** @internal */ declare _name?: string;
   /** @internal */ declare _abort?: AbortController;
   /** @internal active scopes, outermost first */ declare _scopes?: HaltTarget[];
@@ -75,7 +77,7 @@ export class Task<T> extends Future<T> implements Runnable {
     this._ctx = currentContext();
     const loop = this._loop as unknown as TaskLoop;
     loop._taskCreated(this);
-    if (isThenable(aw)) {
+    if (typeof (aw as Coro<T>).next !== 'function' && isThenable(aw)) {
       this._coro = null;
       loop._promiseStarted();
       aw.then(
@@ -84,7 +86,7 @@ export class Task<T> extends Future<T> implements Runnable {
       );
       return;
     }
-    this._coro = aw;
+    this._coro = aw as Coro<T>;
     this._flags = SCHEDULED;
     loop._schedule(this);
   }
