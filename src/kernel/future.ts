@@ -57,7 +57,8 @@ export class Future<T> implements PromiseLike<T> {
   /** @internal what this future stands for, for DeadlockError and debugging */ declare _desc?: string;
 
   constructor(opts?: { loop?: EventLoop; description?: string }) {
-    this._loop = opts?.loop ?? getEventLoop();
+    // `loop: null` is internal: a lazily driven future (a sleep) that binds its loop when first stepped.
+    this._loop = opts?.loop === null ? (null as unknown as EventLoop) : (opts?.loop ?? getEventLoop());
     if (opts?.description !== undefined) this._desc = opts.description;
   }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancelledError, Future, InvalidStateError, NodeEventLoop, run, sleep, type Coro } from '../../src/index.js';
+import { CancelledError, ensureFuture, Future, InvalidStateError, NodeEventLoop, run, sleep, Task, type Coro } from '../../src/index.js';
 
 test('a future holds a result, an error or a cancellation', () => {
   const loop = new NodeEventLoop();
@@ -108,4 +108,13 @@ test('a coroutine can yield* another coroutine and get its value', async () => {
   function* add(a: number, b: number): Coro<number> { yield* sleep(1); return a + b; }
   const v = await run(function* () { return (yield* add(1, 2)) * 10; }, { handleSignals: false });
   assert.equal(v, 30);
+});
+
+test('sleep() does nothing until driven, and ensureFuture() runs it as a task', async () => {
+  const loop = new NodeEventLoop();
+  const s = sleep(1, 'slept');   // no loop is running: creating it must not fail
+  const t = ensureFuture(s, loop);
+  assert.ok(t instanceof Task);
+  assert.equal(await loop.runUntilComplete(t), 'slept');
+  loop.close();
 });

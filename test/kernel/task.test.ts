@@ -124,6 +124,7 @@ test('a task can cancel itself; it halts at its next suspension', async () => {
 
 test('an error thrown by cleanup replaces the cancellation', async () => {
   await run(function* () {
+    // eslint-disable-next-line no-unsafe-finally -- the point of the test
     const t = createTask((function* () { try { yield* sleep(1000); } finally { throw new Error('cleanup failed'); } })());
     yield* sleep(1);
     t.cancel();
