@@ -96,13 +96,13 @@ function* fromTimeout(ms: number): Generator<unknown, void, unknown> {
 test('debug mode reports a coroutine that was created but never driven, with where it was created', async () => {
   const errors: ExceptionContext[] = [];
   const fetchUser = coroutine(function* fetchUser(id: number) { yield* sleep(1); return id; });
-  let keep: unknown;
+  const keep: unknown[] = [];   // kept alive, so they are reported when the loop closes (not whenever GC runs)
   await runRecording(function* () {
-    keep = fetchUser(1);      // forgot yield*
-    sleep(5);                 // forgot yield* again
+    keep.push(fetchUser(1));  // forgot yield*
+    keep.push(sleep(5));      // forgot yield* again
     yield* fetchUser(2);      // driven: not reported
   }, errors, { debug: true });
-  assert.ok(keep);
+  assert.equal(keep.length, 2);
   const msgs = errors.map((e) => e.message).sort();
   assert.equal(msgs.length, 2, msgs.join('\n'));
   assert.match(msgs[0]!, /coroutine fetchUser\(\) was never driven/);
