@@ -26,7 +26,7 @@ import {
 } from './events.js';
 import { Future, type Runnable } from './future.js';
 import { Handle, TimerHandle } from './handles.js';
-import { TimerHeap } from './timer_heap.js';
+import { TimerHeap, type TimerEntry } from './timer_heap.js';
 import { Task } from './task.js';
 import { ensureFuture } from './coro.js';
 import type {
@@ -241,15 +241,24 @@ export abstract class BaseEventLoop implements EventLoop {
   callAt<A extends unknown[]>(when: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
     this.#checkClosed();
     const t = new TimerHandle(when, this.#timerSeq++, cb, args, this, currentContext());
-    const heap = this.#timers;
-    const first = heap.peek();
-    heap.push(t);
-    if (this.#running && !this.#inTick && (first === undefined || when < first._when) && this.#ready.length === this.#head) this._hostTimer(when);
+    this._addTimer(t);
     return t;
   }
 
+  /** @internal the sequence number that orders timers due at the same time. */
+  _nextTimerSeq(): number { return this.#timerSeq++; }
+
+  /** @internal add a timer entry (a TimerHandle, or a sleep that is its own timer). */
+  _addTimer(t: TimerEntry): void {
+    const heap = this.#timers;
+    const first = heap.peek();
+    t._scheduled = true;
+    heap.push(t);
+    if (this.#running && !this.#inTick && (first === undefined || t._when < first._when) && this.#ready.length === this.#head) this._hostTimer(t._when);
+  }
+
   /** @internal */
-  _timerCancelled(_t: TimerHandle): void { this.#timers.noteCancelled(); }
+  _timerCancelled(_t: TimerEntry): void { this.#timers.noteCancelled(); }
 
   /**
    * Loop time in ms: read at most once per batch while running (at its first use: a task switch that

@@ -5,7 +5,7 @@
 import type { Awaitable, Coro, EventLoop } from './events.js';
 import { getEventLoop, getRunningLoop } from './events.js';
 import { Future, isThenable, PENDING } from './future.js';
-import type { TimerHandle } from './handles.js';
+import type { TimerEntry } from './timer_heap.js';
 import { Task } from './task.js';
 import { track } from './debug.js';
 
@@ -16,11 +16,14 @@ import { track } from './debug.js';
  * the future it waits on) cancels its timer, so a halted sleep leaves no
  * timer behind to delay the loop or its deadlock check.
  */
-class Sleep<T> extends Future<T> {
+class Sleep<T> extends Future<T> implements TimerEntry {
   readonly #ms: number;
   readonly #result: T;
-  #timer: TimerHandle | null = null;
   #started = false;
+  /** @internal timer entry fields (timer_heap.ts) */ _when = 0;
+  /** @internal */ _seq = 0;
+  /** @internal */ _cancelled = false;
+  /** @internal */ _scheduled = false;
 
   constructor(ms: number, value: T) {
     super({ loop: null as unknown as EventLoop, description: `sleep(${ms})` });
@@ -31,9 +34,15 @@ class Sleep<T> extends Future<T> {
   next(): IteratorResult<unknown, T> {
     if (!this.#started) {
       this.#started = true;
-      this._loop = getRunningLoop();
+      const loop = getRunningLoop() as EventLoop & Partial<TimerLoop>;
+      this._loop = loop;
       if (!(this.#ms > 0)) return { done: false, value: undefined };   // sleep(0): one trip through the ready queue
-      this.#timer = this._loop.callLater(this.#ms, wake, this);
+      if (loop._addTimer === undefined) loop.callLater(this.#ms, wake, this);
+      else {
+        this._when = loop.time() + this.#ms;
+        this._seq = loop._nextTimerSeq!();
+        loop._addTimer(this);
+      }
       return { done: false, value: this };
     }
     if (!(this.#ms > 0)) return { done: true, value: this.#result };
@@ -45,11 +54,19 @@ class Sleep<T> extends Future<T> {
   override [Symbol.iterator](): Generator<unknown, T, unknown> { return this; }
 
   override cancel(msg?: string): boolean { this.#disarm(); return super.cancel(msg); }
-  /** @internal */ _fire(): void { this.#timer = null; if (this._state === PENDING) this.setResult(this.#result); }
-  #disarm(): void { if (this.#timer !== null) { this.#timer.cancel(); this.#timer = null; } }
+  /** @internal the timer fired. */
+  _run(): void { this._scheduled = false; if (this._state === PENDING && !this._cancelled) this.setResult(this.#result); }
+  #disarm(): void {
+    if (this._scheduled && !this._cancelled) {
+      this._cancelled = true;
+      (this._loop as unknown as TimerLoop)._timerCancelled(this);
+    }
+  }
 }
 
-function wake(s: Sleep<unknown>): void { s._fire(); }
+interface TimerLoop { _addTimer(t: TimerEntry): void; _nextTimerSeq(): number; _timerCancelled(t: TimerEntry): void }
+
+function wake(s: Sleep<unknown>): void { s._run(); }
 
 /**
  * Suspend the current task for `ms` milliseconds, then return `value`.

@@ -207,3 +207,17 @@ test('await task works from async code; names and ids', async () => {
   await loop.runUntilComplete(u);
   loop.close();
 });
+
+test('a halted sleep leaves no timer behind', async () => {
+  const loop = new NodeEventLoop();
+  await loop.runUntilComplete((function* () {
+    const t = createTask(sleep(60_000));
+    yield* sleep(0);
+    assert.equal(loop.pendingTimers(), 1);
+    t.cancel();
+    yield* sleep(0);
+    assert.equal(t.cancelled(), true);
+    assert.equal(loop.pendingTimers(), 0);
+  })());
+  loop.close();
+});
