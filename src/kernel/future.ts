@@ -53,13 +53,14 @@ export class Future<T> implements PromiseLike<T> {
   /** @internal one waiter, an array of them, or null */ _waiters: Waiter | Waiter[] | null = null;
   /** @internal resolves the Promise behind `then()` */ declare _settle?: () => void;
   /** @internal */ declare _promise?: Promise<void>;
-  /** @internal the outcome was read (or delivered) */ declare _retrieved?: boolean;
-  /** @internal what this future stands for, for DeadlockError and debugging */ declare _desc?: string;
+  /** @internal the outcome was read (or delivered); an in-object field, so setting it changes no hidden class */
+  _retrieved = false;
+  /** @internal what this future stands for, for DeadlockError and debugging */ _desc: string | undefined;
 
   constructor(opts?: { loop?: EventLoop; description?: string }) {
     // `loop: null` is internal: a lazily driven future (a sleep) that binds its loop when first stepped.
     this._loop = opts?.loop === null ? (null as unknown as EventLoop) : (opts?.loop ?? getEventLoop());
-    if (opts?.description !== undefined) this._desc = opts.description;
+    this._desc = opts?.description;
   }
 
   /** True when the future has a result, an error, or was cancelled. */

@@ -70,7 +70,7 @@ export class Task<T> extends Future<T> implements Runnable {
   /** @internal active scopes, outermost first */ declare _scopes?: HaltTarget[];
   /** @internal */ declare _pendingHalt?: HaltTarget | null;
 
-  constructor(aw: Coro<T> | PromiseLike<T>, opts?: { loop?: EventLoop; name?: string }) {
+  constructor(aw: Coro<T> | PromiseLike<T>, opts?: { loop?: EventLoop; name?: string; eagerStart?: boolean }) {
     super(opts);
     this._id = nextId++;
     if (opts?.name !== undefined) this._name = opts.name;
@@ -88,7 +88,8 @@ export class Task<T> extends Future<T> implements Runnable {
     }
     this._coro = aw as Coro<T>;
     this._flags = SCHEDULED;
-    loop._schedule(this);
+    if (opts?.eagerStart === true && this._loop.isRunning()) this._run();   // the first step now, up to the first suspension
+    else loop._schedule(this);
   }
 
   getName(): string { return this._name ?? `Task-${this._id}`; }
@@ -269,4 +270,17 @@ export class Task<T> extends Future<T> implements Runnable {
     const s = ['pending', 'finished', 'failed', 'cancelled'][this._state];
     return `<Task '${this.getName()}' ${s}${this._state === PENDING ? ` waiting on ${this.waitingOn()}` : ''}>`;
   }
+}
+
+/**
+ * A task factory whose tasks take their first step at once, inside
+ * `createTask()`, up to their first suspension (asyncio's
+ * `eager_task_factory`). A coroutine that finishes without waiting never
+ * touches the scheduler. The order changes: the child's first step runs
+ * before the code after `createTask()`.
+ * @example
+ * getRunningLoop().setTaskFactory(eagerTaskFactory);
+ */
+export function eagerTaskFactory(loop: EventLoop, coro: Coro<unknown> | PromiseLike<unknown>, opts?: { name?: string }): Task<unknown> {
+  return new Task(coro, { loop, name: opts?.name, eagerStart: true });
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  allTasks, createTask, currentTask, DefaultEventLoopPolicy, getEventLoop, getEventLoopPolicy, getRunningLoop,
+  allTasks, createTask, currentTask, DefaultEventLoopPolicy, eagerTaskFactory, getEventLoop, getEventLoopPolicy, getRunningLoop,
   NodeEventLoop, newEventLoop, run, setEventLoop, setEventLoopPolicy, sleep, Task, type EventLoop,
 } from '../../src/index.js';
 
@@ -78,5 +78,21 @@ test('runUntilComplete accepts a coroutine, a future or a Promise', async () => 
   const f = loop.createFuture<string>();
   loop.callLater(1, () => f.setResult('future'));
   assert.equal(await loop.runUntilComplete(f), 'future');
+  loop.close();
+});
+
+test('eagerTaskFactory runs a task\'s first step inside createTask()', async () => {
+  const loop = new NodeEventLoop();
+  loop.setTaskFactory(eagerTaskFactory);
+  const trace: string[] = [];
+  await loop.runUntilComplete((function* () {
+    const t = createTask((function* () { trace.push('child step 1'); yield* sleep(1); trace.push('child step 2'); return 3; })());
+    trace.push('after createTask');
+    const done = createTask((function* () { return 'at once'; })());
+    assert.equal(done.done(), true);   // finished without touching the scheduler
+    assert.equal(done.result(), 'at once');
+    assert.equal(yield* t, 3);
+  })());
+  assert.deepEqual(trace, ['child step 1', 'after createTask', 'child step 2']);
   loop.close();
 });
