@@ -17,7 +17,7 @@
  * halts its own body. A task-level cancel wins over any scope's halt, and an
  * enclosing scope's halt over an inner one's.
  */
-import { CancelledError } from './errors.js';
+import { CancelledError, InvalidStateError } from './errors.js';
 import { type Context, currentContext, swapContext } from './context.js';
 import type { Coro, EventLoop } from './events.js';
 import { CANCELLED, ERROR, Future, isThenable, PENDING, RESULT, type Runnable } from './future.js';
@@ -118,6 +118,11 @@ export class Task<T> extends Future<T> implements Runnable {
   }
 
   override describe(): string { return this._desc ?? `task '${this.getName()}'`; }
+
+  /** A task's outcome is its coroutine's: it cannot be set from outside. */
+  override setResult(_value: T): void { throw new InvalidStateError('a task\'s result comes from its coroutine; setResult is not allowed'); }
+  /** A task's outcome is its coroutine's: it cannot be set from outside. */
+  override setException(_error: unknown): void { throw new InvalidStateError('a task\'s error comes from its coroutine; setException is not allowed'); }
 
   /**
    * Request that the task be halted: its generator gets `return()` where it

@@ -221,3 +221,12 @@ test('a halted sleep leaves no timer behind', async () => {
   })());
   loop.close();
 });
+
+test('a task\'s outcome cannot be set from outside', async () => {
+  await run(function* () {
+    const t = createTask(sleep(1, 1));
+    assert.throws(() => t.setResult(2), /not allowed/);
+    assert.throws(() => t.setException(new Error('x')), /not allowed/);
+    assert.equal(yield* t, 1);
+  }, opts);
+});
