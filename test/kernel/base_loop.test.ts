@@ -161,3 +161,18 @@ test('debug mode reports a slow callback by name', async () => {
   assert.equal(seen.length, 1);
   assert.match(seen[0]!, /slowOne\(\) took \d+\.\d ms/);
 });
+
+test('the clock is read lazily: a batch that sets no timer and has none due does not read it', async () => {
+  class CountingLoop extends NodeEventLoop {
+    reads = 0;
+    protected override _clock(): number { this.reads++; return super._clock(); }
+  }
+  const loop = new CountingLoop();
+  let left = 2000;
+  const bounce = (): void => { if (--left > 0) loop.callSoon(bounce); else loop.stop(); };
+  loop.callSoon(bounce);
+  const before = loop.reads;
+  await loop.runForever();
+  assert.ok(loop.reads - before < 50, `${loop.reads - before} clock reads for 2000 batches`);
+  loop.close();
+});
