@@ -27,11 +27,11 @@ import { Waiters } from './waiters.js';
 export class Queue<T> {
   /** The capacity; 0 (or less) means unbounded. */
   readonly maxsize: number;
-  #getters = new Waiters<void>('Queue.get');
-  #putters = new Waiters<void>('Queue.put');
+  /** @internal */ readonly _getters = new Waiters<void>('Queue.get');
+  /** @internal */ readonly _putters = new Waiters<void>('Queue.put');
   #unfinished = 0;
   #finished = new Event();
-  #shutdown = false;
+  /** @internal */ _shutdown = false;
 
   constructor(maxsize = 0) {
     this.maxsize = maxsize;
@@ -59,19 +59,8 @@ export class Queue<T> {
    * @example
    * yield* q.put(job);
    */
-  *put(v: T): Coro<void> {
-    while (this.maxsize > 0 && this._qsize() >= this.maxsize) {
-      if (this.#shutdown) throw new QueueShutDown();
-      const f = this.#putters.add();
-      let ok = false;
-      try {
-        yield* f;
-        ok = true;
-      } finally {
-        if (!ok) this.#abandon(f, this.#putters, !this.full());
-      }
-    }
-    this.putNowait(v);
+  put(v: T): Coro<void> {
+    return new PutOp(this, v);
   }
 
   /**
@@ -81,11 +70,11 @@ export class Queue<T> {
    * try { q.putNowait(x); } catch (e) { if (e instanceof QueueFull) dropped++; }
    */
   putNowait(v: T): void {
-    if (this.#shutdown) throw new QueueShutDown();
+    if (this._shutdown) throw new QueueShutDown();
     if (this.maxsize > 0 && this._qsize() >= this.maxsize) throw new QueueFull();
     this._put(v);
     if (this.#unfinished++ === 0) this.#finished.clear();
-    this.#getters.wakeNext(undefined);
+    this._getters.wakeNext(undefined);
   }
 
   /**
@@ -94,19 +83,8 @@ export class Queue<T> {
    * @example
    * const job = yield* q.get();
    */
-  *get(): Coro<T> {
-    while (this._qsize() === 0) {
-      if (this.#shutdown) throw new QueueShutDown();
-      const f = this.#getters.add();
-      let ok = false;
-      try {
-        yield* f;
-        ok = true;
-      } finally {
-        if (!ok) this.#abandon(f, this.#getters, this._qsize() > 0);
-      }
-    }
-    return this.getNowait();
+  get(): Coro<T> {
+    return new GetOp(this);
   }
 
   /**
@@ -116,9 +94,9 @@ export class Queue<T> {
    * try { const x = q.getNowait(); } catch (e) { if (e instanceof QueueEmpty) idle(); }
    */
   getNowait(): T {
-    if (this._qsize() === 0) throw this.#shutdown ? new QueueShutDown() : new QueueEmpty();
+    if (this._qsize() === 0) throw this._shutdown ? new QueueShutDown() : new QueueEmpty();
     const v = this._get();
-    this.#putters.wakeNext(undefined);
+    this._putters.wakeNext(undefined);
     return v;
   }
 
@@ -152,7 +130,7 @@ export class Queue<T> {
    * q.shutdown(true);      // consumers stop at once
    */
   shutdown(immediate = false): void {
-    this.#shutdown = true;
+    this._shutdown = true;
     if (immediate) {
       while (this._qsize() > 0) {
         this._get();
@@ -160,21 +138,14 @@ export class Queue<T> {
       }
       if (this.#unfinished === 0) this.#wakeJoiners();
     }
-    this.#getters.wakeAll(undefined);
-    this.#putters.wakeAll(undefined);
-  }
-
-  /** A waiter leaves without using its wake-up: pass the wake-up on if what it was for is still there. */
-  #abandon(f: Future<void>, line: Waiters<void>, stillThere: boolean): void {
-    if (!f.done()) f.cancel();
-    if (f.cancelled()) line.discard();
-    else if (stillThere) line.wakeNext(undefined);
+    this._getters.wakeAll(undefined);
+    this._putters.wakeAll(undefined);
   }
 
   #wakeJoiners(): void { this.#finished.set(); }
 
   toString(): string {
-    return `<${this.constructor.name} size=${this._qsize()} maxsize=${this.maxsize}${this.#shutdown ? ' shut down' : ''}>`;
+    return `<${this.constructor.name} size=${this._qsize()} maxsize=${this.maxsize}${this._shutdown ? ' shut down' : ''}>`;
   }
 }
 
@@ -243,6 +214,90 @@ export class PriorityQueue<T> extends Queue<T> {
       i = m;
     }
     return top;
+  }
+}
+
+/** A waiter leaves without using its wake-up: pass the wake-up on if what it was for is still there. */
+function abandon(f: Future<void>, line: Waiters<void>, stillThere: boolean): void {
+  if (!f.done()) f.cancel();
+  if (f.cancelled()) line.discard();
+  else if (stillThere) line.wakeNext(undefined);
+}
+
+/**
+ * `get()` as a small iterator object rather than a generator: it is the hot
+ * path of every pipeline. `yield*` drives it exactly as it would drive
+ * `function* get() { while (empty) { yield* waiter } return getNowait() }`,
+ * and its `return()`/`throw()` are that generator's `finally`.
+ */
+class GetOp<T> {
+  readonly #q: Queue<T>;
+  #f: Future<void> | null = null;
+  constructor(q: Queue<T>) { this.#q = q; }
+  [Symbol.iterator](): this { return this; }
+  next(): IteratorResult<unknown, T> {
+    const q = this.#q;
+    const f = this.#f;
+    if (f !== null) {
+      this.#f = null;
+      if (f.cancelled()) { abandon(f, q._getters, false); f.result(); }
+    }
+    if (q._qsize() > 0) return { done: true, value: q.getNowait() };
+    if (q._shutdown) throw new QueueShutDown();
+    const w = (this.#f = q._getters.add());
+    return { done: false, value: w };
+  }
+  throw(e: unknown): never {
+    this.#leave();
+    throw e;
+  }
+  return(value?: any): IteratorResult<unknown, T> {
+    this.#leave();
+    return { done: true, value };
+  }
+  #leave(): void {
+    const f = this.#f;
+    if (f === null) return;
+    this.#f = null;
+    abandon(f, this.#q._getters, this.#q._qsize() > 0);
+  }
+}
+
+/** `put()` as a small iterator object; see {@link GetOp}. */
+class PutOp<T> {
+  readonly #q: Queue<T>;
+  readonly #v: T;
+  #f: Future<void> | null = null;
+  constructor(q: Queue<T>, v: T) { this.#q = q; this.#v = v; }
+  [Symbol.iterator](): this { return this; }
+  next(): IteratorResult<unknown, void> {
+    const q = this.#q;
+    const f = this.#f;
+    if (f !== null) {
+      this.#f = null;
+      if (f.cancelled()) { abandon(f, q._putters, false); f.result(); }
+    }
+    if (q.maxsize > 0 && q._qsize() >= q.maxsize) {
+      if (q._shutdown) throw new QueueShutDown();
+      const w = (this.#f = q._putters.add());
+      return { done: false, value: w };
+    }
+    q.putNowait(this.#v);
+    return { done: true, value: undefined };
+  }
+  throw(e: unknown): never {
+    this.#leave();
+    throw e;
+  }
+  return(value?: any): IteratorResult<unknown, void> {
+    this.#leave();
+    return { done: true, value };
+  }
+  #leave(): void {
+    const f = this.#f;
+    if (f === null) return;
+    this.#f = null;
+    abandon(f, this.#q._putters, !this.#q.full());
   }
 }
 

@@ -14,20 +14,21 @@ import { Deque } from './deque.js';
 export class Waiters<T = void> {
   #q = new Deque<Future<T>>();
   #stale = 0;
-  readonly #description: string;
+  /** Shared by every waiter of this list: a future reads it in its constructor and keeps nothing of it. */
+  readonly #opts: { description: string };
 
-  constructor(description: string) { this.#description = description; }
+  constructor(description: string) { this.#opts = { description }; }
 
   /** Make a new waiter future at the back of the line. */
   add(): Future<T> {
-    const f = new Future<T>({ description: this.#description });
+    const f = new Future<T>(this.#opts);
     this.#q.push(f);
     return f;
   }
 
   /** Put `f` (a new pending future) at the front of the line. */
   addFirst(): Future<T> {
-    const f = new Future<T>({ description: this.#description });
+    const f = new Future<T>(this.#opts);
     this.#q.unshift(f);
     return f;
   }
