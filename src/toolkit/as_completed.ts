@@ -10,7 +10,7 @@ import { TimeoutError, ensureFuture, type Awaitable, type Coro, type Future, typ
 import { Deque } from './deque.js';
 import { Waiters } from './waiters.js';
 
-/** Options of {@link asCompleted}. */
+/** Options of {@link asCompleted}. @example asCompleted(tasks, { timeout: 1000 }); */
 export interface AsCompletedOptions { timeout?: number | null }
 
 /**

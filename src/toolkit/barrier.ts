@@ -19,7 +19,7 @@ const FILLING = 0, DRAINING = 1, RESETTING = 2, BROKEN = 3;
  */
 export class Barrier {
   readonly #parties: number;
-  #cond = new Condition();
+  #cond = new Condition(undefined, 'Barrier.wait');
   #state = FILLING;
   #count = 0;
 

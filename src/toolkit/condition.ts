@@ -42,9 +42,13 @@ function* reacquire(lock: Lock, onInterrupted: () => void): Coro<void> {
  */
 export class Condition {
   readonly #lock: Lock;
-  #waiters = new Waiters<void>('Condition.wait');
+  readonly #waiters: Waiters<void>;
 
-  constructor(lock?: Lock) { this.#lock = lock ?? new Lock(); }
+  /** `waitDescription` (internal) names the waiters' futures, for `DeadlockError`: a Barrier's say 'Barrier.wait'. */
+  constructor(lock?: Lock, waitDescription = 'Condition.wait') {
+    this.#lock = lock ?? new Lock();
+    this.#waiters = new Waiters<void>(waitDescription);
+  }
 
   /** Acquire the underlying lock. @example yield* cond.acquire(); */
   acquire(): Coro<void> { return this.#lock.acquire(); }

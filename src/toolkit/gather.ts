@@ -13,13 +13,15 @@ import { CancelledError, Future, ensureFuture, type Awaitable, type Coro } from 
 /**
  * The value an awaitable produces: `Result<Future<number>>` is `number`,
  * as is `Result<Coro<number>>` and `Result<Promise<number>>`.
+ * @example
+ * type N = Result<Coro<number>>;   // number
  */
 export type Result<A> = A extends Future<infer X> ? X
   : A extends Generator<unknown, infer X, unknown> ? X
   : A extends PromiseLike<infer X> ? X
   : never;
 
-/** Options of {@link gather}. */
+/** Options of {@link gather}. @example yield* gather([a(), b()], { returnExceptions: true }); */
 export interface GatherOptions { returnExceptions?: boolean }
 
 /** @internal wait until every future in `fs` is done (a halt stops the wait only). */

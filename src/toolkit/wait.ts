@@ -5,9 +5,9 @@
  */
 import { Future, ensureFuture, type Awaitable, type Coro } from '../kernel/index.js';
 
-/** When {@link wait} returns. */
+/** When {@link wait} returns. @example const when: ReturnWhen = 'FIRST_EXCEPTION'; */
 export type ReturnWhen = 'FIRST_COMPLETED' | 'FIRST_EXCEPTION' | 'ALL_COMPLETED';
-/** Options of {@link wait}. */
+/** Options of {@link wait}. @example yield* wait(tasks, { timeout: 100, returnWhen: 'FIRST_COMPLETED' }); */
 export interface WaitOptions { timeout?: number | null; returnWhen?: ReturnWhen }
 
 function failed(f: Future<unknown>): boolean { return !f.cancelled() && f.exception() !== undefined; }

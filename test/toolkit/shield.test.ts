@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancelledError, createTask, Future, shield, sleep, moveOnAfter, type Coro } from '../../src/index.js';
+import { CancelledError, createTask, Future, shield, sleep, moveOnAfter, type Coro, type ExceptionContext } from '../../src/index.js';
 import { runRecording } from '../helpers.js';
 
 void test('the inner work keeps running when the waiter is cancelled', async () => {
@@ -37,4 +37,17 @@ void test('the outer future mirrors the result, the error and the cancellation o
     done.setResult(1);
     assert.equal(shield(done), done);
   });
+});
+
+void test('an error of the inner work after the waiter left is reported, not lost', async () => {
+  const errors: ExceptionContext[] = [];
+  await runRecording(function* () {
+    const waiter = createTask((function* () {
+      yield* shield((function* (): Coro<never> { yield* sleep(3); throw new Error('nobody is waiting'); })());
+    })());
+    yield* sleep(1);
+    waiter.cancel();
+    yield* sleep(5);
+  }, errors);
+  assert.ok(errors.some((c) => (c.exception as Error | undefined)?.message === 'nobody is waiting'), JSON.stringify(errors.map((c) => c.message)));
 });
