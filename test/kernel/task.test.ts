@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CancelledError, createTask, currentTask, Future, NodeEventLoop, run, sleep, Task, type Coro,
+  CancelledError, createTask, currentTask, Future, NodeEventLoop, rehalt, run, sleep, Task, type Coro,
 } from '../../src/index.js';
 
 const opts = { handleSignals: false };
@@ -205,4 +205,39 @@ test('await task works from async code; names and ids', async () => {
   assert.match(u.getName(), /^Task-\d+$/);
   await loop.runUntilComplete(u);
   loop.close();
+});
+
+test('a cancel through a frame whose finally suspends does not resume the frames above it normally', async () => {
+  const trace: string[] = [];
+  function* inner(): Coro<void> {
+    try { yield* sleep(1000); } finally { yield* sleep(1); trace.push('inner cleaned up'); yield* rehalt(); }
+  }
+  function* outer(): Coro<void> {
+    try {
+      yield* inner();
+      trace.push('never: outer continued after inner\'s cleanup');
+      yield* sleep(5);
+    } finally { trace.push('outer finally'); }
+  }
+  await run(function* () {
+    const t = createTask(outer());
+    yield* sleep(1);
+    t.cancel();
+    try { yield* t; } catch (e) { trace.push(`task: ${(e as Error).name}`); }
+  }, { handleSignals: false });
+  assert.deepEqual(trace, ['inner cleaned up', 'outer finally', 'task: CancelledError']);
+});
+
+test('without rehalt(), JavaScript resumes the frame above a suspended cleanup normally (the limitation rehalt() exists for)', async () => {
+  const trace: string[] = [];
+  function* inner(): Coro<void> { try { yield* sleep(1000); } finally { yield* sleep(1); } }
+  function* outer(): Coro<void> { yield* inner(); trace.push('outer continued'); }
+  await run(function* () {
+    const t = createTask(outer());
+    yield* sleep(1);
+    t.cancel();
+    try { yield* t; } catch { /* cancelled */ }
+    assert.ok(t.cancelled());
+  }, { handleSignals: false });
+  assert.deepEqual(trace, ['outer continued']);
 });
