@@ -176,3 +176,23 @@ void test('a timeout around a task group and a task group around timeouts', asyn
   });
   assert.deepEqual(trace, ['child halted', 'TimeoutError', 'TimeoutError / undefined']);
 });
+
+void test('an inner deadline passing while the outer scope\'s halt unwinds through it is ignored: one TimeoutError, from the outer scope', async () => {
+  const trace: string[] = [];
+  await runRecording(function* () {
+    let innerSaw = 'nothing';
+    const r = yield* catchName(timeout(2, function* () {
+      try {
+        yield* timeout(6, function* () {
+          try { yield* sleep(1000); } finally {
+            yield* sleep(10);   // the inner deadline passes during this cleanup
+            trace.push('inner cleanup done');
+          }
+        });
+      } catch (e) { innerSaw = (e as Error).name; }
+      trace.push('never: the outer halt continues');
+    }));
+    trace.push(`outer: ${r}, inner saw ${innerSaw}`);
+  });
+  assert.deepEqual(trace, ['inner cleanup done', 'outer: TimeoutError, inner saw nothing']);
+});
