@@ -9,12 +9,15 @@
  * notified but is halted before it resumes passes the notification on to
  * the next waiter (a spurious wake-up is allowed; a lost one is not).
  */
-import { InvalidStateError, type Coro } from '../kernel/index.js';
+import { InvalidStateError, rehalt, type Coro } from '../kernel/index.js';
 import { Lock } from './lock.js';
 import { Waiters } from './waiters.js';
 
-/** Take `lock`, starting over whenever the attempt is interrupted; `onInterrupted` runs (holding it) after each restart. */
-function* reacquire(lock: Lock, onInterrupted: () => void): Coro<void> {
+/**
+ * Take `lock`, starting over whenever the attempt is interrupted; `onInterrupted` runs (holding it)
+ * after each restart. Returns true (undefined if it was interrupted: see rehalt()).
+ */
+function* reacquire(lock: Lock, onInterrupted: () => void): Coro<boolean> {
   let ok = false;
   try {
     yield* lock.acquire();
@@ -25,6 +28,7 @@ function* reacquire(lock: Lock, onInterrupted: () => void): Coro<void> {
       onInterrupted();
     }
   }
+  return true;
 }
 
 /**
@@ -83,8 +87,10 @@ export class Condition {
     } finally {
       if (!f.done()) f.cancel();
       if (f.cancelled()) this.#waiters.discard();
-      yield* reacquire(this.#lock, passOn);
+      const clean = yield* reacquire(this.#lock, passOn);
       if (!normal) passOn();
+      // A halt (while waiting, or while re-acquiring) must be delivered again after this suspending cleanup.
+      if (!normal || clean !== true) yield* rehalt();
     }
   }
 

@@ -8,7 +8,7 @@
  * Halting the task that waits in gather (a cancel, a timeout around it)
  * cancels every child and waits for their cleanup before unwinding on.
  */
-import { CancelledError, Future, ensureFuture, type Awaitable, type Coro } from '../kernel/index.js';
+import { CancelledError, Future, ensureFuture, rehalt, type Awaitable, type Coro } from '../kernel/index.js';
 
 /**
  * The value an awaitable produces: `Result<Future<number>>` is `number`,
@@ -24,11 +24,11 @@ export type Result<A> = A extends Future<infer X> ? X
 /** Options of {@link gather}. @example yield* gather([a(), b()], { returnExceptions: true }); */
 export interface GatherOptions { returnExceptions?: boolean }
 
-/** @internal wait until every future in `fs` is done (a halt stops the wait only). */
-export function* allDone(fs: readonly Future<unknown>[], description: string): Coro<void> {
+/** @internal wait until every future in `fs` is done (a halt stops the wait only); returns whether it waited. */
+export function* allDone(fs: readonly Future<unknown>[], description: string): Coro<boolean> {
   let left = 0;
   for (const f of fs) if (!f.done()) left++;
-  if (left === 0) return;
+  if (left === 0) return false;
   const w = new Future<void>({ description });
   const one = (): void => { if (--left === 0 && !w.done()) w.setResult(); };
   for (const f of fs) if (!f.done()) f.addDoneCallback(one);
@@ -37,18 +37,25 @@ export function* allDone(fs: readonly Future<unknown>[], description: string): C
   } finally {
     for (const f of fs) f.removeDoneCallback(one);
   }
+  return true;
 }
 
-/** @internal cancel every future in `fs` and wait until all are done, even if this wait is itself interrupted. */
-export function* cancelAndWait(fs: readonly Future<unknown>[], description: string): Coro<void> {
+/**
+ * @internal cancel every future in `fs` and wait until all are done, even if this wait is itself
+ * interrupted (a further halt cancels them again). Returns false if it did not suspend (undefined
+ * if interrupted: JavaScript drops the value of a generator that finished a return).
+ */
+export function* cancelAndWait(fs: readonly Future<unknown>[], description: string): Coro<boolean> {
   for (const f of fs) f.cancel();
   let ok = false;
+  let waited: boolean;
   try {
-    yield* allDone(fs, description);
+    waited = yield* allDone(fs, description);
     ok = true;
   } finally {
     if (!ok) yield* cancelAndWait(fs, description);
   }
+  return waited;
 }
 
 /**
@@ -93,7 +100,8 @@ function* gatherBody(aws: readonly Awaitable<unknown>[], returnExceptions: boole
   } finally {
     if (state === 0) {
       for (const f of fs) f.removeDoneCallback(onDone);
-      yield* cancelAndWait(fs, 'gather: children finishing their cleanup');
+      // If that suspended, the halt must be delivered again to reach the frames above (see rehalt()).
+      if ((yield* cancelAndWait(fs, 'gather: children finishing their cleanup')) !== false) yield* rehalt();
     }
   }
   return fs.map((f) => {

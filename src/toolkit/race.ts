@@ -5,7 +5,7 @@
  * and waits likewise. A loser that fails (other than by cancellation) has
  * its error reported to the loop's exception handler if race created it.
  */
-import { Future, ensureFuture, getRunningLoop, type Awaitable, type Coro } from '../kernel/index.js';
+import { Future, ensureFuture, getRunningLoop, rehalt, type Awaitable, type Coro } from '../kernel/index.js';
 import { cancelAndWait } from './gather.js';
 
 /**
@@ -38,12 +38,12 @@ export function* race<T>(aws: Iterable<Awaitable<T>>): Coro<T> {
       ok = true;
     } finally {
       for (const f of fs) f.removeDoneCallback(onDone);
-      if (!ok) yield* cancelAndWait(fs, 'race: awaitables finishing their cleanup');
+      if (!ok && (yield* cancelAndWait(fs, 'race: awaitables finishing their cleanup')) !== false) yield* rehalt();
     }
   }
   const won: Future<T> = winner!;
   const losers = fs.filter((f) => f !== won);
-  yield* cancelAndWait(losers, 'race: losers finishing their cleanup');
+  if ((yield* cancelAndWait(losers, 'race: losers finishing their cleanup')) === undefined) yield* rehalt();   // halted meanwhile
   for (const f of losers) {
     if (!created.has(f) || f.cancelled()) continue;
     const exception = f.exception();

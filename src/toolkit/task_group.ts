@@ -9,7 +9,7 @@
  * `AggregateError` of several, or lets the cancellation go on.
  */
 import {
-  CancelScope, Future, InvalidStateError, currentTask, getRunningLoop, type Coro, type EventLoop, type Task,
+  CancelScope, Future, InvalidStateError, currentTask, getRunningLoop, rehalt, type Coro, type EventLoop, type Task,
 } from '../kernel/index.js';
 
 function isCoro(x: unknown): x is Coro<unknown> {
@@ -81,9 +81,14 @@ export class TaskGroup {
     this._scope.cancel();
   }
 
-  /** @internal wait until no child is left; an interruption cancels (again) every child and the wait goes on. */
-  *_waitChildren(): Coro<void> {
+  /**
+   * @internal wait until no child is left; an interruption cancels (again) every child and the wait
+   * goes on. Returns whether it waited (undefined if interrupted: see rehalt()).
+   */
+  *_waitChildren(): Coro<boolean> {
+    let waited = false;
     while (this.#children.size > 0) {
+      waited = true;
       const w = (this.#waiter = new Future<void>({ description: 'taskGroup: waiting for children' }));
       let ok = false;
       try {
@@ -97,6 +102,7 @@ export class TaskGroup {
         }
       }
     }
+    return waited;
   }
 
   /** @internal the group is done: its error, if any. */
@@ -134,15 +140,18 @@ export function* taskGroup<T>(body: (tg: TaskGroup) => Coro<T>): Coro<T> {
     }
     normal = true;
   } finally {
+    let waited: boolean | undefined;
     try {
       if (!normal) tg._abort();
-      yield* tg._waitChildren();
+      waited = yield* tg._waitChildren();
     } finally {
       const err = tg._close();
       // An error from the children replaces a cancellation unwinding through here, as in asyncio.
       // eslint-disable-next-line no-unsafe-finally
       if (err !== undefined) throw err;
     }
+    // A halt that came from above (or during the wait) must be delivered again after a wait (see rehalt()).
+    if ((!normal && waited) || waited === undefined) yield* rehalt();
   }
   return result as T;
 }

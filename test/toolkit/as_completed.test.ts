@@ -17,9 +17,9 @@ void test('yields outcomes in completion order, errors included', async () => {
 
 void test('after the timeout, those left throw TimeoutError and keep running', async () => {
   await runRecording(function* () {
-    const slow = createTask(after(40, 'slow'));
+    const slow = createTask(after(150, 'slow'));
     const out: string[] = [];
-    for (const next of asCompleted([after(1, 'fast'), slow], { timeout: 10 })) {
+    for (const next of asCompleted([after(1, 'fast'), slow], { timeout: 50 })) {
       try { out.push(yield* next); } catch (e) { out.push(e instanceof TimeoutError ? 'timeout' : String(e)); }
     }
     assert.deepEqual(out, ['fast', 'timeout']);
