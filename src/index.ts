@@ -5,4 +5,5 @@
 import './node/policy.js';
 
 export * from './kernel/index.js';
+export * from './toolkit/index.js';
 export { NodeEventLoop } from './node/node_loop.js';

@@ -21,6 +21,7 @@ import { CancelledError, InvalidStateError } from './errors.js';
 import { type Context, currentContext, swapContext } from './context.js';
 import type { Coro, EventLoop } from './events.js';
 import { CANCELLED, ERROR, Future, isThenable, PENDING, RESULT, type Runnable } from './future.js';
+import { REHALT } from './traps.js';
 
 /** What a task needs from its loop beyond the public interface. */
 export interface TaskLoop {
@@ -244,6 +245,12 @@ export class Task<T> extends Future<T> implements Runnable {
       return;
     }
     if (v === undefined) { this._interrupt(); return; }
+    if (v === REHALT) {
+      // A frame finished a cleanup that suspended: deliver the task-level halt again (see rehalt()).
+      if (this._flags & HALTING) this._flags |= MUST_HALT;
+      this._interrupt();
+      return;
+    }
     let w: Future<unknown>;
     if (isThenable(v)) {
       w = new Future<unknown>({ loop: this._loop, description: 'a Promise' });
