@@ -50,16 +50,22 @@ function combine(errors: Error[]): Error {
   return Object.assign(err, { code: codes.size === 1 ? [...codes][0] : (errors[0] as NodeJS.ErrnoException).code, errors });
 }
 
-/** What a protocol reads into, for sockets made with `onread`. */
+/**
+ * What a protocol reads into, for sockets made with `onread`. Node asks for
+ * a buffer before the transport exists: that read lands in a spare buffer
+ * and is copied into the protocol's own.
+ */
 function onreadFor(holder: { t: SocketTransport | null }): net.OnReadOpts {
   let spare: Uint8Array | null = null;
   return {
-    buffer: () => {
-      const b = holder.t?._getBuffer(65536);
-      if (b != null) return b;
-      return (spare ??= new Uint8Array(65536));   // read and dropped: the transport is closing
+    buffer: () => holder.t?._getBuffer(65536) ?? (spare ??= new Uint8Array(65536)),
+    callback: (n: number, buf: Uint8Array) => {
+      const t = holder.t;
+      if (t === null) return true;
+      if (buf === spare) t._dataReceived(spare.slice(0, n));
+      else t._bufferUpdated(n);
+      return true;
     },
-    callback: (n: number) => { holder.t?._bufferUpdated(n); return true; },
   };
 }
 
@@ -94,6 +100,7 @@ function* connectAny(
     s.once('connect', () => {
       s.removeListener('error', onError);
       holdSocket(s);
+      s.pause();   // nothing is read until the transport exists (_start resumes)
       pending.delete(s);
       if (fut.done()) { s.destroy(); return; }
       fut.setResult(s);
@@ -143,7 +150,7 @@ export function* createUnixConnection<P>(loop: EventLoop, factory: () => P, path
   const fut = new Future<net.Socket>({ loop, description: `createUnixConnection(${path})` });
   const s = net.connect({ path, allowHalfOpen: true, ...(inPlace ? { onread: onreadFor(holder) } : {}) });
   s.once('error', (e) => { if (!fut.done()) fut.setException(e); });
-  s.once('connect', () => { holdSocket(s); if (!fut.done()) fut.setResult(s); else s.destroy(); });
+  s.once('connect', () => { holdSocket(s); s.pause(); if (!fut.done()) fut.setResult(s); else s.destroy(); });
   let socket: net.Socket;
   try {
     socket = yield* fut;
