@@ -53,7 +53,7 @@ export class SocketTransport extends StreamTransportBase {
   /** @internal */ _owner: TransportOwner | undefined;
   #detached = false;
   readonly #tls: boolean;
-  readonly #flushedCb = (): void => { if (!this.#detached) this._flushed(); };
+  readonly #flushedCb = (err?: Error | null): void => { if (err == null && !this.#detached && !this._socket.destroyed) this._flushed(); };
   readonly #onData = (d: Uint8Array): void => { this._dataReceived(d); };
   readonly #onEnd = (): void => { this._eofReceived(); };
   readonly #onError = (e: Error): void => { if (this.#error === undefined) this.#error = e; };
