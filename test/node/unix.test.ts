@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Future, getRunningLoop, openUnixConnection, startUnixServer, type Transport } from '../../src/index.js';
+import { Future, getRunningLoop, openUnixConnection, startUnixServer } from '../../src/index.js';
 import { go, rejects, str, tempDir, which } from '../net_helpers.js';
 
 void test('Unix sockets: stream echo; addresses() and extra info give the path; the file is removed on close', () => go(function* () {
