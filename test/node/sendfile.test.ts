@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { Future, getRunningLoop, type Transport } from '../../src/index.js';
+import { Future, getRunningLoop } from '../../src/index.js';
 import { go, portOf, rejects, tempDir } from '../net_helpers.js';
 
 void test('sendfile sends a file (whole, or a range) and returns the byte count', () => go(function* () {
