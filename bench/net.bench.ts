@@ -16,8 +16,8 @@ import {
   type Server, type SockAddr,
 } from '../src/index.js';
 
-const ROUNDS = 5;
-const MS = 400;
+const ROUNDS = 9;
+const MS = 250;
 const CONFIGS: Array<{ size: number; conns: number }> = [
   { size: 64, conns: 1 }, { size: 64, conns: 50 }, { size: 16384, conns: 1 }, { size: 16384, conns: 50 },
 ];
