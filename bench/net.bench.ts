@@ -16,8 +16,8 @@ import {
   type Server, type SockAddr,
 } from '../src/index.js';
 
-const ROUNDS = 9;
-const MS = 250;
+const ROUNDS = 11;
+const MS = 200;
 const CONFIGS: Array<{ size: number; conns: number }> = [
   { size: 64, conns: 1 }, { size: 64, conns: 50 }, { size: 16384, conns: 1 }, { size: 16384, conns: 50 },
 ];
