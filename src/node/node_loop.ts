@@ -9,7 +9,14 @@
 import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { BaseEventLoop } from '../kernel/base_loop.js';
+import type { ConnectionOptions, Coro, ServerOptions } from '../kernel/events.js';
+import type { Server, Transport } from '../kernel/transport_types.js';
 import { foreignResources } from './idle.js';
+import { closeTracked } from './registry.js';
+import { sendfile } from './sendfile.js';
+import { createServer, createUnixServer } from './server.js';
+import { createConnection, createUnixConnection } from './tcp.js';
+import { startTls } from './tls.js';
 
 const REFUSED = new Set(['SIGKILL', 'SIGSTOP']);
 const POLL_MIN = 5, POLL_MAX = 1000;
@@ -34,8 +41,8 @@ export class NodeEventLoop extends BaseEventLoop {
   #immediate: NodeJS.Immediate | null = null;
   #timer: NodeJS.Timeout | null = null;
   #timerWhen = Infinity;
-  #idleCheck: NodeJS.Immediate | null = null;
   #poll: NodeJS.Timeout | null = null;
+  #idleCheck: NodeJS.Immediate | null = null;
   #pollDelay = POLL_MIN;
   #signals = new Map<NodeJS.Signals, () => void>();
   readonly #tickNow = (): void => { this.#immediate = null; this._tick(); };
@@ -44,12 +51,10 @@ export class NodeEventLoop extends BaseEventLoop {
   protected _clock(): number { return performance.now(); }
 
   protected _hostWake(): void {
-    this.#cancelIdle();
     if (this.#immediate === null) this.#immediate = setImmediate(this.#tickNow);
   }
 
   protected _hostTimer(when: number | null): void {
-    if (when !== null) this.#cancelIdle();
     if (when === this.#timerWhen) return;
     if (this.#timer !== null) { clearTimeout(this.#timer); this.#timer = null; this.#timerWhen = Infinity; }
     if (when === null) return;
@@ -59,39 +64,70 @@ export class NodeEventLoop extends BaseEventLoop {
     this.#timer = setTimeout(this.#tickTimer, delay);
   }
 
+  // The deadlock check is armed when the loop goes idle and left armed when it wakes: it looks at the loop
+  // as it is when it fires. A program woken by I/O thousands of times a second goes idle as often, and
+  // checking (process.getActiveResourcesInfo()) or even re-arming at each of those moments would cost
+  // more than the I/O itself; this way it costs a timer every few milliseconds at most.
   protected override _hostIdle(): void {
-    if (this.#idleCheck !== null || this.#poll !== null) return;
-    this.#pollDelay = POLL_MIN;
-    // After the microtasks and I/O callbacks of this turn have had their chance.
-    this.#idleCheck = setImmediate(this.#checkIdle);
+    if (this.#poll !== null || this.#idleCheck !== null) return;
+    this.#poll = setTimeout(this.#pollFired, this.#pollDelay);
   }
+
+  // Check from an immediate: inside its own callback a timer still counts among Node's active resources,
+  // so a check run there would always find something that might wake us, and never report a deadlock.
+  readonly #pollFired = (): void => {
+    this.#poll = null;
+    this.#idleCheck = setImmediate(this.#checkIdle);
+  };
 
   readonly #checkIdle = (): void => {
     this.#idleCheck = null;
-    this.#poll = null;
-    if (!this._isIdle()) return;
+    if (!this._isIdle()) { this.#pollDelay = POLL_MIN; return; }
     const others = foreignResources();
     if (others.length === 0) {
       this._declareDeadlock('no callback is ready, no timer is pending and nothing else keeps Node running');
       return;
     }
     // Something else (a socket, a foreign timer) may still wake us: look again later.
-    this.#poll = setTimeout(this.#checkIdle, this.#pollDelay);
     this.#pollDelay = Math.min(POLL_MAX, this.#pollDelay * 2);
+    this.#poll = setTimeout(this.#pollFired, this.#pollDelay);
   };
 
   #cancelIdle(): void {
-    if (this.#idleCheck !== null) { clearImmediate(this.#idleCheck); this.#idleCheck = null; }
     if (this.#poll !== null) { clearTimeout(this.#poll); this.#poll = null; }
+    if (this.#idleCheck !== null) { clearImmediate(this.#idleCheck); this.#idleCheck = null; }
   }
 
   override close(): void {
     if (this.isClosed()) return;
+    if (this.isRunning()) throw new Error('cannot close a running event loop');
+    closeTracked(this);
     super.close();
     this.#cancelIdle();
     if (this.#immediate !== null) { clearImmediate(this.#immediate); this.#immediate = null; }
     for (const [sig, listener] of this.#signals) process.removeListener(sig, listener);
     this.#signals.clear();
+  }
+
+  // ---- stream sockets (tcp.ts, tls.ts, server.ts, sendfile.ts) ----------------
+
+  override createConnection<P>(factory: () => P, host?: string | null, port?: number | null, opts?: ConnectionOptions): Coro<[Transport, P]> {
+    return createConnection(this, factory, host, port, opts);
+  }
+  override createServer(factory: () => unknown, host?: string | string[] | null, port?: number | null, opts?: ServerOptions): Coro<Server> {
+    return createServer(this, factory, host, port, opts);
+  }
+  override createUnixConnection<P>(factory: () => P, path: string, opts?: ConnectionOptions): Coro<[Transport, P]> {
+    return createUnixConnection(this, factory, path, opts);
+  }
+  override createUnixServer(factory: () => unknown, path: string, opts?: ServerOptions): Coro<Server> {
+    return createUnixServer(this, factory, path, opts);
+  }
+  override startTls(transport: Transport, protocol: unknown, sslContext: unknown, opts?: { serverSide?: boolean; serverHostname?: string; sslHandshakeTimeout?: number }): Coro<Transport> {
+    return startTls(this, transport, protocol, sslContext, opts);
+  }
+  override sendfile(transport: Transport, file: unknown, offset?: number, count?: number): Coro<number> {
+    return sendfile(transport, file, offset, count);
   }
 
   // ---- signals ---------------------------------------------------------------
