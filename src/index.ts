@@ -6,3 +6,4 @@ import './node/policy.js';
 
 export * from './kernel/index.js';
 export { NodeEventLoop } from './node/node_loop.js';
+export * from './toolkit/microthreads/index.js';

@@ -1,0 +1,387 @@
+/**
+ * Micro-pipes: one-way channels between micro-threads, after the
+ * micro-threading proposal's `micro_pipe` (Stackless's channels). A pipe is
+ * attached to the threads at its ends, so nothing is lost or left hanging:
+ * a writer's error reaches the reader after the values sent before it; a
+ * reader that closes halts the writers blocked on it (and any later put),
+ * as SIGPIPE ends a Unix process; when every task that has put into a pipe
+ * has ended without closing it, readers get `PipeClosedError`.
+ *
+ * A value is handed straight to a waiting reader's future. So that a
+ * cancelled `next()` loses nothing, the reader's wait hands a value it
+ * received but never returned back to the front of the pipe when it is
+ * halted. `put()` and `next()` are the hot paths: each is a small iterator
+ * object (as the kernel's traps are), not a generator, and its `return()`
+ * does the cleanup a `finally` would, since a halted task calls it.
+ */
+import { Future, PipeClosedError, currentTask, getRunningLoop } from '../../kernel/index.js';
+import type { Coro, EventLoop, Task } from '../../kernel/index.js';
+
+/**
+ * The sending end of a micro-pipe.
+ * @example
+ * const [w, r] = pipe<number>();
+ * createTask(function* () { yield* w.put(1); yield* w.takeFrom([2, 3]); w.close(); }());
+ * console.log(yield* r.toArray()); // [1, 2, 3]
+ */
+export interface PipeWriter<T> {
+  /** Send `v`; waits while the pipe is full (a rendezvous pipe: until a reader takes it). Halts the calling task if the reader has closed. */
+  put(v: T): Coro<void>;
+  /** Send every item of `src` (an iterable or another pipe's reader) in order. */
+  takeFrom(src: Iterable<T> | PipeReader<T>): Coro<void>;
+  /** No more values: the reader gets the buffered values, then the end. */
+  close(): void;
+  /** End with an error: the reader gets the buffered values, then `e` is thrown from its `next()`. */
+  fail(e: unknown): void;
+  /** True once this end was closed or failed, every writer ended, or the reader closed. */
+  readonly closed: boolean;
+}
+
+/**
+ * The receiving end of a micro-pipe.
+ * @example
+ * const r = generate<number>(function* () { yield* put(1); yield* put(2); });
+ * for (;;) { const x = yield* r.next(); if (x.done) break; console.log(x.value); }
+ */
+export interface PipeReader<T> {
+  /** The next value, `{ done: true }` at the end; throws the writer's error (or `PipeClosedError`) after the values sent before it. */
+  next(): Coro<IteratorResult<T, undefined>>;
+  /** Every remaining value, once the writer closes. */
+  toArray(): Coro<T[]>;
+  /** Stop reading: buffered values are dropped, blocked writers are halted, later puts halt their writers. */
+  close(): void;
+  /** `for await` from an async function while the loop runs; each step runs as a task; `break` closes the reader. */
+  [Symbol.asyncIterator](): AsyncIterator<T>;
+}
+
+const OPEN = 0, CLOSED = 1, FAILED = 2;
+/** The writer closed: a getter's future carries this instead of a value. */
+const EOF: unique symbol = Symbol('pipe EOF');
+/** Nothing to take now. */
+const NONE: unique symbol = Symbol('pipe empty');
+const END: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+const PUT_DONE: IteratorReturnResult<void> = Object.freeze({ done: true, value: undefined });
+
+/** A put waiting for room (or, in a rendezvous pipe, for a reader). */
+interface Putter<T> { readonly value: T; readonly fut: Future<void>; readonly task: Task<unknown> | undefined }
+
+function loopOf(t: Task<unknown> | undefined): EventLoop { return t !== undefined ? t.getLoop() : getRunningLoop(); }
+
+/** @internal the state shared by the two ends of a pipe. */
+export class PipeCore<T> {
+  readonly capacity: number;
+  nextDesc = 'pipe.next';
+  putDesc = 'pipe.put';
+  buf: T[] = [];
+  head = 0;
+  putters: Putter<T>[] = [];
+  getters: Future<unknown>[] = [];
+  wstate = OPEN;
+  werror: unknown = undefined;
+  rclosed = false;
+  writers: Set<Task<unknown>> | null = null;
+  lastWriter: Task<unknown> | null = null;
+  readonly #onWriterDone = (t: Future<unknown>): void => this.#writerDone(t as Task<unknown>);
+
+  constructor(capacity: number, name: string | undefined) {
+    if (!(Number.isInteger(capacity) && capacity >= 0)) throw new RangeError(`pipe capacity must be an integer >= 0, got ${capacity}`);
+    this.capacity = capacity;
+    if (name !== undefined) this.setName(name);
+  }
+
+  setName(name: string): void {
+    this.nextDesc = `pipe.next (${name})`;
+    this.putDesc = `pipe.put (${name})`;
+  }
+
+  get size(): number { return this.buf.length - this.head; }
+
+  /** Take a value if one is there: a value, EOF, NONE, or throw the writer's error. */
+  take(): T | typeof EOF | typeof NONE {
+    if (this.buf.length > this.head) {
+      const v = this.buf[this.head]!;
+      this.buf[this.head++] = undefined as T;
+      if (this.head === this.buf.length) { this.buf.length = 0; this.head = 0; }
+      else if (this.head > 1024 && this.head * 2 > this.buf.length) { this.buf.splice(0, this.head); this.head = 0; }
+      this.#refill();
+      return v;
+    }
+    const ps = this.putters;
+    while (ps.length > 0) {
+      const p = ps.shift()!;
+      if (p.fut.done()) continue;
+      p.fut.setResult();
+      return p.value;
+    }
+    if (this.rclosed || this.wstate === CLOSED) return EOF;
+    if (this.wstate === FAILED) throw this.werror;
+    return NONE;
+  }
+
+  /** Deliver `v` to a waiting reader or the buffer; false if the put must wait. */
+  offer(v: T): boolean {
+    const gs = this.getters;
+    while (gs.length > 0) {
+      const g = gs.shift()!;
+      if (g.done()) continue;
+      g.setResult(v);
+      return true;
+    }
+    if (this.buf.length - this.head < this.capacity) { this.buf.push(v); return true; }
+    return false;
+  }
+
+  /** Move waiting puts into the buffer while there is room. */
+  #refill(): void {
+    const ps = this.putters;
+    while (ps.length > 0 && this.buf.length - this.head < this.capacity) {
+      const p = ps.shift()!;
+      if (p.fut.done()) continue;
+      this.buf.push(p.value);
+      p.fut.setResult();
+    }
+  }
+
+  /** A halted reader got `v` but never returned it: put it back in front. */
+  putBack(v: T): void {
+    if (this.rclosed) return;
+    if (this.head > 0) this.buf[--this.head] = v;
+    else this.buf.unshift(v);
+    const gs = this.getters;
+    while (gs.length > 0 && this.buf.length > this.head) {
+      const g = gs.shift()!;
+      if (g.done()) continue;
+      const x = this.buf[this.head]!;
+      this.buf[this.head++] = undefined as T;
+      g.setResult(x);
+    }
+    if (this.head === this.buf.length) { this.buf.length = 0; this.head = 0; }
+  }
+
+  attach(t: Task<unknown>): void {
+    this.lastWriter = t;
+    const ws = (this.writers ??= new Set());
+    if (ws.has(t) || t.done()) return;
+    ws.add(t);
+    t.addDoneCallback(this.#onWriterDone);
+  }
+
+  #writerDone(t: Task<unknown>): void {
+    const ws = this.writers!;
+    ws.delete(t);
+    if (this.lastWriter === t) this.lastWriter = null;
+    if (ws.size === 0 && this.wstate === OPEN && !this.rclosed) {
+      this.endWith(FAILED, new PipeClosedError(`every writer of the pipe ended without closing it (${this.nextDesc})`));
+    }
+  }
+
+  endWith(state: number, error: unknown): void {
+    if (this.wstate !== OPEN) return;
+    this.wstate = state;
+    this.werror = error;
+    this.#wakeGetters();
+  }
+
+  closeReader(): void {
+    if (this.rclosed) return;
+    this.rclosed = true;
+    this.buf = [];
+    this.head = 0;
+    const ps = this.putters;
+    this.putters = [];
+    for (const p of ps) if (!p.fut.done()) p.task?.cancel('the pipe reader closed');
+    this.#wakeGetters();
+  }
+
+  #wakeGetters(): void {
+    const gs = this.getters;
+    this.getters = [];
+    for (const g of gs) {
+      if (g.done()) continue;
+      if (this.rclosed || this.wstate === CLOSED) g.setResult(EOF);
+      else g.setException(this.werror);
+    }
+  }
+
+  removeGetter(f: Future<unknown>): void {
+    const i = this.getters.indexOf(f);
+    if (i >= 0) this.getters.splice(i, 1);
+  }
+
+  removePutter(p: Putter<T>): void {
+    const i = this.putters.indexOf(p);
+    if (i >= 0) this.putters.splice(i, 1);
+  }
+}
+
+/** @internal `yield* writer.put(v)`: one small object per call, no generator. */
+export class PutOp<T> implements Generator<unknown, void, unknown> {
+  #core: PipeCore<T> | null;
+  readonly #value: T;
+  #wait: Putter<T> | null = null;
+  #halting = false;
+  #resolve: (() => PipeCore<T>) | null;
+
+  /** `core` null: resolve it on the first step with `resolve` (the current thread's stdout). */
+  constructor(core: PipeCore<T> | null, value: T, resolve: (() => PipeCore<T>) | null = null) {
+    this.#core = core;
+    this.#value = value;
+    this.#resolve = resolve;
+  }
+
+  next(): IteratorResult<unknown, void> {
+    const w = this.#wait;
+    if (w !== null) {
+      const f = w.fut;
+      if (!f.done()) return { done: false, value: f };
+      this.#wait = null;
+      f.result();
+      return PUT_DONE;
+    }
+    if (this.#halting) throw new PipeClosedError('put on a pipe whose reader closed');
+    const core = this.#core ?? (this.#core = this.#resolve!());
+    const task = currentTask();
+    if (task !== core.lastWriter && task !== undefined) core.attach(task);
+    if (core.rclosed) {
+      if (task === undefined) throw new PipeClosedError('put on a pipe whose reader closed');
+      // SIGPIPE: halt the writer's task; it takes effect once this step yields.
+      this.#halting = true;
+      task.cancel('the pipe reader closed');
+      return { done: false, value: undefined };
+    }
+    if (core.wstate !== OPEN) throw new PipeClosedError(core.wstate === CLOSED ? 'put on a closed pipe' : `put on a pipe that ended: ${String(core.werror)}`);
+    if (core.offer(this.#value)) return PUT_DONE;
+    const fut = new Future<void>({ loop: loopOf(task), description: core.putDesc });
+    const p: Putter<T> = { value: this.#value, fut, task };
+    core.putters.push(p);
+    this.#wait = p;
+    return { done: false, value: fut };
+  }
+
+  return(value?: any): IteratorResult<unknown, void> {
+    this.#cancelWait();
+    return { done: true, value };
+  }
+
+  throw(e: unknown): IteratorResult<unknown, void> {
+    this.#cancelWait();
+    throw e;
+  }
+
+  #cancelWait(): void {
+    const w = this.#wait;
+    if (w === null) return;
+    this.#wait = null;
+    if (!w.fut.done()) { w.fut.cancel(); this.#core!.removePutter(w); }
+  }
+
+  [Symbol.iterator](): this { return this; }
+}
+
+/** @internal `yield* reader.next()`: one small object per call, no generator. */
+export class NextOp<T> implements Generator<unknown, IteratorResult<T, undefined>, unknown> {
+  readonly #core: PipeCore<T>;
+  #fut: Future<unknown> | null = null;
+
+  constructor(core: PipeCore<T>) { this.#core = core; }
+
+  next(): IteratorResult<unknown, IteratorResult<T, undefined>> {
+    let f = this.#fut;
+    if (f === null) {
+      const core = this.#core;
+      const v = core.take();
+      if (v === EOF) return { done: true, value: END };
+      if (v !== NONE) return { done: true, value: { done: false, value: v } };
+      const task = currentTask();
+      f = this.#fut = new Future<unknown>({ loop: loopOf(task), description: core.nextDesc });
+      core.getters.push(f);
+      return { done: false, value: f };
+    }
+    if (!f.done()) return { done: false, value: f };
+    this.#fut = null;
+    const v = f.result();
+    return { done: true, value: v === EOF ? END : { done: false, value: v as T } };
+  }
+
+  return(value?: any): IteratorResult<unknown, IteratorResult<T, undefined>> {
+    this.#release();
+    return { done: true, value };
+  }
+
+  throw(e: unknown): IteratorResult<unknown, IteratorResult<T, undefined>> {
+    this.#release();
+    throw e;
+  }
+
+  /** Halted while waiting: withdraw, and give back a value that arrived but was never returned. */
+  #release(): void {
+    const f = this.#fut;
+    if (f === null) return;
+    this.#fut = null;
+    if (!f.done()) { f.cancel(); this.#core.removeGetter(f); return; }
+    if (f.cancelled() || f.exception() !== undefined) return;
+    const v = f.result();
+    if (v !== EOF) this.#core.putBack(v as T);
+  }
+
+  [Symbol.iterator](): this { return this; }
+}
+
+/** @internal */
+export class PipeWriterImpl<T> implements PipeWriter<T> {
+  /** @internal */ readonly _core: PipeCore<T>;
+  constructor(core: PipeCore<T>) { this._core = core; }
+  put(v: T): Coro<void> { return new PutOp(this._core, v); }
+  *takeFrom(src: Iterable<T> | PipeReader<T>): Coro<void> {
+    if (typeof (src as Partial<Iterable<T>>)[Symbol.iterator] === 'function') {
+      for (const x of src as Iterable<T>) yield* new PutOp(this._core, x);
+      return;
+    }
+    const reader = src as PipeReader<T>;
+    for (;;) {
+      const r: IteratorResult<T, undefined> = yield* reader.next();
+      if (r.done === true) return;
+      yield* new PutOp(this._core, r.value);
+    }
+  }
+  close(): void { this._core.endWith(CLOSED, undefined); }
+  fail(e: unknown): void { this._core.endWith(FAILED, e); }
+  get closed(): boolean { return this._core.wstate !== OPEN || this._core.rclosed; }
+  toString(): string { return `<PipeWriter ${this._core.putDesc}>`; }
+}
+
+/** @internal */
+export class PipeReaderImpl<T> implements PipeReader<T> {
+  /** @internal */ readonly _core: PipeCore<T>;
+  constructor(core: PipeCore<T>) { this._core = core; }
+  next(): Coro<IteratorResult<T, undefined>> { return new NextOp(this._core); }
+  *toArray(): Coro<T[]> {
+    const out: T[] = [];
+    for (;;) {
+      const r: IteratorResult<T, undefined> = yield* new NextOp(this._core);
+      if (r.done === true) return out;
+      out.push(r.value);
+    }
+  }
+  close(): void { this._core.closeReader(); }
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return {
+      next: () => getRunningLoop().createTask(this.next()).then((r) => r),
+      return: () => { this.close(); return Promise.resolve(END); },
+    };
+  }
+  toString(): string { return `<PipeReader ${this._core.nextDesc}>`; }
+}
+
+/**
+ * A new micro-pipe: `capacity` values may wait in it; 0 (the default) is a
+ * rendezvous, where a put waits until a reader takes the value.
+ * @example
+ * const [w, r] = pipe<string>();
+ * createTask(function* () { yield* w.put('ping'); w.close(); }());
+ * const x = yield* r.next();   // { done: false, value: 'ping' }
+ */
+export function pipe<T>(capacity = 0, opts?: { name?: string }): [PipeWriter<T>, PipeReader<T>] {
+  const core = new PipeCore<T>(capacity, opts?.name);
+  return [new PipeWriterImpl(core), new PipeReaderImpl(core)];
+}
