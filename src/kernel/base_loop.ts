@@ -57,6 +57,7 @@ export abstract class BaseEventLoop implements EventLoop {
   #timers = new TimerHeap();
   #timerSeq = 0;
   #now = 0;
+  #nowRead = false;   // #now was read in the current batch
   #inTick = false;
   #running = false;
   #stopping = false;
@@ -143,8 +144,10 @@ export abstract class BaseEventLoop implements EventLoop {
       let budget = this.maxCallbacksPerTick;
       const q = this.#ready;
       while (!this.#stopping) {
-        this.#now = this._clock();
-        this.#collectDueTimers();
+        // The clock is read at most once per batch, and only when a timer may be due or time() is called:
+        // reading it costs as much as a task step, and a batch often holds a single step.
+        this.#nowRead = false;
+        if (this.#timers.peek() !== undefined) { this.#readClock(); this.#collectDueTimers(); }
         let n = q.length - this.#head;
         if (n === 0) break;
         if (n > budget) n = budget;
@@ -249,7 +252,16 @@ export abstract class BaseEventLoop implements EventLoop {
   _timerCancelled(_t: TimerHandle): void { this.#timers.noteCancelled(); }
 
   /** Loop time in ms: read once per batch while running, so timers set in one batch with one delay fall due together. */
-  time(): number { return this.#inTick ? this.#now : (this.#now = Math.max(this.#now, this._clock())); }
+  time(): number {
+    if (this.#inTick && this.#nowRead) return this.#now;
+    this.#readClock();
+    return this.#now;
+  }
+
+  #readClock(): void {
+    this.#now = Math.max(this.#now, this._clock());
+    this.#nowRead = this.#inTick;
+  }
 
   /** Live timers (not cancelled), for tests and introspection. */
   pendingTimers(): number { return this.#timers.live; }
