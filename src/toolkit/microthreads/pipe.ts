@@ -60,10 +60,7 @@ const EOF: unique symbol = Symbol('pipe EOF');
 /** Nothing to take now. */
 const NONE: unique symbol = Symbol('pipe empty');
 const END: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
-const PUT_DONE: IteratorReturnResult<void> = Object.freeze({ done: true, value: undefined });
 
-/** A put waiting for room (or, in a rendezvous pipe, for a reader). */
-interface Putter<T> { readonly value: T; readonly fut: Future<void>; readonly task: Task<unknown> | undefined }
 
 function loopOf(t: Task<unknown> | undefined): EventLoop { return t !== undefined ? t.getLoop() : getRunningLoop(); }
 
@@ -74,7 +71,7 @@ export class PipeCore<T> {
   putDesc = 'pipe.put';
   buf: T[] = [];
   head = 0;
-  putters: Putter<T>[] = [];
+  /** puts waiting for room (in a rendezvous pipe, for a reader) */ putters: PutOp<T>[] = [];
   getters: Future<unknown>[] = [];
   wstate = OPEN;
   werror: unknown = undefined;
@@ -109,9 +106,10 @@ export class PipeCore<T> {
     const ps = this.putters;
     while (ps.length > 0) {
       const p = ps.shift()!;
-      if (p.fut.done()) continue;
-      p.fut.setResult();
-      return p.value;
+      const f = p.fut;
+      if (f === null || f.done()) continue;
+      f.setResult();
+      return p.item;
     }
     if (this.rclosed || this.wstate === CLOSED) return EOF;
     if (this.wstate === FAILED) throw this.werror;
@@ -136,9 +134,10 @@ export class PipeCore<T> {
     const ps = this.putters;
     while (ps.length > 0 && this.buf.length - this.head < this.capacity) {
       const p = ps.shift()!;
-      if (p.fut.done()) continue;
-      this.buf.push(p.value);
-      p.fut.setResult();
+      const f = p.fut;
+      if (f === null || f.done()) continue;
+      this.buf.push(p.item);
+      f.setResult();
     }
   }
 
@@ -189,7 +188,7 @@ export class PipeCore<T> {
     this.head = 0;
     const ps = this.putters;
     this.putters = [];
-    for (const p of ps) if (!p.fut.done()) p.task?.cancel('the pipe reader closed');
+    for (const p of ps) if (p.fut !== null && !p.fut.done()) p.task?.cancel('the pipe reader closed');
     this.#wakeGetters();
   }
 
@@ -208,35 +207,44 @@ export class PipeCore<T> {
     if (i >= 0) this.getters.splice(i, 1);
   }
 
-  removePutter(p: Putter<T>): void {
+  removePutter(p: PutOp<T>): void {
     const i = this.putters.indexOf(p);
     if (i >= 0) this.putters.splice(i, 1);
   }
 }
 
-/** @internal `yield* writer.put(v)`: one small object per call, no generator. */
+/*
+ * The two operations below are each one object per call: the iterator that
+ * `yield*` drives, its own iterator result (next() updates `done`/`value`
+ * and returns `this`: `yield*` reads both at once and keeps nothing), and,
+ * for a put that must wait, the entry in the pipe's queue of waiting puts.
+ */
+
+/** @internal `yield* writer.put(v)`. */
 export class PutOp<T> implements Generator<unknown, void, unknown> {
+  done = false;
+  value: unknown = undefined;
+  /** @internal the value sent */ readonly item: T;
+  /** @internal set while waiting */ fut: Future<void> | null = null;
+  /** @internal the writer's task */ task: Task<unknown> | undefined = undefined;
   #core: PipeCore<T> | null;
-  readonly #value: T;
-  #wait: Putter<T> | null = null;
   #halting = false;
-  #resolve: (() => PipeCore<T>) | null;
+  readonly #resolve: (() => PipeCore<T>) | null;
 
   /** `core` null: resolve it on the first step with `resolve` (the current thread's stdout). */
-  constructor(core: PipeCore<T> | null, value: T, resolve: (() => PipeCore<T>) | null = null) {
+  constructor(core: PipeCore<T> | null, item: T, resolve: (() => PipeCore<T>) | null = null) {
     this.#core = core;
-    this.#value = value;
+    this.item = item;
     this.#resolve = resolve;
   }
 
   next(): IteratorResult<unknown, void> {
-    const w = this.#wait;
-    if (w !== null) {
-      const f = w.fut;
-      if (!f.done()) return { done: false, value: f };
-      this.#wait = null;
+    const f = this.fut;
+    if (f !== null) {
+      if (!f.done()) return this as IteratorYieldResult<unknown>;
+      this.fut = null;
       f.result();
-      return PUT_DONE;
+      return this.#finish();
     }
     if (this.#halting) throw new PipeClosedError('put on a pipe whose reader closed');
     const core = this.#core ?? (this.#core = this.#resolve!());
@@ -247,15 +255,20 @@ export class PutOp<T> implements Generator<unknown, void, unknown> {
       // SIGPIPE: halt the writer's task; it takes effect once this step yields.
       this.#halting = true;
       task.cancel('the pipe reader closed');
-      return { done: false, value: undefined };
+      return this as IteratorYieldResult<unknown>;
     }
     if (core.wstate !== OPEN) throw new PipeClosedError(core.wstate === CLOSED ? 'put on a closed pipe' : `put on a pipe that ended: ${String(core.werror)}`);
-    if (core.offer(this.#value)) return PUT_DONE;
-    const fut = new Future<void>({ loop: loopOf(task), description: core.putDesc });
-    const p: Putter<T> = { value: this.#value, fut, task };
-    core.putters.push(p);
-    this.#wait = p;
-    return { done: false, value: fut };
+    if (core.offer(this.item)) return this.#finish();
+    this.task = task;
+    this.value = this.fut = new Future<void>({ loop: loopOf(task), description: core.putDesc });
+    core.putters.push(this);
+    return this as IteratorYieldResult<unknown>;
+  }
+
+  #finish(): IteratorReturnResult<void> {
+    this.done = true;
+    this.value = undefined;
+    return this as IteratorReturnResult<void>;
   }
 
   return(value?: any): IteratorResult<unknown, void> {
@@ -269,17 +282,19 @@ export class PutOp<T> implements Generator<unknown, void, unknown> {
   }
 
   #cancelWait(): void {
-    const w = this.#wait;
-    if (w === null) return;
-    this.#wait = null;
-    if (!w.fut.done()) { w.fut.cancel(); this.#core!.removePutter(w); }
+    const f = this.fut;
+    if (f === null) return;
+    this.fut = null;
+    if (!f.done()) { f.cancel(); this.#core!.removePutter(this); }
   }
 
   [Symbol.iterator](): this { return this; }
 }
 
-/** @internal `yield* reader.next()`: one small object per call, no generator. */
+/** @internal `yield* reader.next()`. */
 export class NextOp<T> implements Generator<unknown, IteratorResult<T, undefined>, unknown> {
+  done = false;
+  value: unknown = undefined;
   readonly #core: PipeCore<T>;
   #fut: Future<unknown> | null = null;
 
@@ -290,17 +305,22 @@ export class NextOp<T> implements Generator<unknown, IteratorResult<T, undefined
     if (f === null) {
       const core = this.#core;
       const v = core.take();
-      if (v === EOF) return { done: true, value: END };
-      if (v !== NONE) return { done: true, value: { done: false, value: v } };
-      const task = currentTask();
-      f = this.#fut = new Future<unknown>({ loop: loopOf(task), description: core.nextDesc });
-      core.getters.push(f);
-      return { done: false, value: f };
+      if (v === NONE) {
+        this.value = f = this.#fut = new Future<unknown>({ loop: loopOf(currentTask()), description: core.nextDesc });
+        core.getters.push(f);
+        return this as IteratorYieldResult<unknown>;
+      }
+      return this.#finish(v);
     }
-    if (!f.done()) return { done: false, value: f };
+    if (!f.done()) return this as IteratorYieldResult<unknown>;
     this.#fut = null;
-    const v = f.result();
-    return { done: true, value: v === EOF ? END : { done: false, value: v as T } };
+    return this.#finish(f.result() as T | typeof EOF);
+  }
+
+  #finish(v: T | typeof EOF): IteratorReturnResult<IteratorResult<T, undefined>> {
+    this.done = true;
+    this.value = v === EOF ? END : { done: false, value: v };
+    return this as IteratorReturnResult<IteratorResult<T, undefined>>;
   }
 
   return(value?: any): IteratorResult<unknown, IteratorResult<T, undefined>> {
