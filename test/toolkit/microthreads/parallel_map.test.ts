@@ -139,3 +139,21 @@ void test('cancelling the task running parallelMap halts every call and waits fo
   });
   assert.deepEqual(trace.events, ['cleanup 0', 'cleanup 1', 'cleanup 2', 'map returned']);
 });
+
+void test('a second error, raised while the others are cancelled, goes to the loop\'s exception handler', async () => {
+  const errors: ExceptionContext[] = [];
+  const first = new Error('first'), second = new Error('second');
+  await runRecording(function* () {
+    function* work(i: number): Coro<number> {
+      try {
+        yield* sleep(i === 0 ? 1 : 10_000);
+        throw first;
+      } finally {
+        // eslint-disable-next-line no-unsafe-finally -- item 1's cleanup fails while it is being cancelled
+        if (i === 1) throw second;
+      }
+    }
+    yield* rejects(parallelMap(work, [0, 1]), (e) => e === first);
+  }, errors);
+  assert.deepEqual(errors.map((c) => c.exception), [second]);
+});

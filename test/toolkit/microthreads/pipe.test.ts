@@ -104,6 +104,24 @@ void test('fail() reaches a reader already waiting', async () => {
   });
 });
 
+void test('undefined and null are values like any other', async () => {
+  await runRecording(function* () {
+    const [w, r] = pipe<undefined | null | number>();
+    createTask(function* () { yield* w.takeFrom([undefined, null, 0]); w.close(); }());
+    assert.deepEqual(yield* r.toArray(), [undefined, null, 0]);
+  });
+});
+
+void test('closing the reader ends the reads waiting on it', async () => {
+  await runRecording(function* () {
+    const [, r] = pipe<number>();
+    const waiting = createTask(r.next());
+    yield* cede();
+    r.close();
+    assert.deepEqual(yield* waiting, { done: true, value: undefined });
+  });
+});
+
 void test('a put after the writer closed throws PipeClosedError', async () => {
   await runRecording(function* () {
     const [w] = pipe<number>(1);
