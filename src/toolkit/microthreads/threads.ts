@@ -13,7 +13,8 @@
  */
 import { CancelledError, PipeClosedError, Task, currentTask, getRunningLoop } from '../../kernel/index.js';
 import type { Coro } from '../../kernel/index.js';
-import { PipeCore, PipeReaderImpl, PipeWriterImpl, PutOp, type PipeReader } from './pipe.js';
+import { PipeReaderImpl, PipeWriterImpl, type PipeReader } from './pipe.js';
+import { PipeCore, PutOp } from './pipe_core.js';
 
 interface ThreadPipes { readonly stdout: PipeWriterImpl<unknown> | null; readonly stdin: PipeReader<unknown> | null }
 
