@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import {
   CancelScope, CancelledError, DeadlockError, PipeClosedError, cede, createTask, fromPromise, pipe, sleep,
-  type Coro, type ExceptionContext, type PipeReader, type PipeWriter,
+  type Coro, type ExceptionContext, type PipeReader, type PipeWriter, type Task,
 } from '../../../src/index.js';
 import { Trace, runRecording } from '../../helpers.js';
 
@@ -290,6 +291,68 @@ void test('with several readers, every value is delivered exactly once', async (
     assert.deepEqual(all.sort((a, b) => a - b), [0, 1, 2].flatMap((k) => Array.from({ length: 50 }, (_, i) => k * 100 + i)));
     for (const t of readers) assert.ok(t.result().length > 0, 'every reader got some');
   });
+});
+
+/** One step of the random schedule below: start a put or a read, cancel one, or let the tasks run. */
+type Step = { op: 'put' } | { op: 'read' } | { op: 'cancelPut'; k: number } | { op: 'cancelRead' } | { op: 'run'; n: number };
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  fc.constant({ op: 'put' as const }),
+  fc.constant({ op: 'read' as const }),
+  fc.nat({ max: 3 }).map((k) => ({ op: 'cancelPut' as const, k })),
+  fc.constant({ op: 'cancelRead' as const }),
+  fc.integer({ min: 1, max: 3 }).map((n) => ({ op: 'run' as const, n })),
+);
+
+/** Wait for `t` to end, however it ends. */
+function* settle(t: Task<unknown>): Coro<void> {
+  try { yield* t; } catch { /* cancelled */ }
+}
+
+function* readAll(r: PipeReader<number>, into: number[]): Coro<void> {
+  try {
+    for (;;) { const x = yield* r.next(); if (x.done) return; into.push(x.value); }
+  } catch (e) {
+    if (!(e instanceof PipeClosedError)) throw e;
+  }
+}
+
+void test('under random cancellation of puts and reads, values are delivered exactly once and in order', async () => {
+  await fc.assert(fc.asyncProperty(fc.constantFrom(0, 1, 3), fc.array(stepArb, { maxLength: 40 }), async (capacity, steps) => {
+    await runRecording(function* () {
+      const [w, r] = pipe<number>(capacity);
+      const puts: Task<void>[] = [];
+      const delivered: number[] = [];
+      let reader: Task<IteratorResult<number, undefined>> | null = null;
+      const settleReader = (): void => {
+        if (reader !== null && reader.done()) {
+          if (!reader.cancelled() && reader.exception() === undefined) { const x = reader.result(); if (x.done !== true) delivered.push(x.value); }
+          else if (!reader.cancelled()) assert.ok(reader.exception() instanceof PipeClosedError);   // every writer had ended
+          reader = null;
+        }
+      };
+      for (const s of steps) {
+        settleReader();
+        if (s.op === 'put') puts.push(createTask(w.put(puts.length)));
+        else if (s.op === 'read') { if (reader === null) reader = createTask(r.next()); }
+        else if (s.op === 'cancelPut') puts[puts.length - 1 - s.k]?.cancel();
+        else if (s.op === 'cancelRead') reader?.cancel();
+        else for (let i = 0; i < s.n; i++) yield* cede();
+      }
+      if (reader !== null) { (reader as Task<unknown>).cancel(); yield* settle(reader); }
+      settleReader();
+      const drain = createTask(readAll(r, delivered));
+      for (const t of puts) yield* settle(t);
+      w.close();   // if every writer already ended, the drain gets PipeClosedError after the values instead
+      yield* drain;
+      // A put may also fail with PipeClosedError: when it starts after every earlier writer has ended.
+      const ok = puts.map((t, v) => (!t.cancelled() && t.exception() === undefined ? v : -1)).filter((v) => v >= 0);
+      const sorted = [...delivered].sort((a, b) => a - b);
+      assert.deepEqual(delivered, sorted, 'in order');
+      assert.equal(new Set(delivered).size, delivered.length, 'no value twice');
+      for (const v of ok) assert.ok(delivered.includes(v), `the completed put of ${v} was delivered`);
+      for (const v of delivered) assert.ok(v < puts.length, 'only values that were put');
+    });
+  }), { numRuns: 150 });
 });
 
 void test('takeFrom sends an iterable or another pipe, in order', async () => {
