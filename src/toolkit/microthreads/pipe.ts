@@ -21,7 +21,11 @@ import { CLOSED, END, FAILED, NextOp, OPEN, PipeCore, PutOp } from './pipe_core.
  * console.log(yield* r.toArray()); // [1, 2, 3]
  */
 export interface PipeWriter<T> {
-  /** Send `v`; waits while the pipe is full (a rendezvous pipe: until a reader takes it). Halts the calling task if the reader has closed. */
+  /**
+   * Send `v`; waits while the pipe is full (a rendezvous pipe: until a reader takes it). If the reader has
+   * closed, halts the calling task instead (as SIGPIPE would). Throws `PipeClosedError` after `close()`/`fail()`
+   * or once the pipe ended because every writer had ended. Halted before a reader took `v`, it sends nothing.
+   */
   put(v: T): Coro<void>;
   /** Send every item of `src` (an iterable or another pipe's reader) in order. */
   takeFrom(src: Iterable<T> | PipeReader<T>): Coro<void>;
