@@ -57,7 +57,6 @@ export abstract class BaseEventLoop implements EventLoop {
   #timers = new TimerHeap();
   #timerSeq = 0;
   #now = 0;
-  #nowRead = false;   // #now was read in the current batch
   #inTick = false;
   #running = false;
   #stopping = false;
@@ -144,10 +143,8 @@ export abstract class BaseEventLoop implements EventLoop {
       let budget = this.maxCallbacksPerTick;
       const q = this.#ready;
       while (!this.#stopping) {
-        // The clock is read at most once per batch, and only when a timer may be due or time() is called:
-        // reading it costs as much as a task step, and a batch often holds a single step.
-        this.#nowRead = false;
-        if (this.#timers.peek() !== undefined) { this.#readClock(); this.#collectDueTimers(); }
+        this.#now = this._clock();
+        this.#collectDueTimers();
         let n = q.length - this.#head;
         if (n === 0) break;
         if (n > budget) n = budget;
@@ -252,16 +249,7 @@ export abstract class BaseEventLoop implements EventLoop {
   _timerCancelled(_t: TimerHandle): void { this.#timers.noteCancelled(); }
 
   /** Loop time in ms: read once per batch while running, so timers set in one batch with one delay fall due together. */
-  time(): number {
-    if (this.#inTick && this.#nowRead) return this.#now;
-    this.#readClock();
-    return this.#now;
-  }
-
-  #readClock(): void {
-    this.#now = Math.max(this.#now, this._clock());
-    this.#nowRead = this.#inTick;
-  }
+  time(): number { return this.#inTick ? this.#now : (this.#now = Math.max(this.#now, this._clock())); }
 
   /** Live timers (not cancelled), for tests and introspection. */
   pendingTimers(): number { return this.#timers.live; }
