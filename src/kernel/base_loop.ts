@@ -6,7 +6,8 @@
  *
  * One tick (called by the host):
  *
- *     ┌─> read the clock once (timers set in this batch share it)
+ *     ┌─> the clock is read once, lazily: if timers are pending, or at the
+ *     │   first time() of the batch (timers set in this batch share it)
  *     │   move due timers to the ready queue, in (when, order)
  *     │   run the callbacks that were ready at the batch start (FIFO);
  *     │   what they schedule waits for the next batch
@@ -57,6 +58,7 @@ export abstract class BaseEventLoop implements EventLoop {
   #timers = new TimerHeap();
   #timerSeq = 0;
   #now = 0;
+  #nowStale = true;
   #inTick = false;
   #running = false;
   #stopping = false;
@@ -143,8 +145,8 @@ export abstract class BaseEventLoop implements EventLoop {
       let budget = this.maxCallbacksPerTick;
       const q = this.#ready;
       while (!this.#stopping) {
-        this.#now = this._clock();
-        this.#collectDueTimers();
+        this.#nowStale = true;
+        if (this.#timers.peek() !== undefined) this.#collectDueTimers();
         let n = q.length - this.#head;
         if (n === 0) break;
         if (n > budget) n = budget;
@@ -197,7 +199,7 @@ export abstract class BaseEventLoop implements EventLoop {
 
   #collectDueTimers(): void {
     const heap = this.#timers;
-    const now = this.#now;
+    const now = this.time();
     for (;;) {
       const t = heap.peek();
       if (t === undefined || t._when > now) break;
@@ -248,8 +250,15 @@ export abstract class BaseEventLoop implements EventLoop {
   /** @internal */
   _timerCancelled(_t: TimerHandle): void { this.#timers.noteCancelled(); }
 
-  /** Loop time in ms: read once per batch while running, so timers set in one batch with one delay fall due together. */
-  time(): number { return this.#inTick ? this.#now : (this.#now = Math.max(this.#now, this._clock())); }
+  /**
+   * Loop time in ms: read at most once per batch while running (at its first use: a task switch that
+   * sets no timer costs no clock read), so timers set in one batch with one delay fall due together.
+   */
+  time(): number {
+    if (this.#inTick && !this.#nowStale) return this.#now;
+    this.#nowStale = false;
+    return (this.#now = Math.max(this.#now, this._clock()));
+  }
 
   /** Live timers (not cancelled), for tests and introspection. */
   pendingTimers(): number { return this.#timers.live; }
