@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CancelledError, MicroThread, PipeClosedError, Task, allTasks, cede, createTask, generate, put, sleep, startAndForget,
-  startInParallel, stdin, takeFrom, type Coro, type ExceptionContext, type PipeReader,
+  CancelledError, DeadlockError, MicroThread, PipeClosedError, Task, allTasks, cede, createTask, generate, put, sleep, startAndForget,
+  startInParallel, stdin, takeFrom, pipe, type Coro, type ExceptionContext, type PipeReader,
 } from '../../../src/index.js';
 import { Trace, runRecording } from '../../helpers.js';
 
@@ -283,4 +283,14 @@ void test('a generate reader can be handed to another thread as its stdin or rea
     });
     assert.equal(yield* summer.wait(), 1 + 3 + 5 + 7);
   });
+});
+
+void test('a pipeline that can never move ends in DeadlockError listing each thread and the pipe it waits on', async () => {
+  await assert.rejects(runRecording(function* () {
+    const [, nobodyWrites] = pipe<string>(0, { name: 'input' });
+    const out = generate<string>(upper, { stdin: nobodyWrites, name: 'upper' });
+    yield* out.next();
+  }), (e: unknown) => e instanceof DeadlockError
+    && /task 'main' waiting on pipe\.next \(stdout of 'upper'\)/.test(e.message)
+    && /task 'upper' waiting on pipe\.next \(input\)/.test(e.message));
 });
