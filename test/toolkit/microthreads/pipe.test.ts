@@ -230,6 +230,20 @@ void test('a cancelled put() delivers nothing', async () => {
   });
 });
 
+void test('a put whose value a reader already took has happened, even if its task is cancelled before it resumes', async () => {
+  await runRecording(function* () {
+    const [w, r] = pipe<number>(1);
+    yield* w.put(0);
+    const writer = createTask(w.put(1));
+    yield* cede();
+    assert.deepEqual(yield* r.next(), { done: false, value: 0 });   // 1 moves into the buffer; the put is done
+    writer.cancel();
+    yield* rejects(writer, (e) => e instanceof CancelledError);
+    w.close();
+    assert.deepEqual(yield* r.toArray(), [1]);
+  });
+});
+
 void test('a next() cancelled after a value was handed to it loses no value', async () => {
   await runRecording(function* () {
     const [w, r] = pipe<string>();
