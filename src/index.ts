@@ -11,3 +11,4 @@ export * from './protocols/index.js';
 export * from './streams/index.js';
 export { SocketTransport } from './node/socket_transport.js';
 export { NodeServer } from './node/server.js';
+export * from './toolkit/microthreads/index.js';
