@@ -6,3 +6,10 @@ import './node/policy.js';
 
 export * from './kernel/index.js';
 export { NodeEventLoop } from './node/node_loop.js';
+export { toThread, ThreadPoolExecutor } from './node/executor.js';
+export type { ThreadPoolOptions } from './node/executor.js';
+export { STDOUT } from './node/subprocess.js';
+export type { StdioOption, SubprocessOptions } from './node/subprocess.js';
+export type { DatagramEndpointOptions } from './node/udp.js';
+export type { AddrInfoOptions } from './node/dns.js';
+export type { PipeLike } from './node/pipes.js';
