@@ -1,7 +1,7 @@
 /**
  * What the Node loop's non-socket backends (pipes, UDP, subprocesses) share:
- * calling into a protocol from a Node event, write flow control, and the
- * per-loop registry that `loop.close()` sweeps.
+ * calling into a protocol from a Node event, and write flow control. (What
+ * `loop.close()` must end is kept in registry.ts.)
  *
  * A protocol method runs from a Node event, outside any tulip tick, so the
  * call enters the loop (it becomes the running loop) and the context that
@@ -109,29 +109,5 @@ export class WriteFlow {
       this.#resume();
       this.producer?.resumeProducing();
     }
-  }
-}
-
-/** Something `loop.close()` must end: a transport to abort, a child to kill. */
-export interface LoopResource { _closeWithLoop(): void }
-
-const resources = new WeakMap<EventLoop, Set<LoopResource>>();
-
-/** Note a resource that must not outlive `loop`. */
-export function trackResource(loop: EventLoop, r: LoopResource): void {
-  let s = resources.get(loop);
-  if (s === undefined) resources.set(loop, s = new Set());
-  s.add(r);
-}
-/** The resource ended on its own. */
-export function untrackResource(loop: EventLoop, r: LoopResource): void { resources.get(loop)?.delete(r); }
-
-/** `loop.close()`: end every resource still open (abort transports, kill children). */
-export function closeLoopResources(loop: EventLoop): void {
-  const s = resources.get(loop);
-  if (s === undefined) return;
-  resources.delete(loop);
-  for (const r of s) {
-    try { r._closeWithLoop(); } catch (exception) { loop.defaultExceptionHandler({ message: 'error while closing a resource with its loop', exception }); }
   }
 }

@@ -9,17 +9,22 @@
 import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { BaseEventLoop } from '../kernel/base_loop.js';
-import type { Coro } from '../kernel/events.js';
+import type { ConnectionOptions, Coro, ServerOptions } from '../kernel/events.js';
 import type { Future } from '../kernel/future.js';
 import type {
-  AddrInfo, DatagramTransport, Executor, ReadTransport, SockAddr, SubprocessTransport, WorkerFunction, WriteTransport,
+  AddrInfo, DatagramTransport, Executor, ReadTransport, Server, SockAddr, SubprocessTransport, Transport, WorkerFunction,
+  WriteTransport,
 } from '../kernel/transport_types.js';
 import { type AddrInfoOptions, getAddrInfo, getNameInfo } from './dns.js';
 import { DefaultExecutorSlot, runInExecutor } from './executor.js';
 import { foreignResources } from './idle.js';
-import { closeLoopResources } from './io_common.js';
 import { connectReadPipe, connectWritePipe, type PipeLike } from './pipes.js';
+import { closeTracked } from './registry.js';
+import { sendfile } from './sendfile.js';
+import { createServer, createUnixServer } from './server.js';
 import { subprocessExec, subprocessShell, type SubprocessOptions } from './subprocess.js';
+import { createConnection, createUnixConnection } from './tcp.js';
+import { startTls } from './tls.js';
 import { createDatagramEndpoint, type DatagramEndpointOptions } from './udp.js';
 
 const REFUSED = new Set(['SIGKILL', 'SIGSTOP']);
@@ -83,7 +88,8 @@ export class NodeEventLoop extends BaseEventLoop {
     this.#poll = null;
     if (!this._isIdle()) return;
     const others = foreignResources();
-    if (others.length === 0) {
+    // A signal handler can wake the loop too; SIGINT's does not count, as run() always installs one.
+    if (others.length === 0 && !this.#waitsForSignals()) {
       this._declareDeadlock('no callback is ready, no timer is pending and nothing else keeps Node running');
       return;
     }
@@ -92,6 +98,11 @@ export class NodeEventLoop extends BaseEventLoop {
     this.#pollDelay = Math.min(POLL_MAX, this.#pollDelay * 2);
   };
 
+  #waitsForSignals(): boolean {
+    for (const sig of this.#signals.keys()) if (sig !== 'SIGINT') return true;
+    return false;
+  }
+
   #cancelIdle(): void {
     if (this.#idleCheck !== null) { clearImmediate(this.#idleCheck); this.#idleCheck = null; }
     if (this.#poll !== null) { clearTimeout(this.#poll); this.#poll = null; }
@@ -99,13 +110,35 @@ export class NodeEventLoop extends BaseEventLoop {
 
   override close(): void {
     if (this.isClosed()) return;
+    if (this.isRunning()) throw new Error('cannot close a running event loop');
+    closeTracked(this);
     super.close();
     this.#cancelIdle();
     if (this.#immediate !== null) { clearImmediate(this.#immediate); this.#immediate = null; }
     for (const [sig, listener] of this.#signals) process.removeListener(sig, listener);
     this.#signals.clear();
-    closeLoopResources(this);
     this.#executor.closeNow(this);
+  }
+
+  // ---- stream sockets (tcp.ts, tls.ts, server.ts, sendfile.ts) ----------------
+
+  override createConnection<P>(factory: () => P, host?: string | null, port?: number | null, opts?: ConnectionOptions): Coro<[Transport, P]> {
+    return createConnection(this, factory, host, port, opts);
+  }
+  override createServer(factory: () => unknown, host?: string | string[] | null, port?: number | null, opts?: ServerOptions): Coro<Server> {
+    return createServer(this, factory, host, port, opts);
+  }
+  override createUnixConnection<P>(factory: () => P, path: string, opts?: ConnectionOptions): Coro<[Transport, P]> {
+    return createUnixConnection(this, factory, path, opts);
+  }
+  override createUnixServer(factory: () => unknown, path: string, opts?: ServerOptions): Coro<Server> {
+    return createUnixServer(this, factory, path, opts);
+  }
+  override startTls(transport: Transport, protocol: unknown, sslContext: unknown, opts?: { serverSide?: boolean; serverHostname?: string; sslHandshakeTimeout?: number }): Coro<Transport> {
+    return startTls(this, transport, protocol, sslContext, opts);
+  }
+  override sendfile(transport: Transport, file: unknown, offset?: number, count?: number): Coro<number> {
+    return sendfile(transport, file, offset, count);
   }
 
   // ---- I/O other than stream sockets (dns.ts, udp.ts, pipes.ts, subprocess.ts, executor.ts) ----

@@ -17,7 +17,8 @@ import { isatty, ReadStream as TtyReadStream, WriteStream as TtyWriteStream } fr
 import type { Coro, EventLoop } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import type { Protocol, PushProducer, ReadTransport, WriteTransport } from '../kernel/transport_types.js';
-import { type LoopResource, ProtocolCaller, toBytes, trackResource, untrackResource, WriteFlow } from './io_common.js';
+import { ProtocolCaller, toBytes, WriteFlow } from './io_common.js';
+import { type LoopResource, track, untrack } from './registry.js';
 
 /** What `connectReadPipe`/`connectWritePipe` accept: a Node stream or a file descriptor. */
 export type PipeLike = Readable | Writable | number;
@@ -53,15 +54,29 @@ export class ReadPipeTransport implements ReadTransport, LoopResource {
   #lost = false;
   #started = false;
   #lostEarly: { exc: Error | undefined } | null = null;
+  /** The error the stream is being destroyed with, for its 'close' event. */
+  #closeExc: Error | undefined = undefined;
 
-  /** @internal */
+  /**
+   * @internal Listeners go on at once, in paused mode ('readable' + read()):
+   * nothing is read before `_start()`, and Node's own `resume()` of a dead
+   * child's stdio (which would discard the output) has no effect on it.
+   */
   constructor(caller: ProtocolCaller, stream: Readable, protocol: Protocol, extra: Record<string, unknown> = {}) {
     this.#caller = caller;
     this.#stream = stream;
     this.#protocol = protocol;
     this.#extra = { pipe: stream, ...extra };
-    stream.on('error', (e: Error) => { this.#stream.destroy(); this.#connectionLost(e); });
-    trackResource(caller.loop, this);
+    stream.on('error', (e: Error) => this.#shutdown(e));
+    stream.on('readable', () => this.#drain());
+    stream.on('end', () => {
+      if (this.#closing) return;
+      this.#closing = true;
+      this.#call('eofReceived', () => { this.#protocol.eofReceived?.(); });
+      this.#shutdown(undefined);
+    });
+    stream.on('close', () => this.#connectionLost(this.#closeExc));
+    track(caller.loop, this);
   }
 
   /** @internal the protocol hears `connectionMade`, then data flows. */
@@ -70,22 +85,7 @@ export class ReadPipeTransport implements ReadTransport, LoopResource {
     this.#started = true;
     this.#call('connectionMade', () => this.#protocol.connectionMade?.(this as never));
     if (this.#lostEarly !== null) { this.#deliverLost(this.#lostEarly.exc); return; }
-    if (this.#closing) return;
-    const s = this.#stream;
-    s.on('data', (chunk: Buffer | string) => {
-      if (this.#closing) return;
-      const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      this.#call('dataReceived', () => this.#protocol.dataReceived?.(data));
-    });
-    s.on('end', () => {
-      if (this.#closing) return;
-      this.#closing = true;
-      this.#call('eofReceived', () => { this.#protocol.eofReceived?.(); });
-      this.#stream.destroy();
-      this.#connectionLost(undefined);
-    });
-    s.on('close', () => this.#connectionLost(undefined));
-    if (this.#reading) s.resume();
+    this.#drain();
   }
 
   getExtraInfo(name: string, fallback?: unknown): unknown { return name in this.#extra ? this.#extra[name] : fallback; }
@@ -94,41 +94,55 @@ export class ReadPipeTransport implements ReadTransport, LoopResource {
   getProtocol(): unknown { return this.#protocol; }
   isReading(): boolean { return this.#reading && !this.#closing; }
 
+  /** Stop `dataReceived` calls; the stream's buffer fills, then the OS pipe, then the writer blocks. */
   pauseReading(): void {
     if (this.#closing || !this.#reading) return;
     this.#reading = false;
-    this.#stream.pause();
   }
   resumeReading(): void {
     if (this.#closing || this.#reading) return;
     this.#reading = true;
-    this.#stream.resume();
+    this.#caller.soon(() => this.#drain());
   }
 
   /** Stop reading and close the pipe; `connectionLost(undefined)` follows (no more data). */
   close(): void {
     if (this.#closing) return;
-    this.#closing = true;
-    this.#stream.destroy();
-    this.#caller.soon(() => this.#connectionLost(undefined));
+    this.#shutdown(undefined);
   }
 
   /** @internal close() without waiting (loop.close()). */
-  _closeWithLoop(): void { this.#closing = true; this.#stream.destroy(); this.#connectionLost(undefined); }
+  _loopClosing(): void { this.#closing = true; this.#stream.destroy(); this.#connectionLost(undefined); }
+
+  #drain(): void {
+    const s = this.#stream;
+    while (this.#started && this.#reading && !this.#closing) {
+      const chunk = s.read() as Buffer | string | null;
+      if (chunk === null) return;
+      const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      this.#call('dataReceived', () => this.#protocol.dataReceived?.(data));
+    }
+  }
+
+  /** Destroy the stream; its 'close' event brings `connectionLost(exc)`. */
+  #shutdown(exc: Error | undefined): void {
+    this.#closing = true;
+    if (this.#closeExc === undefined) this.#closeExc = exc;
+    if (this.#stream.destroyed) { this.#connectionLost(this.#closeExc); return; }
+    this.#stream.destroy();
+    // In case the stream never emits 'close' (emitClose: false).
+    this.#caller.soon(() => this.#connectionLost(this.#closeExc));
+  }
 
   #call(what: string, fn: () => void): void {
-    this.#caller.call(this, this.#protocol, `protocol.${what}()`, fn, (e) => {
-      this.#closing = true;
-      this.#stream.destroy();
-      this.#caller.soon(() => this.#connectionLost(e));
-    });
+    this.#caller.call(this, this.#protocol, `protocol.${what}()`, fn, (e) => this.#shutdown(e));
   }
 
   #connectionLost(exc: Error | undefined): void {
     if (this.#lost) return;
     this.#lost = true;
     this.#closing = true;
-    untrackResource(this.#caller.loop, this);
+    untrack(this.#caller.loop, this);
     // Lost before the protocol heard connectionMade: it hears both at the start.
     if (!this.#started) { this.#lostEarly = { exc }; return; }
     this.#deliverLost(exc);
@@ -169,7 +183,7 @@ export class WritePipeTransport implements WriteTransport, LoopResource {
     // A write to a pipe whose reader is gone fails with EPIPE: it ends the transport, it is never thrown.
     stream.on('error', (e: Error) => { this.#stream.destroy(); this.#connectionLost(e); });
     stream.on('close', () => this.#connectionLost(undefined));
-    trackResource(caller.loop, this);
+    track(caller.loop, this);
     if (stream.destroyed) this.#connectionLost(undefined);
   }
 
@@ -221,7 +235,7 @@ export class WritePipeTransport implements WriteTransport, LoopResource {
   }
 
   /** @internal */
-  _closeWithLoop(): void { this.#closing = true; this.#stream.destroy(); this.#connectionLost(undefined); }
+  _loopClosing(): void { this.#closing = true; this.#stream.destroy(); this.#connectionLost(undefined); }
 
   #report(what: string, fn: () => void): void { this.#caller.call(this, this.#protocol, `protocol.${what}()`, fn); }
 
@@ -229,7 +243,7 @@ export class WritePipeTransport implements WriteTransport, LoopResource {
     if (this.#lost) return;
     this.#lost = true;
     this.#closing = true;
-    untrackResource(this.#caller.loop, this);
+    untrack(this.#caller.loop, this);
     this.#flow.stop();
     if (!this.#started) { this.#lostEarly = { exc }; return; }
     this.#deliverLost(exc);
@@ -241,7 +255,7 @@ export class WritePipeTransport implements WriteTransport, LoopResource {
 }
 
 /** Wait one loop turn, then start `t` (its protocol hears `connectionMade`), and return. */
-function* startSoon(loop: EventLoop, t: { _start(): void; _closeWithLoop(): void }, what: string): Coro<void> {
+function* startSoon(loop: EventLoop, t: { _start(): void; _loopClosing(): void }, what: string): Coro<void> {
   const ready = new Future<void>({ loop, description: what });
   loop.callSoon(() => { if (!ready.done()) { t._start(); ready.setResult(); } });
   let ok = false;
@@ -249,7 +263,7 @@ function* startSoon(loop: EventLoop, t: { _start(): void; _closeWithLoop(): void
     yield* ready;
     ok = true;
   } finally {
-    if (!ok) t._closeWithLoop();
+    if (!ok) t._loopClosing();
   }
 }
 
@@ -257,7 +271,6 @@ function* startSoon(loop: EventLoop, t: { _start(): void; _closeWithLoop(): void
 export function* connectReadPipe<P>(loop: EventLoop, factory: () => P, pipe: PipeLike): Coro<[ReadTransport, P]> {
   const stream = typeof pipe === 'number' ? streamForFd(pipe, 'r') as Readable : pipe;
   if (!isReadable(stream)) throw new TypeError('connectReadPipe: pipe must be a readable Node stream or a file descriptor');
-  stream.pause();
   const protocol = factory();
   const t = new ReadPipeTransport(new ProtocolCaller(loop), stream, protocol as Protocol);
   yield* startSoon(loop, t, 'connectReadPipe');

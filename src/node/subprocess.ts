@@ -20,7 +20,8 @@ import { Future } from '../kernel/future.js';
 import type {
   Protocol, ReadTransport, SubprocessProtocol, SubprocessTransport, WriteTransport,
 } from '../kernel/transport_types.js';
-import { type LoopResource, ProtocolCaller, trackResource, untrackResource } from './io_common.js';
+import { ProtocolCaller } from './io_common.js';
+import { type LoopResource, track, untrack } from './registry.js';
 import { ReadPipeTransport, WritePipeTransport } from './pipes.js';
 
 /** For `stderr`: send the child's stderr to the same place as its stdout (asyncio's `subprocess.STDOUT`). */
@@ -88,7 +89,7 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
     child.on('error', (exception) => {
       if (child.pid !== undefined) caller.loop.callExceptionHandler({ message: 'child process error', exception, transport: this });
     });
-    trackResource(caller.loop, this);
+    track(caller.loop, this);
   }
 
   /** @internal connectionMade, then the pipes start. */
@@ -131,10 +132,10 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
   }
 
   /** @internal */
-  _closeWithLoop(): void {
+  _loopClosing(): void {
     this.#closing = true;
     if (this.#returncode === null) this.#child.kill('SIGKILL');
-    for (const p of this.#pipes.values()) p._closeWithLoop();
+    for (const p of this.#pipes.values()) p._loopClosing();
   }
 
   #closeFor(_e: Error): void { this.close(); }
@@ -157,7 +158,7 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
   #tryFinish(): void {
     if (this.#lost || this.#returncode === null || this.#exitedEarly || this.#open.size > 0) return;
     this.#lost = true;
-    untrackResource(this.#caller.loop, this);
+    untrack(this.#caller.loop, this);
     this.#caller.call(this, this.#protocol, 'protocol.connectionLost()', () => this.#protocol.connectionLost?.(undefined));
   }
 }
@@ -197,7 +198,7 @@ function* start<P>(loop: EventLoop, factory: () => P, command: string, args: str
   } finally {
     child.off('spawn', onSpawn);
     child.off('error', onError);
-    if (!ok) t._closeWithLoop();
+    if (!ok) t._loopClosing();
   }
   const protocol = factory();
   const ready = new Future<void>({ loop, description: `start ${command}` });
@@ -207,7 +208,7 @@ function* start<P>(loop: EventLoop, factory: () => P, command: string, args: str
     yield* ready;
     ok = true;
   } finally {
-    if (!ok) t._closeWithLoop();
+    if (!ok) t._loopClosing();
   }
   return [t, protocol];
 }

@@ -13,7 +13,8 @@ import { isIPv6 } from 'node:net';
 import type { Coro, EventLoop } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import type { DatagramProtocol, DatagramTransport, SockAddr } from '../kernel/transport_types.js';
-import { type LoopResource, ProtocolCaller, toBytes, trackResource, untrackResource } from './io_common.js';
+import { ProtocolCaller, toBytes } from './io_common.js';
+import { type LoopResource, track, untrack } from './registry.js';
 
 /** Options of `createDatagramEndpoint`. */
 export interface DatagramEndpointOptions {
@@ -45,7 +46,7 @@ class UdpTransport implements DatagramTransport, LoopResource {
     this.#remoteGiven = remoteGiven;
     sock.on('error', (e: Error) => this.#errorReceived(e));
     sock.on('close', () => this.#connectionLost(undefined));
-    trackResource(caller.loop, this);
+    track(caller.loop, this);
   }
 
   /** @internal */
@@ -111,7 +112,7 @@ class UdpTransport implements DatagramTransport, LoopResource {
   }
 
   /** @internal */
-  _closeWithLoop(): void { this.abort(); this.#connectionLost(undefined); }
+  _loopClosing(): void { this.abort(); this.#connectionLost(undefined); }
 
   #closeSocket(): void {
     try { this.#sock.close(); } catch { /* already closed */ }
@@ -130,7 +131,7 @@ class UdpTransport implements DatagramTransport, LoopResource {
     if (this.#lost) return;
     this.#lost = true;
     this.#closing = true;
-    untrackResource(this.#caller.loop, this);
+    untrack(this.#caller.loop, this);
     if (this.#started) this.#call('connectionLost', () => this.#protocol.connectionLost?.(exc));
   }
 }
@@ -181,7 +182,7 @@ export function* createDatagramEndpoint<P>(loop: EventLoop, factory: () => P, op
     yield* ready;
     ok = true;
   } finally {
-    if (!ok) t._closeWithLoop();
+    if (!ok) t._loopClosing();
   }
   return [t, protocol];
 }

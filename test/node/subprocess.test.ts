@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import {
   type Coro, createTask, Future, getRunningLoop, NodeEventLoop, sleep, STDOUT,
-  type SubprocessProtocol, type SubprocessTransport, type WriteTransport,
+  type ReadTransport, type SubprocessProtocol, type SubprocessTransport, type WriteTransport,
 } from '../../src/index.js';
 import { runRecording } from '../helpers.js';
 
@@ -17,7 +17,7 @@ class Recorder implements SubprocessProtocol {
   readonly lost: Future<void>;
   pipeErrors: Array<NodeJS.ErrnoException | undefined> = [];
   constructor() { this.lost = new Future<void>({ description: 'Recorder.lost' }); }
-  connectionMade(): void { this.trace.push('made'); }
+  connectionMade(_t?: SubprocessTransport): void { this.trace.push('made'); }
   pipeDataReceived(fd: 1 | 2, data: Uint8Array): void { (fd === 1 ? this.out : this.err).push(Buffer.from(data)); }
   pipeConnectionLost(fd: 0 | 1 | 2, exc?: Error): void { this.trace.push(`pipe ${fd} lost`); if (fd === 0) this.pipeErrors.push(exc); }
   processExited(): void { this.trace.push('exited'); }
@@ -109,6 +109,24 @@ void test('writing to a pipe whose reader closed it: EPIPE reaches pipeConnectio
   assert.deepEqual(errors, []);
   assert.equal(p.pipeErrors[0]?.code, 'EPIPE');
   assert.equal(p.trace.at(-1), 'lost undefined');
+});
+
+void test('output of a child that exited while its stdout was paused is not lost', T, async () => {
+  const out = await runRecording(function* () {
+    class Pausing extends Recorder {
+      override connectionMade(t: SubprocessTransport): void { super.connectionMade(); (t.getPipeTransport(1) as ReadTransport).pauseReading(); }
+    }
+    const [t, p] = yield* getRunningLoop().subprocessShell(() => new Pausing(), 'echo early', { stdin: 'ignore' });
+    const stdout = t.getPipeTransport(1) as ReadTransport;
+    assert.equal(stdout.isReading(), false);
+    while (t.getReturncode() === null) yield* sleep(5);
+    yield* sleep(50);   // Node resumes a dead child's untouched stdio streams: that must not discard the output
+    assert.equal(p.stdout(), '');
+    stdout.resumeReading();
+    yield* p.lost;
+    return p.stdout();
+  });
+  assert.equal(out, 'early\n');
 });
 
 void test('terminate, kill and sendSignal: the return code is minus the signal number', T, async () => {
