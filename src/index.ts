@@ -17,3 +17,5 @@ export type { StdioOption, SubprocessOptions } from './node/subprocess.js';
 export type { DatagramEndpointOptions } from './node/udp.js';
 export type { AddrInfoOptions } from './node/dns.js';
 export type { PipeLike } from './node/pipes.js';
+export { Process, createSubprocessExec, createSubprocessShell } from './node/process.js';
+export type { ProcessOptions } from './node/process.js';

@@ -76,8 +76,13 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
     for (const fd of [0, 1, 2] as const) {
       const s = stdio[fd];
       if (s === null || s === undefined) continue;
+      // stdin's flow control reaches the subprocess protocol if it has pauseWriting/resumeWriting (as asyncio's does).
       const forward: Protocol = fd === 0
-        ? { connectionLost: (exc) => this.#pipeLost(fd, exc) }
+        ? {
+            connectionLost: (exc) => this.#pipeLost(fd, exc),
+            pauseWriting: () => (this.#protocol as Protocol).pauseWriting?.(),
+            resumeWriting: () => (this.#protocol as Protocol).resumeWriting?.(),
+          }
         : {
             dataReceived: (data) => this.#protocol.pipeDataReceived?.(fd, data),
             connectionLost: (exc) => this.#pipeLost(fd, exc),
