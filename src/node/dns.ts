@@ -14,7 +14,11 @@ import type { AddrInfo, SockAddr } from '../kernel/transport_types.js';
 /** Socket types and protocols as getaddrinfo(3) reports them. */
 export const SOCK_STREAM = 1, SOCK_DGRAM = 2, IPPROTO_TCP = 6, IPPROTO_UDP = 17;
 
-/** Options of `getAddrInfo`: `family` 0 (any), 4 or 6; `type` SOCK_STREAM or SOCK_DGRAM; `proto`; `flags` (Node's dns hints). */
+/**
+ * Options of `getAddrInfo`: `family` 0 (any), 4 or 6; `type` SOCK_STREAM (1) or SOCK_DGRAM (2); `proto`; `flags` (Node's dns hints).
+ * @example
+ * const infos = yield* loop.getAddrInfo('localhost', 80, { family: 4 });
+ */
 export interface AddrInfoOptions { family?: number; type?: number; proto?: number; flags?: number; [key: string]: unknown }
 
 function portNumber(port: number | string | null): number {

@@ -39,7 +39,11 @@ function job(fn: WorkerFunction, args: unknown[]): WorkerJob {
   return { module: resolveWorkerModule(fn.module), name: fn.name ?? 'default', args };
 }
 
-/** Options of {@link ThreadPoolExecutor} (piscina's names). */
+/**
+ * Options of {@link ThreadPoolExecutor} (piscina's names and defaults).
+ * @example
+ * const pool = new ThreadPoolExecutor({ maxThreads: 4, idleTimeout: 1000 });
+ */
 export interface ThreadPoolOptions { minThreads?: number; maxThreads?: number; idleTimeout?: number; maxQueue?: number }
 
 /**

@@ -20,7 +20,11 @@ import type { Protocol, PushProducer, ReadTransport, WriteTransport } from '../k
 import { ProtocolCaller, toBytes, WriteFlow } from './io_common.js';
 import { type LoopResource, track, untrack } from './registry.js';
 
-/** What `connectReadPipe`/`connectWritePipe` accept: a Node stream or a file descriptor. */
+/**
+ * What `connectReadPipe`/`connectWritePipe` accept: a Node stream or a file descriptor.
+ * @example
+ * yield* loop.connectReadPipe(() => proto, process.stdin);
+ */
 export type PipeLike = Readable | Writable | number;
 
 /** A stream for an fd: a socket for pipes and sockets, a tty stream for terminals, a file stream otherwise. */

@@ -20,7 +20,11 @@ import { StreamReaderProtocol } from '../streams/stream_protocol.js';
 import { StreamWriter } from '../streams/writer.js';
 import type { StdioOption } from './subprocess.js';
 
-/** Options of {@link createSubprocessExec}/{@link createSubprocessShell}: stdio defaults to 'inherit'. */
+/**
+ * Options of {@link createSubprocessExec}/{@link createSubprocessShell}: stdio defaults to 'inherit'.
+ * @example
+ * yield* createSubprocessExec('grep', ['x'], { stdin: 'pipe', stdout: 'pipe', limit: 1 << 20 });
+ */
 export interface ProcessOptions {
   stdin?: StdioOption; stdout?: StdioOption; stderr?: StdioOption;
   cwd?: string | URL; env?: NodeJS.ProcessEnv;

@@ -24,13 +24,25 @@ import { ProtocolCaller } from './io_common.js';
 import { type LoopResource, track, untrack } from './registry.js';
 import { ReadPipeTransport, WritePipeTransport } from './pipes.js';
 
-/** For `stderr`: send the child's stderr to the same place as its stdout (asyncio's `subprocess.STDOUT`). */
+/**
+ * For `stderr`: send the child's stderr to the same place as its stdout (asyncio's `subprocess.STDOUT`).
+ * @example
+ * const p = yield* createSubprocessShell('make 2>&1', { stdout: 'pipe', stderr: STDOUT });
+ */
 export const STDOUT = 'stdout';
 
-/** Where one of the child's stdio streams goes: Node's words, an fd, or (stderr only) {@link STDOUT}. */
+/**
+ * Where one of the child's stdio streams goes: Node's words, an fd, a Node stream, or (stderr only) {@link STDOUT}.
+ * @example
+ * const io: StdioOption = 'pipe';
+ */
 export type StdioOption = 'pipe' | 'ignore' | 'inherit' | typeof STDOUT | number | Readable | Writable;
 
-/** Options of `subprocessExec`/`subprocessShell` (stdio defaults to 'pipe', as asyncio's loop methods). */
+/**
+ * Options of `subprocessExec`/`subprocessShell` (stdio defaults to 'pipe', as asyncio's loop methods).
+ * @example
+ * yield* loop.subprocessExec(() => proto, 'ls', ['-l'], { stdin: 'ignore', cwd: '/tmp' });
+ */
 export interface SubprocessOptions {
   stdin?: StdioOption; stdout?: StdioOption; stderr?: StdioOption;
   cwd?: string | URL; env?: NodeJS.ProcessEnv;

@@ -16,7 +16,11 @@ import type { DatagramProtocol, DatagramTransport, SockAddr } from '../kernel/tr
 import { ProtocolCaller, toBytes } from './io_common.js';
 import { type LoopResource, track, untrack } from './registry.js';
 
-/** Options of `createDatagramEndpoint`. */
+/**
+ * Options of `createDatagramEndpoint`: addresses are `[host, port]`; `family` 4 or 6 (default: from the address).
+ * @example
+ * yield* loop.createDatagramEndpoint(() => proto, { localAddr: ['127.0.0.1', 0], reuseAddress: true });
+ */
 export interface DatagramEndpointOptions {
   localAddr?: SockAddr; remoteAddr?: SockAddr; family?: number; reuseAddress?: boolean; allowBroadcast?: boolean;
 }
