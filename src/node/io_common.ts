@@ -92,8 +92,10 @@ export class WriteFlow {
   }
   unregisterProducer(): void { this.producer = null; }
 
-  /** The transport is gone: a registered producer stops. */
+  /** The transport is gone: the buffer is dropped, a registered producer stops. */
   stop(): void {
+    this.size = 0;
+    this.paused = false;
     const p = this.producer;
     this.producer = null;
     p?.stopProducing();

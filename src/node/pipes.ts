@@ -173,6 +173,7 @@ export class WritePipeTransport implements WriteTransport, LoopResource {
   #lost = false;
   #started = false;
   #lostEarly: { exc: Error | undefined } | null = null;
+  #closeExc: Error | undefined = undefined;
 
   /** @internal */
   constructor(caller: ProtocolCaller, stream: Writable, protocol: Protocol, extra: Record<string, unknown> = {}) {
@@ -185,8 +186,8 @@ export class WritePipeTransport implements WriteTransport, LoopResource {
       () => this.#report('resumeWriting', () => this.#protocol.resumeWriting?.()),
     );
     // A write to a pipe whose reader is gone fails with EPIPE: it ends the transport, it is never thrown.
-    stream.on('error', (e: Error) => { this.#stream.destroy(); this.#connectionLost(e); });
-    stream.on('close', () => this.#connectionLost(undefined));
+    stream.on('error', (e: Error) => this.#shutdown(e));
+    stream.on('close', () => this.#connectionLost(this.#closeExc));
     track(caller.loop, this);
     if (stream.destroyed) this.#connectionLost(undefined);
   }
@@ -227,21 +228,28 @@ export class WritePipeTransport implements WriteTransport, LoopResource {
   close(): void {
     if (this.#closing) return;
     this.#closing = true;
-    this.#stream.end(() => { this.#stream.destroy(); this.#connectionLost(undefined); });
+    this.#stream.end(() => this.#shutdown(undefined));
   }
 
   /** Drop the buffer and close at once; `connectionLost(exc)` follows. */
   abort(exc?: Error): void {
     if (this.#lost) return;
-    this.#closing = true;
-    this.#stream.destroy();
-    this.#caller.soon(() => this.#connectionLost(exc));
+    this.#shutdown(exc);
   }
 
   /** @internal */
   _loopClosing(): void { this.#closing = true; this.#stream.destroy(); this.#connectionLost(undefined); }
 
   #report(what: string, fn: () => void): void { this.#caller.call(this, this.#protocol, `protocol.${what}()`, fn); }
+
+  /** Destroy the stream; its 'close' event (or, failing that, the next loop turn) brings `connectionLost(exc)`. */
+  #shutdown(exc: Error | undefined): void {
+    this.#closing = true;
+    if (this.#closeExc === undefined) this.#closeExc = exc;
+    if (this.#stream.destroyed) { this.#connectionLost(this.#closeExc); return; }
+    this.#stream.destroy();
+    this.#caller.soon(() => this.#connectionLost(this.#closeExc));
+  }
 
   #connectionLost(exc: Error | undefined): void {
     if (this.#lost) return;

@@ -219,3 +219,12 @@ void test('bad input: not a stream, an fd that is not open', T, async () => {
     assert.equal((e2 as NodeJS.ErrnoException).code, 'EBADF');
   });
 });
+
+void test('abort(exc) called from a Node callback (outside any loop tick) still delivers exc to connectionLost', T, async () => {
+  const exc = await runRecording(function* () {
+    const [t, p] = yield* getRunningLoop().connectWritePipe(() => new WriteRecorder(), new PassThrough());
+    setTimeout(() => t.abort(new Error('from outside')), 5);
+    return yield* p.lost;
+  });
+  assert.equal(exc?.message, 'from outside');
+});
