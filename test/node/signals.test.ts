@@ -39,7 +39,7 @@ class Child {
 }
 
 void test('one SIGINT cancels run()\'s main: its finally runs, run() rejects with CancelledError', T, async () => {
-  const c = new Child('sigint_main.ts', ['50']);
+  const c = new Child('sigint_cleanup.ts', ['50']);
   try {
     await c.line('ready');
     c.kill('SIGINT');
@@ -51,7 +51,7 @@ void test('one SIGINT cancels run()\'s main: its finally runs, run() rejects wit
 });
 
 void test('a second SIGINT during the cleanup ends the process at once, by SIGINT', T, async () => {
-  const c = new Child('sigint_main.ts', ['10000']);
+  const c = new Child('sigint_cleanup.ts', ['10000']);
   try {
     await c.line('ready');
     c.kill('SIGINT');
