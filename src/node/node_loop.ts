@@ -10,13 +10,22 @@ import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { BaseEventLoop } from '../kernel/base_loop.js';
 import type { ConnectionOptions, Coro, ServerOptions } from '../kernel/events.js';
-import type { Server, Transport } from '../kernel/transport_types.js';
+import type { Future } from '../kernel/future.js';
+import type {
+  AddrInfo, DatagramTransport, Executor, ReadTransport, Server, SockAddr, SubprocessTransport, Transport, WorkerFunction,
+  WriteTransport,
+} from '../kernel/transport_types.js';
+import { type AddrInfoOptions, getAddrInfo, getNameInfo } from './dns.js';
+import { DefaultExecutorSlot, runInExecutor } from './executor.js';
 import { foreignResources } from './idle.js';
+import { connectReadPipe, connectWritePipe, type PipeLike } from './pipes.js';
 import { closeTracked } from './registry.js';
 import { sendfile } from './sendfile.js';
 import { createServer, createUnixServer } from './server.js';
+import { subprocessExec, subprocessShell, type SubprocessOptions } from './subprocess.js';
 import { createConnection, createUnixConnection } from './tcp.js';
 import { startTls } from './tls.js';
+import { createDatagramEndpoint, type DatagramEndpointOptions } from './udp.js';
 
 const REFUSED = new Set(['SIGKILL', 'SIGSTOP']);
 const POLL_MIN = 5, POLL_MAX = 1000;
@@ -44,7 +53,9 @@ export class NodeEventLoop extends BaseEventLoop {
   #poll: NodeJS.Timeout | null = null;
   #idleCheck: NodeJS.Immediate | null = null;
   #pollDelay = POLL_MIN;
+  #confirmations = 0;
   #signals = new Map<NodeJS.Signals, () => void>();
+  readonly #executor = new DefaultExecutorSlot();
   readonly #tickNow = (): void => { this.#immediate = null; this._tick(); };
   readonly #tickTimer = (): void => { this.#timer = null; this.#timerWhen = Infinity; this._tick(); };
 
@@ -82,16 +93,27 @@ export class NodeEventLoop extends BaseEventLoop {
 
   readonly #checkIdle = (): void => {
     this.#idleCheck = null;
-    if (!this._isIdle()) { this.#pollDelay = POLL_MIN; return; }
+    if (!this._isIdle()) { this.#pollDelay = POLL_MIN; this.#confirmations = 0; return; }
     const others = foreignResources();
-    if (others.length === 0) {
-      this._declareDeadlock('no callback is ready, no timer is pending and nothing else keeps Node running');
-      return;
+    // A signal handler can wake the loop too; SIGINT's does not count, as run() always installs one.
+    if (others.length === 0 && !this.#waitsForSignals()) {
+      // A pending Promise may be settled by work Node does not list as a resource (a worker thread being
+      // terminated, say): with one pending, confirm over a few more polls (tens of ms) before reporting.
+      if (this._promisesPending() === 0 || this.#confirmations >= 3) {
+        this._declareDeadlock('no callback is ready, no timer is pending and nothing else keeps Node running');
+        return;
+      }
+      this.#confirmations++;
     }
     // Something else (a socket, a foreign timer) may still wake us: look again later.
     this.#pollDelay = Math.min(POLL_MAX, this.#pollDelay * 2);
     this.#poll = setTimeout(this.#pollFired, this.#pollDelay);
   };
+
+  #waitsForSignals(): boolean {
+    for (const sig of this.#signals.keys()) if (sig !== 'SIGINT') return true;
+    return false;
+  }
 
   #cancelIdle(): void {
     if (this.#poll !== null) { clearTimeout(this.#poll); this.#poll = null; }
@@ -107,6 +129,7 @@ export class NodeEventLoop extends BaseEventLoop {
     if (this.#immediate !== null) { clearImmediate(this.#immediate); this.#immediate = null; }
     for (const [sig, listener] of this.#signals) process.removeListener(sig, listener);
     this.#signals.clear();
+    this.#executor.closeNow(this);
   }
 
   // ---- stream sockets (tcp.ts, tls.ts, server.ts, sendfile.ts) ----------------
@@ -129,6 +152,29 @@ export class NodeEventLoop extends BaseEventLoop {
   override sendfile(transport: Transport, file: unknown, offset?: number, count?: number): Coro<number> {
     return sendfile(transport, file, offset, count);
   }
+
+  // ---- I/O other than stream sockets (dns.ts, udp.ts, pipes.ts, subprocess.ts, executor.ts) ----
+
+  /** Resolve `host` with the system resolver: `[{ family, type, proto, canonname, addr: [host, port] }]`. */
+  override getAddrInfo(host: string | null, port: number | string | null, opts?: AddrInfoOptions): Coro<AddrInfo[]> { return getAddrInfo(this, host, port, opts); }
+  /** The host name and service name of `[host, port]`. */
+  override getNameInfo(addr: SockAddr): Coro<[string, string]> { return getNameInfo(this, addr); }
+  /** A UDP endpoint: bound to `localAddr` (or an ephemeral port), connected to `remoteAddr` if given. */
+  override createDatagramEndpoint<P>(factory: () => P, opts: DatagramEndpointOptions): Coro<[DatagramTransport, P]> { return createDatagramEndpoint(this, factory, opts); }
+  /** A read transport over a Node Readable or a file descriptor. */
+  override connectReadPipe<P>(factory: () => P, pipe: PipeLike): Coro<[ReadTransport, P]> { return connectReadPipe(this, factory, pipe); }
+  /** A write transport over a Node Writable or a file descriptor. */
+  override connectWritePipe<P>(factory: () => P, pipe: PipeLike): Coro<[WriteTransport, P]> { return connectWritePipe(this, factory, pipe); }
+  /** Run `program` with `args` (no shell); stdio defaults to 'pipe'. */
+  override subprocessExec<P>(factory: () => P, program: string, args: string[], opts?: SubprocessOptions): Coro<[SubprocessTransport, P]> { return subprocessExec(this, factory, program, args, opts); }
+  /** Run `cmd` with /bin/sh; stdio defaults to 'pipe'. */
+  override subprocessShell<P>(factory: () => P, cmd: string, opts?: SubprocessOptions): Coro<[SubprocessTransport, P]> { return subprocessShell(this, factory, cmd, opts); }
+  /** Run a worker function on `executor` (null: this loop's default worker pool). */
+  override runInExecutor<R>(executor: Executor | null, fn: WorkerFunction, ...args: unknown[]): Future<R> { return runInExecutor<R>(this, this.#executor, executor, fn, args); }
+  /** Replace the executor `runInExecutor(null, ...)` uses. */
+  override setDefaultExecutor(e: Executor): void { this.#executor.set(e); }
+  /** Shut the default executor down (`run()` calls this on its way out). */
+  shutdownDefaultExecutor(): Coro<void> { return this.#executor.shutdown(this); }
 
   // ---- signals ---------------------------------------------------------------
 

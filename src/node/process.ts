@@ -1,0 +1,216 @@
+/**
+ * The high-level subprocess API (asyncio's `create_subprocess_exec/shell`):
+ * a {@link Process} whose pipes are streams, on top of `subprocessExec`.
+ *
+ * A child process is a resource with an owner: the task that created the
+ * Process. If that task ends cancelled or failed while the child runs, the
+ * child is killed (SIGKILL), from a done callback of the task, so only after
+ * the task's own `finally` blocks had their chance to end it more gently.
+ * A task that returns normally leaves the child running (it may have been
+ * handed on); `loop.close()` kills whatever is still running.
+ */
+import { getRunningLoop, type Coro, type EventLoop } from '../kernel/events.js';
+import { ERROR, Future } from '../kernel/future.js';
+import { currentTask, type Task } from '../kernel/task.js';
+import type {
+  ReadTransport, SubprocessProtocol, SubprocessTransport, Transport, WriteTransport,
+} from '../kernel/transport_types.js';
+import { DEFAULT_LIMIT, StreamReader } from '../streams/reader.js';
+import { StreamReaderProtocol } from '../streams/stream_protocol.js';
+import { StreamWriter } from '../streams/writer.js';
+import type { StdioOption } from './subprocess.js';
+
+/**
+ * Options of {@link createSubprocessExec}/{@link createSubprocessShell}: stdio defaults to 'inherit'.
+ * @example
+ * yield* createSubprocessExec('grep', ['x'], { stdin: 'pipe', stdout: 'pipe', limit: 1 << 20 });
+ */
+export interface ProcessOptions {
+  stdin?: StdioOption; stdout?: StdioOption; stderr?: StdioOption;
+  cwd?: string | URL; env?: NodeJS.ProcessEnv;
+  /** The StreamReaders' limit (default 64 KiB). */
+  limit?: number;
+}
+
+/** Feeds the child's output to StreamReaders and keeps stdin's flow-control state for `drain()`. */
+class SubprocessStreamProtocol implements SubprocessProtocol {
+  stdin: StreamWriter | null = null;
+  stdout: StreamReader | null = null;
+  stderr: StreamReader | null = null;
+  readonly #limit: number;
+  readonly #loop: EventLoop;
+  #stdinProtocol: StreamReaderProtocol | null = null;
+  #exitWaiters: Array<Future<number>> = [];
+  #transport: SubprocessTransport | null = null;
+
+  constructor(limit: number, loop: EventLoop) { this.#limit = limit; this.#loop = loop; }
+
+  connectionMade(t: SubprocessTransport): void {
+    this.#transport = t;
+    const reader = (fd: 1 | 2): StreamReader | null => {
+      const pipe = t.getPipeTransport(fd) as ReadTransport | null;
+      if (pipe === null) return null;
+      const r = new StreamReader({ limit: this.#limit, loop: this.#loop });
+      r.setTransport(pipe);
+      return r;
+    };
+    this.stdout = reader(1);
+    this.stderr = reader(2);
+    const stdin = t.getPipeTransport(0) as WriteTransport | null;
+    if (stdin !== null) {
+      // StreamWriter is written against a Transport; it uses only the write side of it.
+      const p = new StreamReaderProtocol(new StreamReader({ loop: this.#loop }), null, this.#loop);
+      p.connectionMade(stdin as Transport);
+      this.#stdinProtocol = p;
+      this.stdin = new StreamWriter(stdin as Transport, p, null, this.#loop);
+    }
+  }
+
+  pipeDataReceived(fd: 1 | 2, data: Uint8Array): void { (fd === 1 ? this.stdout : this.stderr)?.feedData(data); }
+
+  pipeConnectionLost(fd: 0 | 1 | 2, exc?: Error): void {
+    if (fd === 0) { this.#stdinProtocol?.connectionLost(exc); return; }
+    const r = fd === 1 ? this.stdout : this.stderr;
+    if (exc === undefined) r?.feedEof();
+    else r?.setException(exc);
+  }
+
+  pauseWriting(): void { this.#stdinProtocol?.pauseWriting(); }
+  resumeWriting(): void { this.#stdinProtocol?.resumeWriting(); }
+
+  processExited(): void {
+    const code = this.#transport!.getReturncode()!;
+    for (const f of this.#exitWaiters.splice(0)) if (!f.done()) f.setResult(code);
+  }
+
+  /** A future of the exit code, one per waiter (cancelling one wait does not disturb the others). */
+  _exitFuture(): Future<number> {
+    const f = new Future<number>({ loop: this.#loop, description: `Process.wait (pid ${this.#transport?.getPid()})` });
+    const code = this.#transport?.getReturncode() ?? null;
+    if (code !== null) f.setResult(code);
+    else this.#exitWaiters.push(f);
+    return f;
+  }
+}
+
+function isBrokenPipe(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'EPIPE' || code === 'ECONNRESET';
+}
+
+/**
+ * A child process with stream pipes (asyncio's `Process`).
+ * @example
+ * const p = yield* createSubprocessExec('ls', ['-l'], { stdout: 'pipe' });
+ * const [out] = yield* p.communicate();
+ * console.log(p.returncode, Buffer.from(out!).toString());
+ */
+export class Process {
+  /** The child's process id. */
+  readonly pid: number;
+  /** A StreamWriter to the child's stdin ('pipe' only), else null. */
+  readonly stdin: StreamWriter | null;
+  /** A StreamReader of the child's stdout ('pipe' only), else null. */
+  readonly stdout: StreamReader | null;
+  /** A StreamReader of the child's stderr ('pipe' only), else null. */
+  readonly stderr: StreamReader | null;
+  readonly #transport: SubprocessTransport;
+  readonly #protocol: SubprocessStreamProtocol;
+
+  /** @internal */
+  constructor(transport: SubprocessTransport, protocol: SubprocessStreamProtocol) {
+    this.#transport = transport;
+    this.#protocol = protocol;
+    this.pid = transport.getPid();
+    this.stdin = protocol.stdin;
+    this.stdout = protocol.stdout;
+    this.stderr = protocol.stderr;
+  }
+
+  /** The exit code, `-signal` if a signal ended it, `null` while it runs. */
+  get returncode(): number | null { return this.#transport.getReturncode(); }
+  /** The transport underneath. */
+  get transport(): SubprocessTransport { return this.#transport; }
+
+  /**
+   * Wait for the child to exit and return its exit code. With `stdout: 'pipe'`,
+   * read the output too (or use `communicate()`): a child whose pipe is full waits forever.
+   */
+  *wait(): Coro<number> { return yield* this.#protocol._exitFuture(); }
+
+  /**
+   * Write `input` to stdin and close it, read stdout and stderr to their end,
+   * wait for the exit; returns `[stdout, stderr]` (null for a stream that is
+   * not a pipe). A child that closed its stdin early is not an error.
+   */
+  *communicate(input?: Uint8Array | string): Coro<[Uint8Array | null, Uint8Array | null]> {
+    if (input !== undefined && this.stdin === null) throw new TypeError('communicate(input) needs stdin: \'pipe\'');
+    const loop = getRunningLoop();
+    const tasks: Array<Task<unknown>> = [];
+    const start = <T>(c: Coro<T>, name: string): Task<T> => { const t = loop.createTask(c, { name: `communicate ${name} (pid ${this.pid})` }); tasks.push(t); return t; };
+    try {
+      const feed = this.stdin !== null ? start(this.#feedStdin(input), 'stdin') : null;
+      const out = this.stdout !== null ? start(this.stdout.read(-1), 'stdout') : null;
+      const err = this.stderr !== null ? start(this.stderr.read(-1), 'stderr') : null;
+      if (feed !== null) yield* feed;
+      const o = out !== null ? yield* out : null;
+      const e = err !== null ? yield* err : null;
+      yield* this.wait();
+      return [o, e];
+    } finally {
+      for (const t of tasks) t.cancel();
+    }
+  }
+
+  *#feedStdin(input: Uint8Array | string | undefined): Coro<void> {
+    const w = this.stdin!;
+    try {
+      if (input !== undefined) w.write(input);
+      yield* w.drain();
+    } catch (e) {
+      if (!isBrokenPipe(e)) throw e;
+    }
+    w.close();
+  }
+
+  /** Send `sig` (a name or a number); nothing happens once the child has exited. */
+  sendSignal(sig: string | number): void { this.#transport.sendSignal(sig); }
+  /** SIGTERM. */
+  terminate(): void { this.#transport.terminate(); }
+  /** SIGKILL. */
+  kill(): void { this.#transport.kill(); }
+}
+
+function* create(spawn: (loop: EventLoop, factory: () => SubprocessStreamProtocol, opts: Record<string, unknown>) => Coro<[SubprocessTransport, SubprocessStreamProtocol]>, opts: ProcessOptions): Coro<Process> {
+  const loop = getRunningLoop();
+  const { limit = DEFAULT_LIMIT, stdin = 'inherit', stdout = 'inherit', stderr = 'inherit', ...rest } = opts;
+  const [t, p] = yield* spawn(loop, () => new SubprocessStreamProtocol(limit, loop), { ...rest, stdin, stdout, stderr });
+  const proc = new Process(t, p);
+  const owner = currentTask();
+  owner?.addDoneCallback((task) => {
+    if ((task.cancelled() || (task as Task<unknown>)._state === ERROR) && t.getReturncode() === null) t.kill();
+  });
+  return proc;
+}
+
+/**
+ * Start `program` with `args` (no shell) and return a {@link Process}.
+ * stdin, stdout, stderr: 'pipe' | 'ignore' | 'inherit' (default) | an fd, and
+ * {@link STDOUT} for stderr. The calling task owns the child (see above).
+ * @example
+ * const p = yield* createSubprocessExec('cat', [], { stdin: 'pipe', stdout: 'pipe' });
+ * const [out] = yield* p.communicate('hello');   // out: 'hello' as bytes
+ */
+export function createSubprocessExec(program: string, args: string[] = [], opts: ProcessOptions = {}): Coro<Process> {
+  return create((loop, f, o) => loop.subprocessExec(f, program, args, o), opts);
+}
+
+/**
+ * Run `cmd` with /bin/sh and return a {@link Process} (see {@link createSubprocessExec}).
+ * @example
+ * const p = yield* createSubprocessShell('ls | wc -l', { stdout: 'pipe' });
+ * const n = Number(Buffer.from(yield* p.stdout!.read()).toString());
+ */
+export function createSubprocessShell(cmd: string, opts: ProcessOptions = {}): Coro<Process> {
+  return create((loop, f, o) => loop.subprocessShell(f, cmd, o), opts);
+}

@@ -1,0 +1,245 @@
+/**
+ * Child processes as transports (`subprocessExec`, `subprocessShell`) on
+ * `node:child_process`.
+ *
+ * The child's stdio pipes are the pipe transports of pipes.ts, each with a
+ * small protocol that forwards to the SubprocessProtocol with its fd number.
+ * The protocol hears `connectionMade`, then `pipeDataReceived`* and
+ * `pipeConnectionLost` per pipe, `processExited` when the child exits, and
+ * `connectionLost` exactly once, after the child exited and every pipe
+ * closed. Node reaps children itself, so no zombie is left; a child still
+ * running when its transport is closed, or when its loop closes, is killed.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import type { Coro, EventLoop } from '../kernel/events.js';
+import { Future } from '../kernel/future.js';
+import type {
+  Protocol, ReadTransport, SubprocessProtocol, SubprocessTransport, WriteTransport,
+} from '../kernel/transport_types.js';
+import { ProtocolCaller } from './io_common.js';
+import { type LoopResource, track, untrack } from './registry.js';
+import { ReadPipeTransport, WritePipeTransport } from './pipes.js';
+
+/**
+ * For `stderr`: send the child's stderr to the same place as its stdout (asyncio's `subprocess.STDOUT`).
+ * @example
+ * const p = yield* createSubprocessShell('make 2>&1', { stdout: 'pipe', stderr: STDOUT });
+ */
+export const STDOUT = 'stdout';
+
+/**
+ * Where one of the child's stdio streams goes: Node's words, an fd, a Node stream, or (stderr only) {@link STDOUT}.
+ * @example
+ * const io: StdioOption = 'pipe';
+ */
+export type StdioOption = 'pipe' | 'ignore' | 'inherit' | typeof STDOUT | number | Readable | Writable;
+
+/**
+ * Options of `subprocessExec`/`subprocessShell` (stdio defaults to 'pipe', as asyncio's loop methods).
+ * @example
+ * yield* loop.subprocessExec(() => proto, 'ls', ['-l'], { stdin: 'ignore', cwd: '/tmp' });
+ */
+export interface SubprocessOptions {
+  stdin?: StdioOption; stdout?: StdioOption; stderr?: StdioOption;
+  cwd?: string | URL; env?: NodeJS.ProcessEnv;
+  [key: string]: unknown;
+}
+
+function signalNumber(sig: string | null): number {
+  if (sig === null) return 0;
+  return osConstants.signals[sig as NodeJS.Signals] ?? 0;
+}
+
+/** A program's path as `execvp` would find it, or an ENOENT error. */
+function which(program: string, env: NodeJS.ProcessEnv | undefined): string {
+  const dirs = program.includes('/') ? [''] : (env?.PATH ?? process.env.PATH ?? '/usr/bin:/bin').split(delimiter);
+  for (const d of dirs) {
+    const p = d === '' ? program : join(d, program);
+    try { accessSync(p, fsConstants.X_OK); return p; } catch { /* next */ }
+  }
+  const e = new Error(`spawn ${program} ENOENT`) as NodeJS.ErrnoException;
+  Object.assign(e, { code: 'ENOENT', errno: -osConstants.errno.ENOENT, syscall: `spawn ${program}`, path: program });
+  throw e;
+}
+
+/** One child process as a transport. */
+class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
+  readonly #caller: ProtocolCaller;
+  readonly #child: ChildProcess;
+  #protocol: SubprocessProtocol = {};
+  readonly #pipes = new Map<0 | 1 | 2, ReadPipeTransport | WritePipeTransport>();
+  readonly #open = new Set<number>();
+  #returncode: number | null = null;
+  #closing = false;
+  #started = false;
+  #exitedEarly = false;
+  #lost = false;
+  readonly #exitWaiters: Array<() => void> = [];
+
+  /** Made right after `spawn()`, so that no event of the child (a quick exit) is missed. */
+  constructor(caller: ProtocolCaller, child: ChildProcess) {
+    this.#caller = caller;
+    this.#child = child;
+    const stdio = [child.stdin, child.stdout, child.stderr] as const;
+    for (const fd of [0, 1, 2] as const) {
+      const s = stdio[fd];
+      if (s === null || s === undefined) continue;
+      // stdin's flow control reaches the subprocess protocol if it has pauseWriting/resumeWriting (as asyncio's does).
+      const forward: Protocol = fd === 0
+        ? {
+            connectionLost: (exc) => this.#pipeLost(fd, exc),
+            pauseWriting: () => (this.#protocol as Protocol).pauseWriting?.(),
+            resumeWriting: () => (this.#protocol as Protocol).resumeWriting?.(),
+          }
+        : {
+            dataReceived: (data) => this.#protocol.pipeDataReceived?.(fd, data),
+            connectionLost: (exc) => this.#pipeLost(fd, exc),
+          };
+      this.#pipes.set(fd, fd === 0 ? new WritePipeTransport(caller, s as Writable, forward) : new ReadPipeTransport(caller, s as Readable, forward));
+      this.#open.add(fd);
+    }
+    child.on('exit', (code, signal) => this.#exited(code ?? -signalNumber(signal)));
+    child.on('error', (exception) => {
+      if (child.pid !== undefined) caller.loop.callExceptionHandler({ message: 'child process error', exception, transport: this });
+    });
+    track(caller.loop, this);
+  }
+
+  /** @internal connectionMade, then the pipes start. */
+  _start(protocol: SubprocessProtocol): void {
+    this.#protocol = protocol;
+    this.#started = true;
+    this.#caller.call(this, this.#protocol, 'protocol.connectionMade()', () => this.#protocol.connectionMade?.(this), (e) => { this.#closeFor(e); });
+    for (const p of this.#pipes.values()) p._start();
+    if (this.#exitedEarly) this.#exited(this.#returncode!);
+  }
+
+  getPid(): number { return this.#child.pid ?? -1; }
+  getReturncode(): number | null { return this.#returncode; }
+  getPipeTransport(fd: 0 | 1 | 2): ReadTransport | WriteTransport | null { return this.#pipes.get(fd) ?? null; }
+  getExtraInfo(name: string, fallback?: unknown): unknown { return name === 'subprocess' ? this.#child : fallback; }
+  isClosing(): boolean { return this.#closing; }
+  setProtocol(p: unknown): void { this.#protocol = p as SubprocessProtocol; }
+  getProtocol(): unknown { return this.#protocol; }
+
+  /** Send `sig` to the child (no-op once it has exited). */
+  sendSignal(sig: string | number): void {
+    if (this.#returncode !== null) return;
+    this.#child.kill(sig as NodeJS.Signals);
+  }
+  terminate(): void { this.sendSignal('SIGTERM'); }
+  kill(): void { this.sendSignal('SIGKILL'); }
+
+  /** Close the pipes and kill the child if it still runs; `processExited` and `connectionLost` follow. */
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    for (const p of this.#pipes.values()) p.close();
+    if (this.#returncode === null) this.kill();
+  }
+
+  /** @internal a coroutine can wait for the exit: resolves once `processExited` ran. */
+  _onExit(cb: () => void): void {
+    if (this.#returncode !== null && !this.#exitedEarly) cb();
+    else this.#exitWaiters.push(cb);
+  }
+
+  /** @internal */
+  _loopClosing(): void {
+    this.#closing = true;
+    if (this.#returncode === null) this.#child.kill('SIGKILL');
+    for (const p of this.#pipes.values()) p._loopClosing();
+  }
+
+  #closeFor(_e: Error): void { this.close(); }
+
+  #exited(code: number): void {
+    this.#returncode = code;
+    if (!this.#started) { this.#exitedEarly = true; return; }
+    this.#exitedEarly = false;
+    this.#caller.call(this, this.#protocol, 'protocol.processExited()', () => this.#protocol.processExited?.());
+    for (const cb of this.#exitWaiters.splice(0)) cb();
+    this.#tryFinish();
+  }
+
+  #pipeLost(fd: 0 | 1 | 2, exc: Error | undefined): void {
+    this.#open.delete(fd);
+    this.#caller.call(this, this.#protocol, 'protocol.pipeConnectionLost()', () => this.#protocol.pipeConnectionLost?.(fd, exc));
+    this.#tryFinish();
+  }
+
+  #tryFinish(): void {
+    if (this.#lost || this.#returncode === null || this.#exitedEarly || this.#open.size > 0) return;
+    this.#lost = true;
+    untrack(this.#caller.loop, this);
+    this.#caller.call(this, this.#protocol, 'protocol.connectionLost()', () => this.#protocol.connectionLost?.(undefined));
+  }
+}
+
+type NodeStdio = 'pipe' | 'ignore' | 'inherit' | number | Readable | Writable;
+
+function nodeStdio(o: StdioOption | undefined, which: string): NodeStdio {
+  if (o === undefined) return 'pipe';
+  if (o === STDOUT) throw new TypeError(`${which}: STDOUT is only for stderr`);
+  return o;
+}
+
+/** Spawn, wait for Node's 'spawn' (or 'error': ENOENT, EACCES), make the transport, start it. */
+function* start<P>(loop: EventLoop, factory: () => P, command: string, args: string[], opts: SubprocessOptions, shell: boolean): Coro<[SubprocessTransport, P]> {
+  const { stdin, stdout, stderr, cwd, env } = opts;
+  let cmd = command, argv = args;
+  let errIo: NodeStdio;
+  if (stderr === STDOUT) {
+    // Node cannot dup2 one child fd onto another: a tiny sh does it, then execs the program (same pid).
+    if (shell) { argv = ['-c', `exec 2>&1\n${command}`]; }
+    else { which(command, env); argv = ['-c', 'exec 2>&1; exec "$0" "$@"', command, ...args]; }
+    cmd = '/bin/sh';
+    shell = false;
+    errIo = 'inherit';
+  } else errIo = nodeStdio(stderr, 'stderr');
+  const child = spawn(cmd, argv, { stdio: [nodeStdio(stdin, 'stdin'), nodeStdio(stdout, 'stdout'), errIo], cwd, env, shell });
+  const t = new NodeSubprocessTransport(new ProtocolCaller(loop), child);
+  const spawned = new Future<void>({ loop, description: `spawn ${command}` });
+  const onSpawn = (): void => { if (!spawned.done()) spawned.setResult(); };
+  const onError = (e: Error): void => { if (!spawned.done()) spawned.setException(e); };
+  child.once('spawn', onSpawn);
+  child.once('error', onError);
+  let ok = false;
+  try {
+    yield* spawned;
+    ok = true;
+  } finally {
+    child.off('spawn', onSpawn);
+    child.off('error', onError);
+    if (!ok) t._loopClosing();
+  }
+  const protocol = factory();
+  const ready = new Future<void>({ loop, description: `start ${command}` });
+  loop.callSoon(() => { if (!ready.done()) { t._start(protocol as SubprocessProtocol); ready.setResult(); } });
+  ok = false;
+  try {
+    yield* ready;
+    ok = true;
+  } finally {
+    if (!ok) t._loopClosing();
+  }
+  return [t, protocol];
+}
+
+/** @internal `loop.subprocessExec(factory, program, args, opts)`. */
+export function subprocessExec<P>(loop: EventLoop, factory: () => P, program: string, args: string[], opts: SubprocessOptions = {}): Coro<[SubprocessTransport, P]> {
+  if (!Array.isArray(args)) throw new TypeError('subprocessExec: args must be an array of strings');
+  return start(loop, factory, program, args.map(String), opts, false);
+}
+
+/** @internal `loop.subprocessShell(factory, cmd, opts)`. */
+export function subprocessShell<P>(loop: EventLoop, factory: () => P, cmd: string, opts: SubprocessOptions = {}): Coro<[SubprocessTransport, P]> {
+  if (typeof cmd !== 'string') throw new TypeError('subprocessShell: cmd must be a string');
+  return start(loop, factory, cmd, [], opts, true);
+}
+
+export { NodeSubprocessTransport };
