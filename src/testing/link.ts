@@ -1,0 +1,170 @@
+/**
+ * Links and pipes: how bytes cross the virtual network.
+ *
+ * A `Link` joins two hosts and holds their shared setting (latency, jitter,
+ * bandwidth, loss) and state (partitioned, when each direction's wire is
+ * next free). A `Pipe` is one direction of one stream connection: a FIFO of
+ * packets, each stamped with its arrival time, and one loop timer armed for
+ * the head. Arrival times never decrease along a pipe, so a stream never
+ * reorders, whatever the jitter. When a packet falls due while its link is
+ * partitioned, the whole pipe stalls behind it; `heal` re-stamps what is
+ * queued from the heal time on and lets it flow again, in order.
+ */
+import type { TimerHandle } from '../kernel/handles.js';
+import type { TestEventLoop } from './test_loop.js';
+
+/** The setting of a link between two hosts; missing fields take their defaults. */
+export interface LinkSetting {
+  /** One-way delay in ms (default 0). */
+  latency?: number;
+  /** Extra one-way delay, uniform in [0, jitter) ms, drawn from the seed (default 0). */
+  jitter?: number;
+  /** Bytes per second in each direction, shared by the link's connections (default Infinity). */
+  bandwidth?: number;
+  /** Probability that a datagram is lost (default 0); streams never lose data. */
+  loss?: number;
+}
+
+/** @internal */
+export class Link {
+  latency = 0;
+  jitter = 0;
+  bandwidth = Infinity;
+  loss = 0;
+  partitioned = false;
+  /** Per direction (0: from `a`), when the wire is free again. */
+  readonly busy = [0, 0];
+  /** Pipes stalled by the partition, in the order they stalled. */
+  held: Pipe[] = [];
+  /** Datagrams held by the partition: each resends itself on heal. */
+  heldDatagrams: Array<() => void> = [];
+
+  constructor(readonly a: string, readonly b: string, readonly random: () => number) {}
+
+  set(s: LinkSetting): void {
+    const num = (v: number | undefined, d: number, name: string): number => {
+      const x = v ?? d;
+      if (!(x >= 0)) throw new RangeError(`setLink: ${name} must be >= 0 (got ${v})`);
+      return x;
+    };
+    this.latency = num(s.latency, 0, 'latency');
+    this.jitter = num(s.jitter, 0, 'jitter');
+    this.bandwidth = num(s.bandwidth, Infinity, 'bandwidth');
+    this.loss = num(s.loss, 0, 'loss');
+    if (this.bandwidth === 0) throw new RangeError('setLink: bandwidth must be > 0');
+    if (this.loss > 1) throw new RangeError('setLink: loss is a probability in [0, 1]');
+  }
+
+  /** When `bytes` sent now from host `from` arrive (before any per-pipe clamp). */
+  arrival(now: number, from: string, bytes: number): number {
+    let t = now;
+    if (bytes > 0 && this.bandwidth !== Infinity) {
+      const d = from === this.a ? 0 : 1;
+      t = Math.max(now, this.busy[d]!) + (bytes * 1000) / this.bandwidth;
+      this.busy[d] = t;
+    }
+    t += this.latency;
+    if (this.jitter > 0) t += this.random() * this.jitter;
+    return t;
+  }
+
+  /** Draw whether a datagram is lost. */
+  lose(): boolean { return this.loss > 0 && this.random() < this.loss; }
+
+  heal(): void {
+    this.partitioned = false;
+    const pipes = this.held, dgrams = this.heldDatagrams;
+    this.held = [];
+    this.heldDatagrams = [];
+    for (const p of pipes) p._release();
+    for (const d of dgrams) d();
+  }
+}
+
+/** @internal packet kinds. */
+export const SYN = 0, ACCEPT = 1, REFUSE = 2, DATA = 3, FIN = 4, RST = 5;
+
+/** @internal */
+export interface Packet { kind: number; data: Uint8Array | null; at: number }
+
+/** @internal one direction of a stream connection. */
+export class Pipe {
+  #q: Packet[] = [];
+  #head = 0;
+  #timer: TimerHandle | null = null;
+  #last = -Infinity;
+  #stalled = false;
+  #dead = false;
+  /** Data bytes queued (sent, not yet delivered). */
+  inFlight = 0;
+
+  constructor(
+    readonly loop: TestEventLoop,
+    readonly link: Link,
+    readonly from: string,
+    readonly sink: (p: Packet) => void,
+    readonly drained: () => void,
+  ) {}
+
+  send(kind: number, data: Uint8Array | null): void {
+    if (this.#dead) return;
+    let at = this.link.arrival(this.loop.time(), this.from, data === null ? 0 : data.length);
+    if (at < this.#last) at = this.#last;
+    this.#last = at;
+    this.#q.push({ kind, data, at });
+    if (data !== null) this.inFlight += data.length;
+    if (!this.#stalled && this.#timer === null) this.#arm();
+  }
+
+  #arm(): void {
+    const p = this.#q[this.#head];
+    if (p !== undefined && !this.loop.isClosed()) this.#timer = this.loop.callAt(p.at, firePipe, this);
+  }
+
+  /** @internal the head packet fell due. */
+  _fire(): void {
+    this.#timer = null;
+    const now = this.loop.time();
+    const q = this.#q;
+    let delivered = false;
+    while (this.#head < q.length && !this.#dead) {
+      const p = q[this.#head]!;
+      if (p.at > now) break;
+      if (this.link.partitioned) { this.#stalled = true; this.link.held.push(this); break; }
+      q[this.#head++] = undefined as unknown as Packet;
+      if (p.data !== null) { this.inFlight -= p.data.length; delivered = true; }
+      this.sink(p);
+    }
+    if (this.#head === q.length) { q.length = 0; this.#head = 0; }
+    if (!this.#stalled && !this.#dead) this.#arm();
+    if (delivered && !this.#dead) this.drained();
+  }
+
+  /** @internal the partition healed: re-stamp what is queued from now on, in order. */
+  _release(): void {
+    if (this.#dead) return;
+    this.#stalled = false;
+    const now = this.loop.time();
+    let last = -Infinity;
+    for (let i = this.#head; i < this.#q.length; i++) {
+      const p = this.#q[i]!;
+      let at = this.link.arrival(now, this.from, p.data === null ? 0 : p.data.length);
+      if (at < last) at = last;
+      p.at = last = at;
+    }
+    this.#last = Math.max(this.#last, last);
+    if (this.#timer === null) this.#arm();
+  }
+
+  /** Drop everything in flight; nothing more is sent or delivered. */
+  kill(): void {
+    this.#dead = true;
+    this.#timer?.cancel();
+    this.#timer = null;
+    this.#q = [];
+    this.#head = 0;
+    this.inFlight = 0;
+  }
+}
+
+function firePipe(p: Pipe): void { p._fire(); }
