@@ -61,6 +61,7 @@ export class VirtualNetwork {
   readonly #udp = new Map<string, VirtualDatagramTransport>();
   #conns = new Set<Conn>();
   #next10 = 0;
+  #pruneAt = 1024;
 
   /** @internal made by the loop. */
   constructor(loop: TestEventLoop) {
@@ -284,7 +285,7 @@ export class VirtualNetwork {
       return c;
     }
     this.#conns.add(c);
-    if (this.#conns.size > 1024 && this.#conns.size % 1024 === 0) this.#prune();
+    if (this.#conns.size >= this.#pruneAt) this.#prune();
     c.c2s.send(SYN, null);
     return c;
   }
@@ -347,6 +348,7 @@ export class VirtualNetwork {
     const kept = new Set<Conn>();
     for (const c of this.#conns) if (!(c.client._isLost() && (c.server === null || c.server._isLost()))) kept.add(c);
     this.#conns = kept;
+    this.#pruneAt = Math.max(1024, kept.size * 2);
   }
 
   // ---- datagrams ---------------------------------------------------------------------
