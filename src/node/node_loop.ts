@@ -9,7 +9,14 @@
 import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { BaseEventLoop } from '../kernel/base_loop.js';
+import type { ConnectionOptions, Coro, ServerOptions } from '../kernel/events.js';
+import type { Server, Transport } from '../kernel/transport_types.js';
 import { foreignResources } from './idle.js';
+import { closeTracked } from './registry.js';
+import { sendfile } from './sendfile.js';
+import { createServer, createUnixServer } from './server.js';
+import { createConnection, createUnixConnection } from './tcp.js';
+import { startTls } from './tls.js';
 
 const REFUSED = new Set(['SIGKILL', 'SIGSTOP']);
 const POLL_MIN = 5, POLL_MAX = 1000;
@@ -87,11 +94,34 @@ export class NodeEventLoop extends BaseEventLoop {
 
   override close(): void {
     if (this.isClosed()) return;
+    if (this.isRunning()) throw new Error('cannot close a running event loop');
+    closeTracked(this);
     super.close();
     this.#cancelIdle();
     if (this.#immediate !== null) { clearImmediate(this.#immediate); this.#immediate = null; }
     for (const [sig, listener] of this.#signals) process.removeListener(sig, listener);
     this.#signals.clear();
+  }
+
+  // ---- stream sockets (tcp.ts, tls.ts, server.ts, sendfile.ts) ----------------
+
+  override createConnection<P>(factory: () => P, host?: string | null, port?: number | null, opts?: ConnectionOptions): Coro<[Transport, P]> {
+    return createConnection(this, factory, host, port, opts);
+  }
+  override createServer(factory: () => unknown, host?: string | string[] | null, port?: number | null, opts?: ServerOptions): Coro<Server> {
+    return createServer(this, factory, host, port, opts);
+  }
+  override createUnixConnection<P>(factory: () => P, path: string, opts?: ConnectionOptions): Coro<[Transport, P]> {
+    return createUnixConnection(this, factory, path, opts);
+  }
+  override createUnixServer(factory: () => unknown, path: string, opts?: ServerOptions): Coro<Server> {
+    return createUnixServer(this, factory, path, opts);
+  }
+  override startTls(transport: Transport, protocol: unknown, sslContext: unknown, opts?: { serverSide?: boolean; serverHostname?: string; sslHandshakeTimeout?: number }): Coro<Transport> {
+    return startTls(this, transport, protocol, sslContext, opts);
+  }
+  override sendfile(transport: Transport, file: unknown, offset?: number, count?: number): Coro<number> {
+    return sendfile(transport, file, offset, count);
   }
 
   // ---- signals ---------------------------------------------------------------

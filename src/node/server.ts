@@ -1,0 +1,252 @@
+/**
+ * `createServer` and `createUnixServer` on the Node loop, and the `Server`
+ * they return. One Node server listens per address (a list of hosts, or a
+ * name resolving to several addresses, gives several). The protocol
+ * factory runs on the loop, in the context captured when the server was
+ * made, for each accepted connection. A server made with
+ * `startServing: false` is bound and listening, but holds the connections
+ * the kernel accepts until `startServing()` (they wait as they would in
+ * the kernel's backlog).
+ *
+ * A server survives its accept failing (EMFILE: Node reports it as an
+ * 'error' and keeps listening) and a TLS client that resets mid-handshake
+ * ('tlsClientError'): both go to the exception handler in debug mode or
+ * for EMFILE-like errors, never into the void and never crash the process.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { currentContext, type Context, swapContext } from '../kernel/context.js';
+import { _enterLoop, _leaveLoop, type Coro, type EventLoop, type ServerOptions } from '../kernel/events.js';
+import { NotImplementedError } from '../kernel/errors.js';
+import { Future } from '../kernel/future.js';
+import type { Protocol, Server, SockAddr } from '../kernel/transport_types.js';
+import { track, untrack } from './registry.js';
+import { SocketTransport, type TransportOwner } from './socket_transport.js';
+import { resolveHost } from './tcp.js';
+import { SSL_HANDSHAKE_TIMEOUT, serverTlsOptions } from './tls.js';
+
+/** Node added `reusePort` to `listen()` in 22.12 and 23.1. */
+function nodeHasReusePort(): boolean {
+  const [maj, min] = process.versions.node.split('.').map(Number) as [number, number];
+  return maj > 23 || (maj === 23 && min >= 1) || (maj === 22 && min >= 12);
+}
+
+/**
+ * A listening server on the Node loop.
+ * @example
+ * const server = yield* loop.createServer(() => new Echo(), '127.0.0.1', 0);
+ * console.log(server.addresses());   // [['127.0.0.1', 40123]]
+ * server.close(); yield* server.waitClosed();
+ */
+export class NodeServer implements Server, TransportOwner {
+  readonly #loop: EventLoop;
+  readonly #factory: () => unknown;
+  #ctx: Context;
+  readonly #servers: net.Server[] = [];
+  readonly #unixPath: string | undefined;
+  readonly #transports = new Set<SocketTransport>();
+  #held: net.Socket[] = [];
+  #serving = false;
+  #closed = false;
+  #waiters: Future<void>[] = [];
+  #forever: Future<never> | null = null;
+
+  /** @internal use `loop.createServer`. */
+  constructor(loop: EventLoop, factory: () => unknown, ctx: Context, unixPath?: string) {
+    this.#loop = loop;
+    this.#factory = factory;
+    this.#ctx = ctx;
+    this.#unixPath = unixPath;
+  }
+
+  /** @internal start listening with a Node server for each of `targets`. */
+  *_listen(targets: Array<net.ListenOptions>, opts: ServerOptions): Coro<void> {
+    const tlsOpts = opts.ssl != null && opts.ssl !== false ? serverTlsOptions(opts.ssl) : null;
+    try {
+      for (const target of targets) {
+        const srv = tlsOpts !== null
+          ? tls.createServer({ ...tlsOpts, allowHalfOpen: true, noDelay: true, handshakeTimeout: opts.sslHandshakeTimeout as number | undefined ?? SSL_HANDSHAKE_TIMEOUT })
+          : net.createServer({ allowHalfOpen: true, noDelay: true });
+        this.#servers.push(srv);
+        const fut = new Future<void>({ loop: this.#loop, description: 'createServer: listen' });
+        const onError = (e: Error): void => { if (!fut.done()) fut.setException(e); };
+        srv.once('error', onError);
+        srv.listen({ ...target, ...(opts.backlog !== undefined ? { backlog: opts.backlog } : {}) }, () => { if (!fut.done()) fut.setResult(); });
+        yield* fut;
+        srv.removeListener('error', onError);
+        srv.on('error', this.#acceptFailed);
+        if (tlsOpts !== null) {
+          srv.on('secureConnection', this.#accept);
+          srv.on('tlsClientError', this.#handshakeFailed);
+        } else srv.on('connection', this.#accept);
+      }
+    } catch (e) {
+      for (const s of this.#servers) s.close();
+      throw e;
+    }
+    track(this.#loop, this);
+    if (opts.startServing ?? true) this.startServing();
+  }
+
+  readonly #acceptFailed = (e: Error): void => {
+    if (this.#loop.isClosed()) return;
+    this.#loop.callExceptionHandler({ message: `error accepting a connection on ${JSON.stringify(this.addresses())}; still serving`, exception: e });
+  };
+
+  readonly #handshakeFailed = (e: Error): void => {
+    if (this.#loop.isClosed() || !this.#loop.getDebug()) return;
+    this.#loop.callExceptionHandler({ message: 'TLS handshake with a client failed', exception: e });
+  };
+
+  readonly #accept = (socket: net.Socket): void => {
+    if (this.#closed || this.#loop.isClosed()) { socket.destroy(); return; }
+    if (!this.#serving) { socket.on('error', noop); this.#held.push(socket); return; }
+    const prevLoop = _enterLoop(this.#loop);
+    const prevCtx = swapContext(this.#ctx);
+    let protocol: unknown;
+    try {
+      protocol = this.#factory();
+    } catch (e) {
+      this.#loop.callExceptionHandler({ message: 'protocol factory failed; connection dropped', exception: e });
+      socket.destroy();
+      return;
+    } finally {
+      this.#ctx = swapContext(prevCtx);
+      _leaveLoop(prevLoop);
+    }
+    socket.removeListener('error', noop);
+    const t = new SocketTransport(this.#loop, socket, protocol as Protocol, { context: this.#ctx, owner: this, unixPath: this.#unixPath });
+    this.#transports.add(t);
+    t._start();
+  };
+
+  /** @internal */
+  _transportLost(t: SocketTransport): void {
+    this.#transports.delete(t);
+    this.#wakeIfDone();
+  }
+  /** @internal */
+  _transportReplaced(old: SocketTransport, t: SocketTransport): void {
+    this.#transports.delete(old);
+    this.#transports.add(t);
+  }
+
+  /** Stop listening; connections already accepted carry on (see `closeClients`). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#serving = false;
+    for (const s of this.#servers) s.close();
+    if (this.#unixPath !== undefined) { try { fs.unlinkSync(this.#unixPath); } catch { /* gone already */ } }
+    for (const s of this.#held) s.destroy();
+    this.#held = [];
+    this.#forever?.cancel('the server was closed');
+    this.#wakeIfDone();
+  }
+
+  /** Wait until the server is closed and every connection it accepted is gone. */
+  *waitClosed(): Coro<void> {
+    if (this.#closed && this.#transports.size === 0) return;
+    const f = new Future<void>({ loop: this.#loop, description: 'Server.waitClosed' });
+    this.#waiters.push(f);
+    yield* f;
+  }
+
+  /** Start accepting (if not yet) and wait until the server is closed; cancelling this closes it. */
+  *serveForever(): Coro<never> {
+    if (this.#forever !== null) throw new Error('serveForever() is already running');
+    if (this.#closed) throw new Error('the server is closed');
+    this.startServing();
+    const f = new Future<never>({ loop: this.#loop, description: 'Server.serveForever' });
+    this.#forever = f;
+    let closedByUs = false;
+    try {
+      return yield* f;
+    } catch (e) {
+      closedByUs = true;
+      throw e;
+    } finally {
+      this.#forever = null;
+      if (!closedByUs) {
+        this.close();
+        yield* this.waitClosed();
+      }
+    }
+  }
+
+  /** Accept connections (and serve the ones held since the server was made). */
+  startServing(): void {
+    if (this.#serving || this.#closed) return;
+    this.#serving = true;
+    const held = this.#held;
+    this.#held = [];
+    for (const s of held) this.#accept(s);
+  }
+
+  isServing(): boolean { return this.#serving; }
+
+  /** The listening addresses: `[host, port]` tuples, or a Unix socket's path. */
+  addresses(): Array<SockAddr | string> {
+    const out: Array<SockAddr | string> = [];
+    for (const s of this.#servers) {
+      const a = s.address();
+      if (a === null) continue;
+      out.push(typeof a === 'string' ? a : [a.address, a.port]);
+    }
+    return out;
+  }
+
+  /** Close every accepted connection (flushing what each has buffered). */
+  closeClients(): void { for (const t of [...this.#transports]) t.close(); }
+  /** Abort every accepted connection. */
+  abortClients(): void { for (const t of [...this.#transports]) t.abort(); }
+
+  /** @internal the loop is closing. */
+  _loopClosing(): void {
+    this.close();
+    for (const t of [...this.#transports]) t._loopClosing();
+  }
+
+  #wakeIfDone(): void {
+    if (!this.#closed || this.#transports.size > 0) return;
+    untrack(this.#loop, this);
+    const ws = this.#waiters;
+    this.#waiters = [];
+    for (const f of ws) if (!f.done()) f.setResult();
+  }
+}
+
+function noop(): void { /* held sockets' errors: they are destroyed with the server or served later */ }
+
+/** `loop.createServer` on the Node loop. */
+export function* createServer(
+  loop: EventLoop, factory: () => unknown, host: string | string[] | null | undefined, port: number | null | undefined, opts: ServerOptions = {},
+): Coro<NodeServer> {
+  if (opts.ssl === true) serverTlsOptions(true);
+  if (opts.reusePort === true && !nodeHasReusePort()) throw new NotImplementedError(`reusePort needs Node >= 22.12 (this is ${process.versions.node})`);
+  const ctx = currentContext();
+  const hosts = host == null || host === '' ? [null] : Array.isArray(host) ? host : [host];
+  const targets: net.ListenOptions[] = [];
+  const extra = opts.reusePort === true ? { reusePort: true } : {};
+  for (const h of hosts) {
+    if (h === null) { targets.push({ port: port ?? 0, ...extra }); continue; }
+    for (const a of yield* resolveHost(h)) targets.push({ host: a.address, port: port ?? 0, ipv6Only: a.family === 6, ...extra });
+  }
+  const server = new NodeServer(loop, factory, ctx);
+  yield* server._listen(targets, opts);
+  return server;
+}
+
+/** `loop.createUnixServer` on the Node loop; a stale socket file at `path` is removed first. */
+export function* createUnixServer(loop: EventLoop, factory: () => unknown, path: string, opts: ServerOptions = {}): Coro<NodeServer> {
+  if (opts.ssl === true) serverTlsOptions(true);
+  try {
+    if (fs.statSync(path).isSocket()) fs.unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const server = new NodeServer(loop, factory, currentContext(), path);
+  yield* server._listen([{ path }], opts);
+  return server;
+}

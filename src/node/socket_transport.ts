@@ -1,0 +1,172 @@
+/**
+ * The transport over a Node `net.Socket` (TCP, Unix) or `tls.TLSSocket`.
+ * StreamTransportBase keeps the protocol's promises; this file only maps
+ * its hooks onto the socket: `write` (with a callback only when flow
+ * control needs to hear of the flush), `cork`/`uncork` for vectored
+ * writes, `end()` for EOF, `destroy()` for abort, `pause`/`resume`. The
+ * socket is always made with `allowHalfOpen`, so a peer's EOF reaches
+ * `eofReceived` and the protocol decides whether to close.
+ */
+import type * as net from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Context } from '../kernel/context.js';
+import type { EventLoop } from '../kernel/events.js';
+import type { Protocol } from '../kernel/transport_types.js';
+import { StreamTransportBase } from '../protocols/stream_transport.js';
+import { track, untrack } from './registry.js';
+
+type Bytes = Uint8Array | string;
+
+/** Errors a socket reported before a transport took it over. */
+const earlyErrors = new WeakMap<net.Socket, Error>();
+function recordEarly(this: net.Socket, e: Error): void { if (!earlyErrors.has(this)) earlyErrors.set(this, e); }
+
+/** Keep a socket's errors (and the process alive) until a transport takes it over. */
+export function holdSocket(s: net.Socket): void { s.on('error', recordEarly); }
+
+/** Options of {@link SocketTransport}. */
+export interface SocketTransportOptions {
+  context?: Context;
+  /** The socket reads through net's `onread` into the protocol's buffer: no 'data' listener. */
+  readsInPlace?: boolean;
+  /** A Unix socket: its address is a path. */
+  unixPath?: string;
+  /** Told when the connection is lost or handed to another transport (a server counts its connections). */
+  owner?: TransportOwner;
+}
+
+/** Who keeps count of a transport (a server). */
+export interface TransportOwner {
+  _transportLost(t: SocketTransport): void;
+  _transportReplaced(old: SocketTransport, t: SocketTransport): void;
+}
+
+/**
+ * A stream transport over a Node socket.
+ * @example
+ * const [t, p] = yield* loop.createConnection(() => new Echo(), '127.0.0.1', 8888);
+ * t.write('hello'); t.close();
+ */
+export class SocketTransport extends StreamTransportBase {
+  /** @internal */ _socket: net.Socket;
+  #error: Error | undefined = undefined;
+  /** @internal */ _owner: TransportOwner | undefined;
+  #detached = false;
+  readonly #tls: boolean;
+  readonly #flushedCb = (err?: Error | null): void => { if (err == null && !this.#detached && !this._socket.destroyed) this._flushed(); };
+  readonly #onData = (d: Uint8Array): void => { this._dataReceived(d); };
+  readonly #onEnd = (): void => { this._eofReceived(); };
+  readonly #onError = (e: Error): void => { if (this.#error === undefined) this.#error = e; };
+  readonly #onClose = (): void => { this._connectionLost(this.#error); };
+  readonly #finish = (): void => { this._socket.destroy(); };
+
+  constructor(loop: EventLoop, socket: net.Socket, protocol: Protocol, opts: SocketTransportOptions = {}) {
+    super(loop, protocol, { context: opts.context });
+    this._socket = socket;
+    this._owner = opts.owner;
+    this.#tls = typeof (socket as TLSSocket).getPeerCertificate === 'function' && (socket as TLSSocket).encrypted === true;
+    const ex = this._extra;
+    ex.socket = socket;
+    if (opts.unixPath !== undefined) {
+      ex.peername = opts.unixPath; ex.sockname = opts.unixPath;
+    } else {
+      if (socket.remoteAddress !== undefined) ex.peername = [socket.remoteAddress, socket.remotePort];
+      if (socket.localAddress !== undefined) ex.sockname = [socket.localAddress, socket.localPort];
+    }
+    if (this.#tls) ex.sslObject = socket;
+    const early = earlyErrors.get(socket);
+    if (early !== undefined) this.#error = early;
+    socket.removeListener('error', recordEarly);
+    socket.on('error', this.#onError);
+    socket.on('end', this.#onEnd);
+    socket.on('close', this.#onClose);
+    if (opts.readsInPlace !== true) socket.on('data', this.#onData);
+  }
+
+  /** Register with the loop, call `connectionMade` (unless `quiet`), and start reading. */
+  _start(quiet = false): void {
+    track(this._loop, this);
+    this._connectionMade(quiet);
+    if (this._socket.destroyed && !this._lost) {
+      // It died before we took it over: its 'close' may already have fired.
+      const s = this._socket;
+      this._loop.callSoon(() => { if (!this._lost && s.destroyed) this._connectionLost(this.#error); });
+    } else if (this.isReading() && this._socket.isPaused()) this._socket.resume();
+  }
+
+  override canWriteEof(): boolean { return !this.#tls; }
+
+  protected override _extraInfo(name: string): unknown {
+    if (!this.#tls) return undefined;
+    const s = this._socket as TLSSocket;
+    switch (name) {
+      case 'peercert': return s.getPeerCertificate();
+      case 'cipher': return s.getCipher();
+      case 'sslProtocol': return s.getProtocol();
+      default: return undefined;
+    }
+  }
+
+  protected _send(data: Bytes, notify: boolean): void {
+    if (notify) this._socket.write(data, this.#flushedCb);
+    else this._socket.write(data);
+  }
+
+  protected _sendMany(list: Bytes[], notify: boolean): void {
+    const s = this._socket;
+    s.cork();
+    const last = list.length - 1;
+    for (let i = 0; i < last; i++) s.write(list[i]!);
+    if (notify) s.write(list[last]!, this.#flushedCb);
+    else s.write(list[last]!);
+    s.uncork();
+  }
+
+  protected _bufferSize(): number { return this._socket.writableLength; }
+  protected _shutdown(): void { this._socket.end(); }
+
+  protected _closeGracefully(): void {
+    const s = this._socket;
+    if (s.destroyed) return;
+    if (!s.writableEnded) s.end();
+    if (s.writableFinished) s.destroy();
+    else s.once('finish', this.#finish);
+  }
+
+  protected _destroy(): void { this._socket.destroy(); }
+
+  protected _setReading(on: boolean): void {
+    if (on) this._socket.resume();
+    else this._socket.pause();
+  }
+
+  protected override _onLost(): void {
+    untrack(this._loop, this);
+    if (!this.#detached) this._owner?._transportLost(this);
+  }
+
+  /** @internal the loop is closing: abort, and deliver `connectionLost` now. */
+  _loopClosing(): void {
+    this.abort();
+    this._connectionLost(undefined);
+  }
+
+  /** @internal stop listening to the socket (startTls takes it over); `_retire()` or `_connectionLost()` follows. */
+  _detach(): net.Socket {
+    const s = this._socket;
+    s.removeListener('data', this.#onData);
+    s.removeListener('end', this.#onEnd);
+    s.removeListener('close', this.#onClose);
+    s.removeListener('error', this.#onError);
+    s.removeListener('finish', this.#finish);
+    holdSocket(s);
+    return s;
+  }
+
+  /** @internal the socket lives on in another transport: go quiet, no `connectionLost`. */
+  _retire(): void {
+    this.#detached = true;
+    this._protocol = {};
+    this._connectionLost(undefined);
+  }
+}

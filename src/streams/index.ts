@@ -1,0 +1,7 @@
+/** Streams (layer 3 of DESIGN.md): StreamReader/StreamWriter over any Transport. */
+export { StreamReader, DEFAULT_LIMIT } from './reader.js';
+export { StreamWriter } from './writer.js';
+export { StreamReaderProtocol } from './stream_protocol.js';
+export type { ClientConnectedCallback } from './stream_protocol.js';
+export { openConnection, startServer, openUnixConnection, startUnixServer } from './open.js';
+export type { StreamOptions } from './open.js';

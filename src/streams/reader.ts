@@ -1,0 +1,273 @@
+/**
+ * StreamReader: coroutine reads over bytes a protocol feeds in. It knows
+ * nothing of sockets: `feedData`/`feedEof`/`setException` are its input
+ * (StreamReaderProtocol calls them), and the transport it may pause is
+ * any `ReadTransport`, so the in-memory network reuses it unchanged.
+ *
+ * The buffer is a list of the chunks as they arrived: a read that wants a
+ * whole chunk gets that very chunk (no copy), and only a read that spans
+ * chunks concatenates. Reading is paused when more than twice the limit
+ * is buffered and resumed once the buffer is back under the limit.
+ *
+ * Over the limit, `readLine()` discards the whole line, including the part
+ * that has not arrived yet (asyncio drops only what is buffered, so the
+ * line's tail would come back as a line of its own); `readUntil()` leaves
+ * the buffer as it is.
+ */
+import { IncompleteReadError, LimitOverrunError } from '../kernel/errors.js';
+import { type EventLoop, getEventLoop } from '../kernel/events.js';
+import type { Coro } from '../kernel/events.js';
+import { Future } from '../kernel/future.js';
+import type { ReadTransport } from '../kernel/transport_types.js';
+
+/** The default limit of a line or chunk a reader buffers: 64 KiB. */
+export const DEFAULT_LIMIT = 64 * 1024;
+
+const NL = 10;
+const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
+
+/** Concatenate into one array of the kind the first chunk is (a Node Buffer stays a Buffer). */
+export function concatBytes(list: Uint8Array[], total: number): Uint8Array {
+  if (list.length === 1) return list[0]!;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of list) { out.set(c, off); off += c.length; }
+  const proto = list.length > 0 ? Object.getPrototypeOf(list[0]) as object : Uint8Array.prototype;
+  if (proto !== Uint8Array.prototype) Object.setPrototypeOf(out, proto);
+  return out;
+}
+
+function indexOf(hay: Uint8Array, sep: Uint8Array, from: number): number {
+  if (sep.length === 1) return hay.indexOf(sep[0]!, from);
+  const first = sep[0]!;
+  const last = hay.length - sep.length;
+  outer: for (let i = hay.indexOf(first, from); i !== -1 && i <= last; i = hay.indexOf(first, i + 1)) {
+    for (let j = 1; j < sep.length; j++) if (hay[i + j] !== sep[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/**
+ * Reads bytes from a connection with coroutines.
+ * @example
+ * const [reader, writer] = yield* openConnection('127.0.0.1', 8888);
+ * const line = yield* reader.readLine();         // up to and including '\n'
+ * const header = yield* reader.readExactly(4);
+ * for await (const l of reader) console.log(l);   // in an async function
+ */
+export class StreamReader {
+  readonly #limit: number;
+  readonly #loop: EventLoop;
+  #chunks: Uint8Array[] = [];
+  #head = 0;
+  #size = 0;
+  #eof = false;
+  #exception: unknown = undefined;
+  #waiter: Future<void> | null = null;
+  #transport: ReadTransport | null = null;
+  #paused = false;
+  #skipLine = false;
+
+  constructor(opts?: { limit?: number; loop?: EventLoop }) {
+    const limit = opts?.limit ?? DEFAULT_LIMIT;
+    if (!(limit > 0)) throw new RangeError(`limit must be > 0, not ${limit}`);
+    this.#limit = limit;
+    this.#loop = opts?.loop ?? getEventLoop();
+  }
+
+  /** The limit this reader was made with. */
+  get limit(): number { return this.#limit; }
+  /** Bytes buffered now. */
+  get buffered(): number { return this.#size; }
+
+  /** The error `setException` set, if any. */
+  exception(): unknown { return this.#exception; }
+
+  /** @internal the transport to pause when too much is buffered. */
+  setTransport(t: ReadTransport): void {
+    if (this.#transport !== null && this.#transport !== t) this.#paused = false;
+    this.#transport = t;
+  }
+
+  /** True when EOF was fed and the buffer is empty. */
+  atEof(): boolean { return this.#eof && this.#size === 0; }
+
+  /** Add bytes (a protocol's `dataReceived` calls this). */
+  feedData(data: Uint8Array): void {
+    if (this.#eof) throw new Error('feedData after feedEof');
+    if (data.length === 0) return;
+    if (this.#skipLine) {
+      const i = data.indexOf(NL);
+      if (i < 0) return;
+      this.#skipLine = false;
+      data = data.subarray(i + 1);
+      if (data.length === 0) return;
+    }
+    this.#chunks.push(data);
+    this.#size += data.length;
+    this.#wake();
+    const t = this.#transport;
+    if (t !== null && !this.#paused && this.#size > 2 * this.#limit) {
+      try { t.pauseReading(); this.#paused = true; } catch { this.#transport = null; }
+    }
+  }
+
+  /** No more bytes will come. */
+  feedEof(): void { this.#eof = true; this.#wake(); }
+
+  /** Make every read (now waiting or later) throw `e`. */
+  setException(e: unknown): void {
+    this.#exception = e;
+    const w = this.#waiter;
+    if (w !== null) { this.#waiter = null; if (!w.done()) w.setException(e); }
+  }
+
+  /**
+   * Up to `n` bytes (`n < 0`: everything until EOF). Returns an empty array
+   * at EOF. Waits only if nothing is buffered.
+   */
+  *read(n = -1): Coro<Uint8Array> {
+    this.#check();
+    if (n === 0) return EMPTY;
+    if (n < 0) {
+      while (!this.#eof) yield* this.#wait('read');
+      return this.#take(this.#size);
+    }
+    if (this.#size === 0 && !this.#eof) yield* this.#wait('read');
+    return this.#take(Math.min(n, this.#size));
+  }
+
+  /**
+   * One line, up to and including `\n`; at EOF, what is left (maybe without
+   * `\n`, maybe empty). A line longer than the limit throws
+   * `LimitOverrunError` and is discarded.
+   */
+  *readLine(): Coro<Uint8Array> {
+    try {
+      return yield* this.readUntil('\n');
+    } catch (e) {
+      if (e instanceof IncompleteReadError) return e.partial;
+      if (e instanceof LimitOverrunError) {
+        const flat = this.#flatten();
+        const i = flat.indexOf(NL);
+        if (i >= 0) this.#take(i + 1);
+        else { this.#take(this.#size); if (!this.#eof) this.#skipLine = true; }
+        this.#maybeResume();
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Bytes up to and including `sep` (default `\n`). At EOF without `sep`,
+   * throws `IncompleteReadError` with what was buffered. If `sep` is not
+   * within the limit, throws `LimitOverrunError` and leaves the buffer.
+   */
+  *readUntil(sep: Uint8Array | string = '\n'): Coro<Uint8Array> {
+    const s = typeof sep === 'string' ? encoder.encode(sep) : sep;
+    if (s.length === 0) throw new RangeError('the separator must not be empty');
+    this.#check();
+    let offset = 0;
+    for (;;) {
+      if (this.#size - offset >= s.length) {
+        const i = indexOf(this.#flatten(), s, offset);
+        if (i >= 0) {
+          if (i > this.#limit) throw new LimitOverrunError('Separator is found, but chunk is longer than limit', i);
+          return this.#take(i + s.length);
+        }
+        offset = this.#size + 1 - s.length;
+        if (offset > this.#limit) throw new LimitOverrunError('Separator is not found, and chunk exceed the limit', offset);
+      }
+      if (this.#eof) throw new IncompleteReadError(this.#take(this.#size), null);
+      yield* this.#wait('readUntil');
+    }
+  }
+
+  /** Exactly `n` bytes; at EOF first, throws `IncompleteReadError` with what there was. */
+  *readExactly(n: number): Coro<Uint8Array> {
+    if (!(n >= 0)) throw new RangeError(`readExactly size must be >= 0, not ${n}`);
+    this.#check();
+    if (n === 0) return EMPTY;
+    while (this.#size < n) {
+      if (this.#eof) throw new IncompleteReadError(this.#take(this.#size), n);
+      yield* this.#wait('readExactly');
+    }
+    return this.#take(n);
+  }
+
+  /** Lines until EOF, for `for await` in async functions (each read runs as a task on the reader's loop). */
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return {
+      next: async (): Promise<IteratorResult<Uint8Array>> => {
+        const line = await this.#loop.createTask(this.readLine(), { name: 'StreamReader line' });
+        return line.length === 0 ? { done: true, value: undefined } : { done: false, value: line };
+      },
+    };
+  }
+
+  // ---- internals -------------------------------------------------------------
+
+  #check(): void { if (this.#exception !== undefined) throw this.#exception; }
+
+  *#wait(what: string): Coro<void> {
+    if (this.#waiter !== null) throw new Error(`${what}() called while another coroutine is already waiting for incoming data`);
+    if (this.#paused) { this.#paused = false; this.#transport?.resumeReading(); }
+    const w = new Future<void>({ loop: this.#loop, description: `StreamReader.${what}` });
+    this.#waiter = w;
+    try {
+      yield* w;
+    } finally {
+      if (this.#waiter === w) this.#waiter = null;
+    }
+    this.#check();
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    if (w !== null) { this.#waiter = null; if (!w.done()) w.setResult(); }
+  }
+
+  /** Make the buffer one chunk (for searching) and return it. */
+  #flatten(): Uint8Array {
+    const h = this.#head, c = this.#chunks;
+    if (c.length - h === 1) return c[h]!;
+    const all = concatBytes(c.slice(h), this.#size);
+    this.#chunks = [all];
+    this.#head = 0;
+    return all;
+  }
+
+  /** Remove and return the first `n` bytes (`n <= size`). */
+  #take(n: number): Uint8Array {
+    if (n === 0) return EMPTY;
+    const c = this.#chunks;
+    let out: Uint8Array;
+    const first = c[this.#head]!;
+    if (first.length === n) { out = first; c[this.#head++] = EMPTY; }
+    else if (first.length > n) { out = first.subarray(0, n); c[this.#head] = first.subarray(n); }
+    else {
+      const parts: Uint8Array[] = [];
+      let left = n;
+      while (left > 0) {
+        const x = c[this.#head]!;
+        if (x.length <= left) { parts.push(x); left -= x.length; c[this.#head++] = EMPTY; }
+        else { parts.push(x.subarray(0, left)); c[this.#head] = x.subarray(left); left = 0; }
+      }
+      out = concatBytes(parts, n);
+    }
+    this.#size -= n;
+    if (this.#head === c.length) { this.#chunks = []; this.#head = 0; }
+    else if (this.#head > 64) { this.#chunks = c.slice(this.#head); this.#head = 0; }
+    this.#maybeResume();
+    return out;
+  }
+
+  #maybeResume(): void {
+    if (this.#paused && this.#size <= this.#limit) {
+      this.#paused = false;
+      this.#transport?.resumeReading();
+    }
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * StreamWriter: a facade over a transport that adds the coroutine methods
+ * `drain()` (wait while the transport's write buffer is over its
+ * high-water mark) and `waitClosed()`, and `startTls()`. Written against
+ * the Transport interface and StreamReaderProtocol only.
+ */
+import { cede } from '../kernel/traps.js';
+import { type Coro, type EventLoop, getEventLoop } from '../kernel/events.js';
+import type { Transport } from '../kernel/transport_types.js';
+import type { StreamReader } from './reader.js';
+import type { StreamReaderProtocol } from './stream_protocol.js';
+
+/**
+ * Writes bytes to a connection; `drain()` applies back-pressure.
+ * @example
+ * const [reader, writer] = yield* openConnection('127.0.0.1', 8888);
+ * writer.write('PING\r\n');
+ * yield* writer.drain();
+ * writer.close(); yield* writer.waitClosed();
+ */
+export class StreamWriter {
+  #transport: Transport;
+  readonly #protocol: StreamReaderProtocol;
+  readonly #reader: StreamReader | null;
+  readonly #loop: EventLoop;
+
+  constructor(transport: Transport, protocol: StreamReaderProtocol, reader: StreamReader | null, loop?: EventLoop) {
+    this.#transport = transport;
+    this.#protocol = protocol;
+    this.#reader = reader;
+    this.#loop = loop ?? getEventLoop();
+  }
+
+  /** The transport underneath (the TLS one after `startTls`). */
+  get transport(): Transport { return this.#transport; }
+
+  /** Buffer `data` for sending (never waits; see `drain()`). */
+  write(data: Uint8Array | string): void { this.#transport.write(data); }
+  /** Buffer several chunks, sent with one vectored write. */
+  writeLines(list: Iterable<Uint8Array | string>): void { this.#transport.writeLines(list); }
+  /** Half-close: the peer reads EOF; reading goes on. */
+  writeEof(): void { this.#transport.writeEof(); }
+  canWriteEof(): boolean { return this.#transport.canWriteEof(); }
+  /** Flush what is buffered, then close. */
+  close(): void { this.#transport.close(); }
+  isClosing(): boolean { return this.#transport.isClosing(); }
+  getExtraInfo(name: string, fallback?: unknown): unknown { return this.#transport.getExtraInfo(name, fallback); }
+
+  /** Wait until the connection is closed; throws the error it was lost with, if any. */
+  *waitClosed(): Coro<void> { yield* this.#protocol._closedFuture(); }
+
+  /**
+   * Wait while the write buffer is over the high-water mark. Throws the
+   * connection's error if it failed, or an `ECONNRESET` error if it was
+   * lost.
+   * @example
+   * for (const chunk of chunks) { writer.write(chunk); yield* writer.drain(); }
+   */
+  *drain(): Coro<void> {
+    const exc = this.#reader?.exception();
+    if (exc !== undefined) throw exc;
+    if (this.#transport.isClosing()) yield* cede();   // let connectionLost arrive, so the error is the right one
+    yield* this.#protocol._drainHelper();
+  }
+
+  /** Upgrade the connection to TLS (`sslContext`: a tls.SecureContext or tls options). */
+  *startTls(sslContext: unknown, opts?: { serverHostname?: string; sslHandshakeTimeout?: number; serverSide?: boolean }): Coro<void> {
+    const t = yield* this.#loop.startTls(this.#transport, this.#protocol, sslContext, opts);
+    this.#transport = t;
+    this.#protocol._replaceTransport(t);
+  }
+}

@@ -1,0 +1,310 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import type * as netTypes from 'node:net';
+import {
+  type BufferedProtocol, type Coro, createTask, type ExceptionContext, Future, getRunningLoop, type Protocol, type Server,
+  sleep, type Transport, NodeEventLoop,
+} from '../../src/index.js';
+import { bytes, go, portOf, rejects, str } from '../net_helpers.js';
+
+const require = createRequire(import.meta.url);
+const netCjs = require('node:net') as typeof netTypes;
+const dnsCjs = require('node:dns') as typeof import('node:dns');
+
+/** A protocol that records its calls and can wait for them. */
+class Rec implements Protocol {
+  readonly trace: string[] = [];
+  t: Transport | null = null;
+  data = '';
+  readonly lost: Future<Error | undefined>;
+  readonly gotData: Future<void>;
+  constructor(readonly opts: { echo?: boolean; keepOpen?: boolean } = {}) {
+    this.lost = new Future({ loop: getRunningLoop(), description: 'Rec.lost' });
+    this.gotData = new Future({ loop: getRunningLoop(), description: 'Rec.gotData' });
+  }
+  connectionMade(t: Transport): void { this.t = t; this.trace.push('made'); }
+  dataReceived(d: Uint8Array): void {
+    if (!this.trace.at(-1)?.startsWith('data')) this.trace.push('data');
+    this.data += str(d);
+    if (this.opts.echo === true) this.t!.write(d);
+    if (!this.gotData.done()) this.gotData.setResult();
+  }
+  eofReceived(): boolean { this.trace.push('eof'); return this.opts.keepOpen === true; }
+  connectionLost(e?: Error): void { this.trace.push(e === undefined ? 'lost' : `lost ${(e as NodeJS.ErrnoException).code ?? e.message}`); this.lost.setResult(e); }
+  pauseWriting(): void { this.trace.push('pauseWriting'); }
+  resumeWriting(): void { this.trace.push('resumeWriting'); }
+}
+
+function* listen(make: () => Protocol, servers: Protocol[] = []): Coro<[Server, number]> {
+  const server = yield* getRunningLoop().createServer(() => { const p = make(); servers.push(p); return p; }, '127.0.0.1', 0);
+  return [server, portOf(server)];
+}
+
+function* shutdown(server: Server): Coro<void> { server.close(); server.abortClients(); yield* server.waitClosed(); }
+
+void test('echo over TCP; call order on both sides when the client closes', () => go(function* () {
+  const srv: Rec[] = [];
+  const [server, port] = yield* listen(() => new Rec({ echo: true }), srv);
+  const [t, c] = yield* getRunningLoop().createConnection(() => new Rec(), '127.0.0.1', port);
+  t.write('hello');
+  yield* c.gotData;
+  assert.equal(c.data, 'hello');
+  t.close();
+  yield* c.lost;
+  yield* srv[0]!.lost;
+  assert.deepEqual(c.trace, ['made', 'data', 'lost']);
+  assert.deepEqual(srv[0]!.trace, ['made', 'data', 'eof', 'lost']);
+  yield* shutdown(server);
+}));
+
+void test('close() flushes a large buffer before closing; the data arrives as Node Buffers', () => go(function* () {
+  const srv: Rec[] = [];
+  let firstChunk: unknown = null;
+  const [server, port] = yield* listen(() => { const r = new Rec(); const dr = r.dataReceived.bind(r); r.dataReceived = (d) => { firstChunk ??= d; dr(d); }; return r; }, srv);
+  const [t] = yield* getRunningLoop().createConnection(() => new Rec(), '127.0.0.1', port);
+  const big = 'x'.repeat(4 * 1024 * 1024);
+  t.write(big);
+  assert.ok(t.getWriteBufferSize() > 0);
+  t.close();
+  assert.equal(t.isClosing(), true);
+  yield* srv[0]!.lost;
+  assert.equal(srv[0]!.data.length, big.length);
+  assert.ok(Buffer.isBuffer(firstChunk));
+  yield* shutdown(server);
+}));
+
+void test('half-close: writeEof, the peer keeps its side open (eofReceived returns true), replies, then closes', () => go(function* () {
+  const srv: Rec[] = [];
+  const [server, port] = yield* listen(() => {
+    const r = new Rec({ keepOpen: true });
+    r.eofReceived = () => { r.trace.push('eof'); r.t!.write(`got ${r.data}`); r.t!.close(); return true; };
+    return r;
+  }, srv);
+  const [t, c] = yield* getRunningLoop().createConnection(() => new Rec(), '127.0.0.1', port);
+  assert.equal(t.canWriteEof(), true);
+  t.write('question');
+  t.writeEof();
+  yield* c.lost;
+  assert.equal(c.data, 'got question');
+  assert.deepEqual(c.trace, ['made', 'data', 'eof', 'lost']);
+  assert.deepEqual(srv[0]!.trace, ['made', 'data', 'eof', 'lost']);
+  yield* shutdown(server);
+}));
+
+void test('reset by the peer: connectionLost gets ECONNRESET, once, with no eofReceived', () => go(function* () {
+  const srv: Rec[] = [];
+  const [server, port] = yield* listen(() => new Rec(), srv);
+  const [t, c] = yield* getRunningLoop().createConnection(() => new Rec(), '127.0.0.1', port);
+  t.write('x');
+  yield* srv[0]!.gotData;
+  (srv[0]!.t!.getExtraInfo('socket') as netTypes.Socket).resetAndDestroy();
+  const e = yield* c.lost;
+  assert.equal((e as NodeJS.ErrnoException).code, 'ECONNRESET');
+  assert.deepEqual(c.trace, ['made', 'lost ECONNRESET']);
+  yield* shutdown(server);
+}));
+
+void test('abort(exc) drops the buffer; connectionLost gets exc; the peer sees EOF', () => go(function* () {
+  const srv: Rec[] = [];
+  const [server, port] = yield* listen(() => new Rec(), srv);
+  const [t, c] = yield* getRunningLoop().createConnection(() => new Rec(), '127.0.0.1', port);
+  yield* sleep(10);
+  const why = new Error('giving up');
+  t.abort(why);
+  t.write('ignored');
+  assert.equal(yield* c.lost, why);
+  yield* srv[0]!.lost;
+  assert.deepEqual(c.trace, ['made', 'lost giving up']);
+  assert.deepEqual(srv[0]!.trace, ['made', 'eof', 'lost']);
+  yield* shutdown(server);
+}));
+
+void test('a protocol method that throws: exception handler, transport aborted, connectionLost once with the error', () => {
+  const errors: ExceptionContext[] = [];
+  return go(function* () {
+    const srv: Rec[] = [];
+    const bad = new Error('cannot parse');
+    const [server, port] = yield* listen(() => { const r = new Rec(); r.dataReceived = () => { throw bad; }; return r; }, srv);
+    const [t, c] = yield* getRunningLoop().createConnection(() => new Rec(), '127.0.0.1', port);
+    t.write('garbage');
+    assert.equal(yield* srv[0]!.lost, bad);
+    yield* c.lost;
+    assert.deepEqual(srv[0]!.trace, ['made', 'lost cannot parse']);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.exception, bad);
+    yield* shutdown(server);
+  }, errors);
+});
+
+void test('connect errors carry Node\'s code and name the address', () => go(function* () {
+  const [server, port] = yield* listen(() => new Rec());
+  yield* shutdown(server);
+  const e = yield* rejects(getRunningLoop().createConnection(() => new Rec(), '127.0.0.1', port), Error);
+  assert.equal((e as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+  assert.match((e as Error).message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+  const e2 = yield* rejects(getRunningLoop().createConnection(() => new Rec(), 'no-such-host.invalid', 80), Error);
+  assert.equal((e2 as NodeJS.ErrnoException).code, 'ENOTFOUND');
+  yield* rejects(getRunningLoop().createConnection(() => new Rec(), '127.0.0.1', port, { serverHostname: 'x' }), TypeError);
+}));
+
+/** Make `dns.lookup` resolve `name` to `addrs` (and `net.connect` hang for addresses in `hang`) while `body` runs. */
+function* withFakeNetwork<T>(name: string, addrs: Array<{ address: string; family: number }>, hang: string[], body: () => Coro<T>): Coro<[T, netTypes.Socket[]]> {
+  const origLookup = dnsCjs.promises.lookup;
+  const origConnect = netCjs.connect;
+  const hung: netTypes.Socket[] = [];
+  (dnsCjs.promises as { lookup: unknown }).lookup = (h: string, o: unknown) => h === name ? Promise.resolve(addrs) : (origLookup as (h: string, o: unknown) => Promise<unknown>)(h, o);
+  (netCjs as { connect: unknown }).connect = (o: netTypes.NetConnectOpts) => {
+    if (hang.includes((o as netTypes.TcpNetConnectOpts).host ?? '')) { const s = new netCjs.Socket(); hung.push(s); return s; }
+    return origConnect(o);
+  };
+  syncBuiltinESMExports();
+  try {
+    return [yield* body(), hung];
+  } finally {
+    (dnsCjs.promises as { lookup: unknown }).lookup = origLookup;
+    (netCjs as { connect: unknown }).connect = origConnect;
+    syncBuiltinESMExports();
+  }
+}
+
+void test('every resolved address is tried in turn: a refused IPv6 address, then the IPv4 one that listens', () => go(function* () {
+  const [server, port] = yield* listen(() => new Rec());
+  const [[t]] = yield* withFakeNetwork('multi.test', [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }], [],
+    () => getRunningLoop().createConnection(() => new Rec(), 'multi.test', port));
+  assert.deepEqual(t.getExtraInfo('peername'), ['127.0.0.1', port]);
+  t.close();
+  yield* shutdown(server);
+}));
+
+void test('happy eyeballs: an attempt that hangs is raced by the next one after happyEyeballsDelay, and destroyed', () => go(function* () {
+  const [server, port] = yield* listen(() => new Rec());
+  const loop = getRunningLoop();
+  const t0 = loop.time();
+  const [[t], hung] = yield* withFakeNetwork('he.test', [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }], ['::1'],
+    () => loop.createConnection(() => new Rec(), 'he.test', port, { happyEyeballsDelay: 30 }));
+  const dt = loop.time() - t0;
+  assert.ok(dt >= 29 && dt < 2000, `connected after ${dt} ms`);
+  assert.equal(hung.length, 1);
+  assert.equal(hung[0]!.destroyed, true);
+  t.close();
+  yield* shutdown(server);
+}));
+
+void test('cancelling createConnection while it connects destroys the attempt', () => go(function* () {
+  const [[, hung]] = yield* withFakeNetwork('slow.test', [{ address: '::1', family: 6 }], ['::1'], function* () {
+    const task = createTask(getRunningLoop().createConnection(() => new Rec(), 'slow.test', 9));
+    yield* sleep(10);
+    task.cancel();
+    yield* rejects(task, (e: unknown) => (e as Error).name === 'CancelledError');
+    return [null, null];
+  });
+  void hung;
+}));
+
+void test('localAddr binds the local end; extra info gives peername, sockname and the socket', () => go(function* () {
+  const [probe, free] = yield* listen(() => new Rec());
+  yield* shutdown(probe);
+  const [server, port] = yield* listen(() => new Rec());
+  const [t] = yield* getRunningLoop().createConnection(() => new Rec(), '127.0.0.1', port, { localAddr: ['127.0.0.1', free] });
+  assert.deepEqual(t.getExtraInfo('sockname'), ['127.0.0.1', free]);
+  assert.deepEqual(t.getExtraInfo('peername'), ['127.0.0.1', port]);
+  assert.ok(t.getExtraInfo('socket') instanceof netCjs.Socket);
+  assert.equal(t.getExtraInfo('peercert', 'none'), 'none');
+  t.close();
+  yield* shutdown(server);
+}));
+
+void test('pauseReading stops dataReceived until resumeReading', () => go(function* () {
+  const srv: Rec[] = [];
+  const [server, port] = yield* listen(() => new Rec(), srv);
+  const [t, c] = yield* getRunningLoop().createConnection(() => new Rec(), '127.0.0.1', port);
+  t.pauseReading();
+  assert.equal(t.isReading(), false);
+  yield* sleep(10);
+  srv[0]!.t!.write('while paused');
+  yield* sleep(50);
+  assert.equal(c.data, '');
+  t.resumeReading();
+  yield* c.gotData;
+  assert.equal(c.data, 'while paused');
+  t.close();
+  yield* shutdown(server);
+}));
+
+void test('flow control: pauseWriting inside write() when the peer does not read, resumeWriting once it does', () => go(function* () {
+  const srv: Rec[] = [];
+  const [server, port] = yield* listen(() => { const r = new Rec(); r.connectionMade = (tr) => { r.t = tr; tr.pauseReading(); }; return r; }, srv);
+  const [t, c] = yield* getRunningLoop().createConnection(() => new Rec(), '127.0.0.1', port);
+  const chunk = new Uint8Array(256 * 1024);
+  let writes = 0;
+  for (; writes < 256 && !c.trace.includes('pauseWriting'); writes++) {
+    t.write(chunk);
+    if (!c.trace.includes('pauseWriting')) yield* sleep(1);   // let the OS buffers fill
+  }
+  assert.ok(c.trace.includes('pauseWriting'), 'never paused');
+  assert.ok(t.getWriteBufferSize() > t.getWriteBufferLimits()[1]);
+  srv[0]!.t!.resumeReading();
+  const deadline = getRunningLoop().time() + 5000;
+  while (!c.trace.includes('resumeWriting') && getRunningLoop().time() < deadline) yield* sleep(5);
+  assert.deepEqual(c.trace, ['made', 'pauseWriting', 'resumeWriting']);
+  assert.ok(t.getWriteBufferSize() <= t.getWriteBufferLimits()[0]);
+  t.abort();
+  yield* shutdown(server);
+}));
+
+void test('writeLines arrives as the concatenation, in order', () => go(function* () {
+  const srv: Rec[] = [];
+  const [server, port] = yield* listen(() => new Rec(), srv);
+  const [t] = yield* getRunningLoop().createConnection(() => new Rec(), '127.0.0.1', port);
+  t.writeLines(['a', bytes('b'), 'c'.repeat(100_000), 'd']);
+  t.close();
+  yield* srv[0]!.lost;
+  assert.equal(srv[0]!.data, `ab${'c'.repeat(100_000)}d`);
+  yield* shutdown(server);
+}));
+
+void test('a BufferedProtocol client reads into its own buffer', () => go(function* () {
+  const total = 300_000;
+  const [server, port] = yield* listen(() => {
+    const r = new Rec();
+    r.connectionMade = (tr) => { tr.write(new Uint8Array(total).fill(7)); tr.close(); };
+    return r;
+  });
+  const own = new Uint8Array(4096);
+  let got = 0, sum = 0, otherBuffers = 0;
+  const done = new Future<void>({ loop: getRunningLoop(), description: 'buffered done' });
+  const p: BufferedProtocol = {
+    getBuffer: (hint: number) => { assert.ok(hint > 0); return own; },
+    bufferUpdated: (n: number) => { got += n; for (let i = 0; i < n; i++) sum += own[i]!; },
+    dataReceived: () => { otherBuffers++; },
+    connectionLost: () => done.setResult(),
+  };
+  yield* getRunningLoop().createConnection(() => p, '127.0.0.1', port);
+  yield* done;
+  assert.equal(got, total);
+  assert.equal(sum, 7 * total);
+  assert.equal(otherBuffers, 0);
+  yield* shutdown(server);
+}));
+
+void test('loop.close() aborts transports and servers still open: connectionLost is delivered, the port is released', async () => {
+  const loop = new NodeEventLoop();
+  let port = 0;
+  const trace: string[] = [];
+  await loop.runUntilComplete(createTask2(loop, function* () {
+    const server = yield* loop.createServer(() => ({ connectionLost: () => { trace.push('server side lost'); } }), '127.0.0.1', 0);
+    port = portOf(server);
+    yield* loop.createConnection(() => ({ connectionLost: () => { trace.push('client lost'); } }), '127.0.0.1', port);
+    yield* sleep(20);
+  }));
+  loop.close();
+  assert.deepEqual(trace.sort(), ['client lost', 'server side lost']);
+  await new Promise<void>((resolve, reject) => {
+    const s = netCjs.connect(port, '127.0.0.1');
+    s.on('connect', () => { s.destroy(); reject(new Error('still listening')); });
+    s.on('error', () => resolve());
+  });
+});
+
+function createTask2<T>(loop: NodeEventLoop, body: () => Coro<T>): Future<T> { return loop.createTask(body()); }
