@@ -1,13 +1,12 @@
 /**
  * The project runs its conformance suite on both of its loops, and on a
- * small third-party-style loop to show outsiders can.
+ * small third-party-style loop to show outsiders can (third_party.test.ts).
  */
 import { NodeEventLoop } from '../../src/index.js';
-import { conformanceScenarios, runConformance } from '../../src/conformance/index.js';
+import { runConformance } from '../../src/conformance/index.js';
 import { TestEventLoop } from '../../src/testing/index.js';
 
-// TODO(issue: Node TCP transports): NodeEventLoop's createServer/createConnection are written on another branch.
-const transport = conformanceScenarios().filter((n) => n.startsWith('transport:'));
-
-runConformance(() => new NodeEventLoop(), { prefix: 'NodeEventLoop', skip: transport });
+// TODO(issue: Node TCP transports, branch net): after abort(), SocketTransport.getWriteBufferSize() still
+// reports the socket's writableLength until connectionLost; the contract says abort drops the buffer.
+runConformance(() => new NodeEventLoop(), { prefix: 'NodeEventLoop', skip: ['transport: abort'] });
 runConformance(() => new TestEventLoop({ seed: 1 }), { prefix: 'TestEventLoop' });
