@@ -1,0 +1,50 @@
+/** The virtual server: the Server API of API.md. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTask, sleep } from '../../src/index.js';
+import { runVirtual } from '../../src/testing/index.js';
+import { Echo, listen, loop, Recorder } from './helpers.js';
+
+void test('server: waitClosed waits for its connections; closeClients, serveForever, startServing', async () => {
+  await runVirtual(function* () {
+    const server = yield* loop().createServer(() => new Echo(), 'localhost', 0, { startServing: false });
+    const [, port] = server.addresses()[0] as [string, number];
+    assert.equal(server.isServing(), false);
+    let code = '';
+    try { yield* loop().createConnection(() => new Echo(), '127.0.0.1', port); } catch (e) { code = (e as { code: string }).code; }
+    assert.equal(code, 'ECONNREFUSED');
+    const forever = createTask(server.serveForever());
+    yield* sleep(1);
+    assert.equal(server.isServing(), true);
+    const [, p1] = yield* loop().createConnection(() => new Recorder([], 'C'), '127.0.0.1', port);
+    const [, p2] = yield* loop().createConnection(() => new Recorder([], 'C'), '127.0.0.1', port);
+    forever.cancel();
+    yield* sleep(1);
+    assert.equal(forever.cancelled(), true);
+    assert.equal(server.isServing(), false);
+    const closed = createTask(server.waitClosed());
+    yield* sleep(10);
+    assert.equal(closed.done(), false);
+    server.closeClients();
+    yield* closed;
+    yield* p1.lost; yield* p2.lost;
+    // the port is free again
+    yield* loop().createServer(() => new Echo(), '127.0.0.1', port);
+  });
+});
+
+void test('a cancelled connection attempt resets the accepted end', async () => {
+  const trace: string[] = [];
+  await runVirtual(function* () {
+    const net = loop().network;
+    net.addHost('server');
+    net.setLink('localhost', 'server', { latency: 10 });
+    yield* net.onHost('server', () => listen(() => new Recorder(trace, 'S'), 'server', 7));
+    const attempt = createTask(loop().createConnection(() => new Recorder(trace, 'C'), 'server', 7));
+    yield* sleep(15);
+    attempt.cancel();
+    yield* sleep(50);
+    assert.equal(attempt.cancelled(), true);
+  });
+  assert.deepEqual(trace, ['S made', 'S lost ECONNRESET']);
+});

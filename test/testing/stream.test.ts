@@ -1,0 +1,126 @@
+/** The stream transport of the virtual network: the Transport/Protocol contract. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sleep } from '../../src/index.js';
+import { runVirtual } from '../../src/testing/index.js';
+import { Echo, listen, loop, Recorder } from './helpers.js';
+
+void test('echo over the virtual network: call order on both ends', async () => {
+  const trace: string[] = [];
+  await runVirtual(function* () {
+    const [, port] = yield* listen(() => new Recorder(trace, 'S', false));
+    const [t, p] = yield* loop().createConnection(() => new Recorder(trace, 'C'), 'localhost', port);
+    t.write('hello');
+    t.writeEof();
+    yield* p.lost;
+    assert.equal(t.isClosing(), true);
+  });
+  assert.deepEqual(trace, ['S made', 'C made', 'S data hello', 'S eof', 'S lost', 'C eof', 'C lost']);
+});
+
+void test('flow control: a reader that does not read pauses the writer; resuming drains everything in order', async () => {
+  const trace: string[] = [];
+  await runVirtual(function* () {
+    let server!: Recorder;
+    const [, port] = yield* listen(() => (server = new Recorder([], 'S')));
+    const [t] = yield* loop().createConnection(() => new Recorder(trace, 'C'), 'localhost', port);
+    yield* sleep(1);
+    server.transport.pauseReading();
+    assert.equal(server.transport.isReading(), false);
+    const chunk = 'x'.repeat(1024);
+    let written = 0;
+    while (!trace.includes('C pauseWriting') && written < 1000) { t.write(chunk); written++; yield* sleep(1); }
+    // 64 KiB in the receive window, then 64 KiB in the writer's buffer.
+    assert.ok(trace.includes('C pauseWriting'));
+    assert.equal(written, 129);
+    assert.ok(t.getWriteBufferSize() > 64 * 1024);
+    assert.equal(server.received.length, 0);
+    server.transport.resumeReading();
+    yield* sleep(1);
+    assert.equal(server.received.length, written * 1024);
+    assert.equal(t.getWriteBufferSize(), 0);
+    assert.deepEqual(trace, ['C made', 'C pauseWriting', 'C resumeWriting']);
+  });
+});
+
+void test('write buffer limits and a registered producer follow pauseWriting/resumeWriting', async () => {
+  await runVirtual(function* () {
+    let server!: Recorder;
+    const [, port] = yield* listen(() => (server = new Recorder([], 'S')));
+    const [t] = yield* loop().createConnection(() => new Echo(), 'localhost', port);
+    yield* sleep(1);
+    assert.deepEqual(t.getWriteBufferLimits(), [16384, 65536]);
+    t.setWriteBufferLimits(1000);
+    assert.deepEqual(t.getWriteBufferLimits(), [250, 1000]);
+    assert.throws(() => t.setWriteBufferLimits(10, 20), RangeError);
+    const events: string[] = [];
+    t.registerProducer({ pauseProducing: () => events.push('pause'), resumeProducing: () => events.push('resume'), stopProducing: () => events.push('stop') });
+    assert.throws(() => t.registerProducer({ pauseProducing() {}, resumeProducing() {}, stopProducing() {} }));
+    server.transport.pauseReading();
+    t.write(new Uint8Array(64 * 1024 + 999));
+    assert.deepEqual(events, []);
+    t.write(new Uint8Array(2));
+    assert.deepEqual(events, ['pause']);
+    server.transport.resumeReading();
+    yield* sleep(1);
+    assert.deepEqual(events, ['pause', 'resume']);
+    t.abort();
+    yield* sleep(1);
+    assert.deepEqual(events, ['pause', 'resume', 'stop']);
+  });
+});
+
+void test('half-close: writeEof reaches eofReceived; the other side may answer before closing', async () => {
+  const trace: string[] = [];
+  await runVirtual(function* () {
+    class Answer extends Recorder {
+      override eofReceived(): boolean { super.eofReceived(); this.transport.write(`got ${this.received}`); this.transport.close(); return true; }
+    }
+    const [, port] = yield* listen(() => new Answer(trace, 'S'));
+    const [t, p] = yield* loop().createConnection(() => new Recorder(trace, 'C', true), 'localhost', port);
+    assert.equal(t.canWriteEof(), true);
+    t.write('abc');
+    t.writeEof();
+    assert.throws(() => t.write('more'), /writeEof/);
+    yield* p.lost;
+  });
+  assert.deepEqual(trace, ['S made', 'C made', 'S data abc', 'S eof', 'S lost', 'C data got abc', 'C eof', 'C lost']);
+});
+
+void test('abort drops the buffer: the peer sees ECONNRESET, the aborting end its own error', async () => {
+  const trace: string[] = [];
+  await runVirtual(function* () {
+    let server!: Recorder;
+    const [, port] = yield* listen(() => (server = new Recorder(trace, 'S')));
+    const [t, p] = yield* loop().createConnection(() => new Recorder(trace, 'C'), 'localhost', port);
+    yield* sleep(1);
+    server.transport.pauseReading();
+    t.write(new Uint8Array(100_000));
+    assert.ok(t.getWriteBufferSize() > 0);
+    t.abort(new Error('gave up'));
+    assert.equal(t.getWriteBufferSize(), 0);
+    assert.equal(t.isClosing(), true);
+    yield* p.lost;
+    yield* server.lost;
+  });
+  assert.deepEqual(trace, ['S made', 'C made', 'C lost gave up', 'S lost ECONNRESET']);
+});
+
+void test('close flushes the buffer before the connection goes', async () => {
+  await runVirtual(function* () {
+    let server!: Recorder;
+    const [, port] = yield* listen(() => (server = new Recorder([], 'S')));
+    const [t, p] = yield* loop().createConnection(() => new Recorder([], 'C'), 'localhost', port);
+    yield* sleep(1);
+    server.transport.pauseReading();
+    t.write(new Uint8Array(200_000));
+    t.close();
+    assert.equal(t.isClosing(), true);
+    yield* sleep(100);
+    assert.equal(p.lost.done(), false);
+    server.transport.resumeReading();
+    yield* p.lost;
+    yield* server.lost;
+    assert.equal(server.received.length, 200_000);
+  });
+});
