@@ -62,6 +62,8 @@ export class VirtualNetwork {
   #conns = new Set<Conn>();
   #next10 = 0;
   #pruneAt = 1024;
+  /** The receive window of each direction of a new connection, in bytes (default 64 KiB). */
+  receiveWindow = 64 * 1024;
 
   /** @internal made by the loop. */
   constructor(loop: TestEventLoop) {
@@ -271,6 +273,7 @@ export class VirtualNetwork {
     if (sport === 0) sport = this.#freePort(here, () => false);
     const ctx = currentContext();
     const client = new VirtualTransport(this.#loop, null, ctx, [src, sport], [addr, port], here.name);
+    client._window = this.receiveWindow;
     const link = this.#link(here.name, dstHost?.name ?? here.name);
     const c: Conn = {
       client, server: null, connecting: f, factory, serverHost: dstHost?.name ?? '', clientHost: here.name, dst: [addr, port],
@@ -302,6 +305,7 @@ export class VirtualNetwork {
     const server = this.#listeners.get(`${addr}|${port}`) ?? this.#listeners.get(`*${c.serverHost}|${port}`);
     if (server === undefined || !server.isServing()) { c.s2c.send(REFUSE, null); return; }
     const t = new VirtualTransport(this.#loop, null, server._ctx, [addr, port], c.client._sockname, c.serverHost);
+    t._window = this.receiveWindow;
     t._out = c.s2c;
     t._peer = c.client;
     c.client._peer = t;

@@ -48,3 +48,23 @@ void test('datagrams wait out a partition', async () => {
     assert.deepEqual(got, ['a', 'b']);
   });
 });
+
+void test('datagram endpoints: bad input, binding another host, close calls connectionLost', async () => {
+  await runVirtual(function* () {
+    const net = loop().network;
+    net.addHost('other');
+    const events: string[] = [];
+    const [t] = yield* loop().createDatagramEndpoint(() => ({ datagramReceived() {}, connectionLost: () => events.push('lost') }), {});
+    assert.throws(() => t.sendto('x'), TypeError);
+    assert.equal(t.getWriteBufferSize(), 0);
+    assert.deepEqual((t.getExtraInfo('sockname') as [string, number])[0], '127.0.0.1');
+    assert.equal(t.getExtraInfo('peername'), undefined);
+    t.close();
+    assert.equal(t.isClosing(), true);
+    yield* sleep(0);
+    assert.deepEqual(events, ['lost']);
+    let code = '';
+    try { yield* loop().createDatagramEndpoint(() => ({ datagramReceived() {} }), { localAddr: ['other', 53] }); } catch (e) { code = (e as { code: string }).code; }
+    assert.equal(code, 'EADDRNOTAVAIL');
+  });
+});

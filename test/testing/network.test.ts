@@ -175,3 +175,60 @@ void test('resetConnections: both ends see ECONNRESET and data in flight is drop
   });
   assert.deepEqual(trace, ['S made', 'C made', 'C lost ECONNRESET', 'S lost ECONNRESET']);
 });
+
+void test('bad input: hosts, addresses and link settings are checked', async () => {
+  await runVirtual(function* () {
+    const net = loop().network;
+    assert.deepEqual(net.hosts(), ['localhost']);
+    assert.throws(() => net.addHost('localhost'), /already exists/);
+    assert.throws(() => net.addHost('x', ['not-an-ip']), TypeError);
+    assert.throws(() => net.addHost('y', ['127.0.0.1']), /belongs to host 'localhost'/);
+    assert.throws(() => net.addHost('z', []), /at least one address/);
+    assert.throws(() => net.setLink('localhost', 'nowhere', {}), /unknown host 'nowhere'/);
+    assert.throws(() => net.partition('nowhere', 'localhost'), /unknown host/);
+    assert.throws(() => net.resetConnections('nowhere'), /unknown host/);
+    net.addHost('a');
+    assert.throws(() => net.setLink('a', 'localhost', { latency: -1 }), RangeError);
+    assert.throws(() => net.setLink('a', 'localhost', { loss: 2 }), RangeError);
+    assert.throws(() => net.setLink('a', 'localhost', { bandwidth: 0 }), RangeError);
+    let err: unknown;
+    try { yield* loop().createConnection(() => new Echo(), 'localhost', 70_000); } catch (e) { err = e; }
+    assert.ok(err instanceof TypeError);
+    // onHost adds an unknown host with the next address.
+    yield* net.onHost('b', function* () { yield* sleep(0); });
+    assert.deepEqual(net.addressesOf('b'), ['10.0.0.2']);
+    assert.deepEqual((yield* loop().getAddrInfo('localhost', 1, { family: 6 })).map((i) => i.addr[0]), ['::1']);
+  });
+});
+
+void test('setLink replaces the whole setting: fields left out go back to their defaults', async () => {
+  await runVirtual(function* () {
+    const net = loop().network;
+    net.addHost('server');
+    yield* net.onHost('server', () => listen(() => new Echo(), 'server', 7));
+    net.setLink('localhost', 'server', { latency: 100, jitter: 50 });
+    net.setLink('server', 'localhost', { latency: 10 });
+    const t0 = now();
+    yield* loop().createConnection(() => new Echo(), 'server', 7);
+    assert.equal(now() - t0, 20);
+  });
+});
+
+void test('a smaller receive window pauses the writer sooner', async () => {
+  await runVirtual(function* () {
+    loop().network.receiveWindow = 1024;
+    let server!: Recorder;
+    const [, port] = yield* listen(() => (server = new Recorder([], 'S')));
+    const trace: string[] = [];
+    const [t] = yield* loop().createConnection(() => new Recorder(trace, 'C'), 'localhost', port);
+    t.setWriteBufferLimits(2048);
+    yield* sleep(1);
+    server.transport.pauseReading();
+    t.write(new Uint8Array(3000));
+    yield* sleep(1);
+    assert.deepEqual(trace, ['C made']);
+    t.write(new Uint8Array(100));
+    assert.deepEqual(trace, ['C made', 'C pauseWriting']);
+    assert.equal(t.getWriteBufferSize(), 3100 - 1024);
+  });
+});

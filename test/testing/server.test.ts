@@ -48,3 +48,30 @@ void test('a cancelled connection attempt resets the accepted end', async () => 
   });
   assert.deepEqual(trace, ['S made', 'S lost ECONNRESET']);
 });
+
+void test('server: wildcard addresses, abortClients, misuse errors, no TLS', async () => {
+  const trace: string[] = [];
+  await runVirtual(function* () {
+    const net = loop().network;
+    net.addHost('srv', ['10.9.0.1', 'fd00::1']);
+    const server = yield* net.onHost('srv', () => loop().createServer(() => new Recorder(trace, 'S'), null, 80));
+    assert.deepEqual(server.addresses(), [['0.0.0.0', 80]]);
+    const [, p] = yield* loop().createConnection(() => new Recorder(trace, 'C'), 'fd00::1', 80);
+    server.abortClients();
+    yield* p.lost;
+    const forever = createTask(server.serveForever());
+    yield* sleep(0);
+    let err: unknown;
+    try { yield* server.serveForever(); } catch (e) { err = e; }
+    assert.match(String(err), /already being awaited/);
+    server.close();
+    yield* sleep(0);
+    assert.equal(forever.cancelled(), true);
+    assert.throws(() => server.startServing(), /closed/);
+    yield* server.waitClosed();
+    let tls: unknown;
+    try { yield* loop().createServer(() => new Echo(), 'localhost', 0, { ssl: {} }); } catch (e) { tls = e; }
+    assert.equal((tls as Error).name, 'NotImplementedError');
+  });
+  assert.deepEqual(trace, ['S made', 'C made', 'S lost', 'C lost ECONNRESET']);
+});

@@ -124,3 +124,53 @@ void test('close flushes the buffer before the connection goes', async () => {
     assert.equal(server.received.length, 200_000);
   });
 });
+
+void test('writeLines, extra info, setProtocol and bad writes', async () => {
+  await runVirtual(function* () {
+    let server!: Recorder;
+    const [, port] = yield* listen(() => (server = new Recorder([], 'S')));
+    const [t, p] = yield* loop().createConnection(() => new Recorder([], 'C'), 'localhost', port);
+    assert.equal(t.getProtocol(), p);
+    t.writeLines(['a', new TextEncoder().encode('b'), 'c']);
+    assert.throws(() => t.write(42 as unknown as string), TypeError);
+    yield* sleep(1);
+    assert.equal(server.received, 'abc');
+    assert.deepEqual(server.transport.getExtraInfo('peername'), t.getExtraInfo('sockname'));
+    assert.deepEqual(server.transport.getExtraInfo('sockname'), ['127.0.0.1', port]);
+    const other = new Recorder([], 'C2');
+    t.setProtocol(other);
+    server.transport.write('to the new protocol');
+    yield* sleep(1);
+    assert.equal(other.received, 'to the new protocol');
+    assert.equal(p.received, '');
+  });
+});
+
+void test('an exception in a protocol method goes to the exception handler and aborts the transport', async () => {
+  const errors: unknown[] = [];
+  const trace: string[] = [];
+  await runVirtual(function* () {
+    loop().setExceptionHandler((_l, ctx) => { errors.push(ctx.exception); });
+    class Bad extends Recorder { override dataReceived(): void { throw new Error('bad protocol'); } }
+    const [, port] = yield* listen(() => new Bad(trace, 'S'));
+    const [t, p] = yield* loop().createConnection(() => new Recorder(trace, 'C'), 'localhost', port);
+    t.write('x');
+    yield* p.lost;
+  });
+  assert.equal((errors[0] as Error).message, 'bad protocol');
+  assert.deepEqual(trace, ['S made', 'C made', 'S lost bad protocol', 'C lost ECONNRESET']);
+});
+
+void test('closing the loop drops open connections without calling their protocols', async () => {
+  const trace: string[] = [];
+  const l = new (await import('../../src/testing/index.js')).TestEventLoop();
+  await l.runUntilComplete(l.createTask((function* () {
+    const [, port] = yield* listen(() => new Recorder(trace, 'S'));
+    const [t] = yield* loop().createConnection(() => new Recorder(trace, 'C'), 'localhost', port);
+    loop().network.setLink('localhost', 'localhost', { latency: 10 });
+    t.write('in flight');
+  })()));
+  assert.equal(l.pendingTimers(), 1);
+  l.close();
+  assert.deepEqual(trace, ['S made', 'C made']);
+});
