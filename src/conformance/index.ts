@@ -15,7 +15,11 @@ export type { Scenario } from './scenario.js';
 
 const ALL: Scenario[] = [...loopScenarios, ...transportScenarios, ...toolkitScenarios];
 
-/** Options of {@link runConformance}. */
+/**
+ * Options of {@link runConformance}.
+ * @example
+ * runConformance(() => new MyLoop(), { prefix: 'MyLoop', skip: ['transport: abort'] });
+ */
 export interface ConformanceOptions {
   /** Names of scenarios to skip (see {@link conformanceScenarios}), for what the loop does not offer yet. */
   skip?: string[];

@@ -8,7 +8,11 @@ import type { Coro, EventLoop } from '../kernel/events.js';
 import { getRunningLoop } from '../kernel/events.js';
 import { run } from '../kernel/run.js';
 
-/** One named check of a loop guarantee. */
+/**
+ * One named check of a loop guarantee.
+ * @example
+ * const s: Scenario = { name: 'my check', async run(loop) { await runOn(loop, function* () { yield* sleep(1); }); } };
+ */
 export interface Scenario {
   /** The name `skip` refers to. */
   readonly name: string;

@@ -13,7 +13,11 @@
 import type { TimerHandle } from '../kernel/handles.js';
 import type { TestEventLoop } from './test_loop.js';
 
-/** The setting of a link between two hosts; missing fields take their defaults. */
+/**
+ * The setting of a link between two hosts; missing fields take their defaults.
+ * @example
+ * loop.network.setLink('client', 'server', { latency: 40, jitter: 10, bandwidth: 1_000_000, loss: 0.01 });
+ */
 export interface LinkSetting {
   /** One-way delay in ms (default 0). */
   latency?: number;

@@ -8,7 +8,9 @@
  * loop's seed, so a run is a pure function of its seed. Which host a task
  * runs as is a `ContextVar` (default `localhost`), inherited by the tasks
  * it creates; `onHost(name, body)` runs `body` as another host. The rules
- * (addresses, binding, error codes) are those at the end of API.md.
+ * (addresses, binding, error codes) are those at the end of API.md. Names
+ * are global: `localhost` is the host of that name whatever host a task
+ * runs as, and an address no host owns refuses connections at once.
  */
 import { isIP } from 'node:net';
 import { type Context, ContextVar, currentContext, swapContext } from '../kernel/context.js';

@@ -26,7 +26,11 @@ import { VirtualNetwork } from './network.js';
 
 const POLL_MIN = 5, POLL_MAX = 1000;
 
-/** Options of {@link TestEventLoop}. */
+/**
+ * Options of {@link TestEventLoop}.
+ * @example
+ * const loop = new TestEventLoop({ seed: 42, autojump: false, start: 1_000 });
+ */
 export interface TestEventLoopOptions {
   /** Seed of `random()`, network jitter and loss (default 0). */
   seed?: number;
