@@ -12,7 +12,7 @@
  * are global: `localhost` is the host of that name whatever host a task
  * runs as, and an address no host owns refuses connections at once.
  */
-import { isIP } from 'node:net';
+import { isIP as nodeIsIP } from 'node:net';
 import { type Context, ContextVar, currentContext, swapContext } from '../kernel/context.js';
 import type { ConnectionOptions, Coro, ServerOptions } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
@@ -29,6 +29,14 @@ import type { TestEventLoop } from './test_loop.js';
 const hostVar = new ContextVar<string>('tulip.testing.host', { default: 'localhost' });
 const WILDCARDS = new Set(['', '0.0.0.0', '::']);
 const EPHEMERAL = 49152;
+
+const families = new Map<string, number>();
+/** `net.isIP`, remembered: the same few addresses are asked about on every connection. */
+function isIP(a: string): number {
+  let f = families.get(a);
+  if (f === undefined) { f = nodeIsIP(a); if (families.size < 4096) families.set(a, f); }
+  return f;
+}
 
 interface Host { name: string; addresses: string[]; nextPort: number }
 
