@@ -17,7 +17,7 @@ import { type Context, ContextVar, currentContext, swapContext } from '../kernel
 import type { ConnectionOptions, Coro, ServerOptions } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import { NotImplementedError } from '../kernel/errors.js';
-import type { AddrInfo, SockAddr, Transport } from '../kernel/transport_types.js';
+import type { AddrInfo, BaseTransport, SockAddr, Transport } from '../kernel/transport_types.js';
 import { VirtualDatagramTransport } from './datagram.js';
 import { netError } from './errors.js';
 import { ACCEPT, Link, type LinkSetting, type Packet, Pipe, REFUSE, RST, SYN } from './link.js';
@@ -346,7 +346,7 @@ export class VirtualNetwork {
     f.setResult([c.client, proto]);
   }
 
-  #make(factory: () => unknown, ctx: Context, t: VirtualTransport): unknown {
+  #make(factory: () => unknown, ctx: Context, t: BaseTransport): unknown {
     const prev = swapContext(ctx);
     try {
       return factory();
@@ -390,7 +390,7 @@ export class VirtualNetwork {
     else if (taken(port)) throw netError('EADDRINUSE', 'bind', addr, port);
     const ctx = currentContext();
     const t = new VirtualDatagramTransport(this.#loop, this, null, ctx, here.name, [addr, port], remote);
-    const proto = this.#make(factory, ctx, t as unknown as VirtualTransport);
+    const proto = this.#make(factory, ctx, t);
     if (proto === FAILED) throw new Error('the protocol factory failed');
     t.setProtocol(proto);
     this.#udp.set(keyOf(port), t);

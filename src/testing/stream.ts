@@ -267,6 +267,7 @@ export class VirtualTransport implements Transport {
 
   #call(name: keyof AnyProtocol, arg?: unknown): unknown {
     const proto = this.#protocol;
+    if (proto === null || proto === undefined) return undefined;
     const fn = proto[name] as ((x?: unknown) => unknown) | undefined;
     if (typeof fn !== 'function') return undefined;
     const prev = swapContext(this._ctx);

@@ -75,3 +75,16 @@ void test('server: wildcard addresses, abortClients, misuse errors, no TLS', asy
   });
   assert.deepEqual(trace, ['S made', 'C made', 'S lost', 'C lost ECONNRESET']);
 });
+
+void test('a server protocol factory that throws: the error is reported and the client sees a reset', async () => {
+  const errors: unknown[] = [];
+  const trace: string[] = [];
+  await runVirtual(function* () {
+    loop().setExceptionHandler((_l, ctx) => { errors.push(ctx.exception); });
+    const [, port] = yield* listen(() => { throw new Error('no protocol today'); });
+    const [, p] = yield* loop().createConnection(() => new Recorder(trace, 'C'), 'localhost', port);
+    yield* p.lost;
+  });
+  assert.equal((errors[0] as Error).message, 'no protocol today');
+  assert.deepEqual(trace, ['C made', 'C lost ECONNRESET']);
+});
