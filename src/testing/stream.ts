@@ -30,6 +30,8 @@ interface AnyProtocol {
   connectionLost?(exc: Error | undefined): void;
   pauseWriting?(): void;
   resumeWriting?(): void;
+  getBuffer?(sizeHint: number): Uint8Array;
+  bufferUpdated?(nbytes: number): void;
 }
 
 /** The end of a connection that the other end can see. @internal */
@@ -193,13 +195,36 @@ export class VirtualTransport implements Transport {
   }
 
   #deliver(p: Packet): void {
-    if (p.kind === DATA) { this.#call('dataReceived', p.data!); return; }
+    if (p.kind === DATA) {
+      if (typeof this.#protocol?.getBuffer === 'function') this.#fillBuffers(p.data!);
+      else this.#call('dataReceived', p.data!);
+      return;
+    }
     if (p.kind !== FIN || this.#eofSeen) return;
     this.#eofSeen = true;
     const keepOpen = this.#call('eofReceived');
     if (this.#state === LOST || this.#closing) return;
     if (!keepOpen) this.close();
     else if (this.#finSent) this._lose(undefined);
+  }
+
+  /** A BufferedProtocol lends its buffers: copy into them, as many as the data needs. */
+  #fillBuffers(data: Uint8Array): void {
+    let off = 0;
+    while (off < data.length && this.#state === OPEN && !this.#closing) {
+      const buf = this.#call('getBuffer', data.length - off);
+      if (this.#state !== OPEN) return;
+      if (!(buf instanceof Uint8Array) || buf.length === 0) {
+        const exception = new TypeError('getBuffer() must return a non-empty Uint8Array');
+        this._loop.callExceptionHandler({ message: 'Exception in protocol getBuffer()', exception, transport: this, protocol: this.#protocol });
+        this.abort(exception);
+        return;
+      }
+      const n = Math.min(buf.length, data.length - off);
+      buf.set(data.subarray(off, off + n));
+      off += n;
+      this.#call('bufferUpdated', n);
+    }
   }
 
   // ---- closing -----------------------------------------------------------------

@@ -174,3 +174,19 @@ void test('closing the loop drops open connections without calling their protoco
   l.close();
   assert.deepEqual(trace, ['S made', 'C made']);
 });
+
+void test('a BufferedProtocol receives into its own buffers', async () => {
+  await runVirtual(function* () {
+    const chunks: string[] = [];
+    const buf = new Uint8Array(4);
+    class Buffered {
+      getBuffer(hint: number): Uint8Array { assert.ok(hint > 0); return buf; }
+      bufferUpdated(n: number): void { chunks.push(new TextDecoder().decode(buf.subarray(0, n))); }
+    }
+    const [, port] = yield* listen(() => new Buffered() as unknown as Recorder);
+    const [t] = yield* loop().createConnection(() => new Echo(), 'localhost', port);
+    t.write('0123456789');
+    yield* sleep(1);
+    assert.deepEqual(chunks, ['0123', '4567', '89']);
+  });
+});
