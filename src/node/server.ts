@@ -65,9 +65,7 @@ export class NodeServer implements Server, TransportOwner {
     const tlsOpts = opts.ssl != null && opts.ssl !== false ? serverTlsOptions(opts.ssl) : null;
     try {
       for (const target of targets) {
-        const srv = tlsOpts !== null
-          ? tls.createServer({ ...tlsOpts, allowHalfOpen: true, noDelay: true, handshakeTimeout: opts.sslHandshakeTimeout as number | undefined ?? SSL_HANDSHAKE_TIMEOUT })
-          : net.createServer({ allowHalfOpen: true, noDelay: true });
+        const srv = tlsOpts !== null ? makeTlsServer(tlsOpts, opts.sslHandshakeTimeout as number | undefined) : net.createServer({ allowHalfOpen: true, noDelay: true });
         this.#servers.push(srv);
         const fut = new Future<void>({ loop: this.#loop, description: 'createServer: listen' });
         const onError = (e: Error): void => { if (!fut.done()) fut.setException(e); };
@@ -215,6 +213,21 @@ export class NodeServer implements Server, TransportOwner {
     this.#waiters = [];
     for (const f of ws) if (!f.done()) f.setResult();
   }
+}
+
+/**
+ * A TLS server. Node's `tls.createServer` builds its context from key/cert
+ * options and ignores a ready `secureContext`; for one, the server's shared
+ * context is replaced (and SNI answered with it, should that field go).
+ */
+function makeTlsServer(o: tls.TlsOptions, handshakeTimeout: number | undefined): tls.Server {
+  const { secureContext, ...rest } = o as tls.TlsOptions & { secureContext?: tls.SecureContext };
+  const srv = tls.createServer({
+    ...rest, allowHalfOpen: true, noDelay: true, handshakeTimeout: handshakeTimeout ?? SSL_HANDSHAKE_TIMEOUT,
+    ...(secureContext !== undefined ? { SNICallback: (_name: string, cb: (e: Error | null, c?: tls.SecureContext) => void) => cb(null, secureContext) } : {}),
+  });
+  if (secureContext !== undefined) (srv as unknown as { _sharedCreds: tls.SecureContext })._sharedCreds = secureContext;
+  return srv;
 }
 
 function noop(): void { /* held sockets' errors: they are destroyed with the server or served later */ }

@@ -30,7 +30,11 @@ import type { BufferedProtocol, Protocol, PushProducer, Transport } from '../ker
 
 const NEW = 0, OPEN = 1, LOST = 2;
 
-/** The default high-water mark of a transport's write buffer (asyncio's): 64 KiB; the low-water mark defaults to a quarter of it. */
+/**
+ * The default high-water mark of a transport's write buffer (asyncio's): 64 KiB; the low-water mark defaults to a quarter of it.
+ * @example
+ * transport.setWriteBufferLimits(4 * DEFAULT_HIGH_WATER);   // 256 KiB, low-water 64 KiB
+ */
 export const DEFAULT_HIGH_WATER = 64 * 1024;
 
 type Bytes = Uint8Array | string;
@@ -367,7 +371,11 @@ function isBuffered(p: unknown): p is BufferedProtocol {
     && typeof (p as BufferedProtocol).bufferUpdated === 'function';
 }
 
-/** The error a write-side waiter gets when the connection was lost without one (asyncio's ConnectionResetError). */
+/**
+ * The error a write-side waiter gets when the connection was lost without one (asyncio's ConnectionResetError).
+ * @example
+ * if (lost) throw connectionLostError();   // Error('Connection lost') with code 'ECONNRESET'
+ */
 export function connectionLostError(): Error {
   return Object.assign(new Error('Connection lost'), { code: 'ECONNRESET' });
 }

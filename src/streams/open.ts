@@ -10,7 +10,11 @@ import { StreamReader } from './reader.js';
 import { type ClientConnectedCallback, StreamReaderProtocol } from './stream_protocol.js';
 import { StreamWriter } from './writer.js';
 
-/** Options of the stream functions: `limit` of the reader, plus the loop method's own. */
+/**
+ * Options of the stream functions: `limit` of the reader, plus the loop method's own.
+ * @example
+ * yield* openConnection('127.0.0.1', 8888, { limit: 1024, ssl: true });
+ */
 export interface StreamOptions { limit?: number }
 
 function split<T extends StreamOptions>(opts: T | undefined): [number | undefined, Omit<T, 'limit'>] {

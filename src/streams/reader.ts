@@ -20,14 +20,18 @@ import type { Coro } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import type { ReadTransport } from '../kernel/transport_types.js';
 
-/** The default limit of a line or chunk a reader buffers: 64 KiB. */
+/**
+ * The default limit of a line or chunk a reader buffers: 64 KiB.
+ * @example
+ * const [r, w] = yield* openConnection(host, port, { limit: 4 * DEFAULT_LIMIT });
+ */
 export const DEFAULT_LIMIT = 64 * 1024;
 
 const NL = 10;
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 
-/** Concatenate into one array of the kind the first chunk is (a Node Buffer stays a Buffer). */
+/** @internal concatenate into one array of the kind the first chunk is (a Node Buffer stays a Buffer). */
 export function concatBytes(list: Uint8Array[], total: number): Uint8Array {
   if (list.length === 1) return list[0]!;
   const out = new Uint8Array(total);

@@ -15,7 +15,11 @@ import { connectionLostError } from '../protocols/stream_transport.js';
 import type { StreamReader } from './reader.js';
 import { StreamWriter } from './writer.js';
 
-/** A client handler of `startServer`: a coroutine (or a plain or async function) given the stream pair. */
+/**
+ * A client handler of `startServer`: a coroutine (or a plain or async function) given the stream pair.
+ * @example
+ * const handler: ClientConnectedCallback = function* (r, w) { w.write(yield* r.readLine()); };
+ */
 export type ClientConnectedCallback = (reader: StreamReader, writer: StreamWriter) => Coro<void> | PromiseLike<void> | void;
 
 /**

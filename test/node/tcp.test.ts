@@ -308,3 +308,37 @@ void test('loop.close() aborts transports and servers still open: connectionLost
 });
 
 function createTask2<T>(loop: NodeEventLoop, body: () => Coro<T>): Future<T> { return loop.createTask(body()); }
+
+void test('a BufferedProtocol on the server side gets every byte through its buffer (Node accepts without onread: one copy)', () => go(function* () {
+  const own = new Uint8Array(1000);
+  let got = 0;
+  const done = new Future<void>({ loop: getRunningLoop(), description: 'server eof' });
+  const server = yield* getRunningLoop().createServer((): BufferedProtocol => ({
+    getBuffer: () => own,
+    bufferUpdated: (n: number) => { got += n; },
+    eofReceived: () => { done.setResult(); },
+  }), '127.0.0.1', 0);
+  const [t] = yield* getRunningLoop().createConnection(() => new Rec(), '127.0.0.1', portOf(server));
+  t.write(new Uint8Array(123_456));
+  t.writeEof();
+  yield* done;
+  assert.equal(got, 123_456);
+  t.close();
+  yield* shutdown(server);
+}));
+
+void test('setProtocol switches the protocol that receives the next bytes', () => go(function* () {
+  const srv: Rec[] = [];
+  const [server, port] = yield* listen(() => new Rec(), srv);
+  const [t, first] = yield* getRunningLoop().createConnection(() => new Rec(), '127.0.0.1', port);
+  const second = new Rec();
+  t.setProtocol(second);
+  assert.equal(t.getProtocol(), second);
+  yield* sleep(10);
+  srv[0]!.t!.write('to the second');
+  yield* second.gotData;
+  assert.equal(first.data, '');
+  t.close();
+  yield* second.lost;
+  yield* shutdown(server);
+}));

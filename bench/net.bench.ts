@@ -1,0 +1,104 @@
+/**
+ * TCP echo round trips per second: a tulip Protocol echo server and a
+ * tulip streams echo server against a raw node:net echo server (noDelay),
+ * with 64-byte and 16 KiB messages over 1 and 50 connections. The load
+ * comes from a child process speaking raw node:net (bench/net_load.js), so
+ * the client's cost is the same for every server and is not on the
+ * servers' thread. Servers are measured in rotating order over several
+ * rounds (A/B alternation) and the medians are compared. This is a
+ * throughput measurement taken by the client, so it does not use mitata.
+ */
+import { fork } from 'node:child_process';
+import * as net from 'node:net';
+import { join } from 'node:path';
+import {
+  Future, NodeEventLoop, type Protocol, type StreamReader, type StreamWriter, startServer, type Transport, type Coro,
+  type Server, type SockAddr,
+} from '../src/index.js';
+
+const ROUNDS = 9;
+const MS = 250;
+const CONFIGS: Array<{ size: number; conns: number }> = [
+  { size: 64, conns: 1 }, { size: 64, conns: 50 }, { size: 16384, conns: 1 }, { size: 16384, conns: 50 },
+];
+
+class EchoProtocol implements Protocol {
+  t: Transport | null = null;
+  connectionMade(t: Transport): void { this.t = t; }
+  dataReceived(d: Uint8Array): void { this.t!.write(d); }
+}
+
+function* echoStreams(r: StreamReader, w: StreamWriter): Coro<void> {
+  try {
+    for (;;) {
+      const d = yield* r.read(65536);
+      if (d.length === 0) return;
+      w.write(d);
+      yield* w.drain();
+    }
+  } catch {
+    // the load generator resets its connections when a measurement ends
+  }
+}
+
+function* serveTulip(loop: NodeEventLoop, ports: { protocol: number; streams: number }, stop: Future<void>): Coro<void> {
+  const a: Server = yield* loop.createServer(() => new EchoProtocol(), '127.0.0.1', 0);
+  const b: Server = yield* startServer(echoStreams, '127.0.0.1', 0);
+  ports.protocol = (a.addresses()[0] as SockAddr)[1];
+  ports.streams = (b.addresses()[0] as SockAddr)[1];
+  try {
+    yield* stop;
+  } finally {
+    a.close(); a.abortClients(); b.close(); b.abortClients();
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export async function main(): Promise<void> {
+  const raw = net.createServer({ noDelay: true }, (s) => { s.on('data', (d) => s.write(d)); s.on('error', () => undefined); });
+  await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+  const rawPort = (raw.address() as net.AddressInfo).port;
+
+  const loop = new NodeEventLoop();
+  const ports = { protocol: 0, streams: 0 };
+  const stop = new Future<void>({ loop, description: 'bench stop' });
+  const serving = loop.runUntilComplete(loop.createTask(serveTulip(loop, ports, stop)));
+  while (ports.streams === 0) await new Promise((r) => setTimeout(r, 5));
+
+  const child = fork(join(import.meta.dirname, 'net_load.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve) => child.once('message', () => resolve()));
+  const measure = (port: number, size: number, conns: number, ms: number): Promise<number> => new Promise((resolve, reject) => {
+    child.once('message', (m: { roundTrips?: number; error?: string }) => m.error !== undefined ? reject(new Error(m.error)) : resolve(m.roundTrips! / (ms / 1000)));
+    child.send({ port, size, conns, ms });
+  });
+
+  const servers = [['raw', rawPort], ['protocol', ports.protocol], ['streams', ports.streams]] as const;
+  try {
+    for (const { size, conns } of CONFIGS) {
+      const results = new Map<string, number[]>(servers.map(([n]) => [n, []]));
+      for (const [, port] of servers) await measure(port, size, conns, 100);   // warm-up
+      for (let round = 0; round < ROUNDS; round++) {
+        for (let i = 0; i < servers.length; i++) {
+          const [name, port] = servers[(i + round) % servers.length]!;
+          results.get(name)!.push(await measure(port, size, conns, MS));
+        }
+      }
+      const m = (n: string): number => median(results.get(n)!);
+      const fmt = (x: number): string => x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`;
+      const label = `echo ${size === 64 ? '64 B' : '16 KiB'} x ${conns} conn${conns > 1 ? 's' : ''}`;
+      console.log(`${label}: raw ${fmt(m('raw'))} rt/s, protocol ${fmt(m('protocol'))} rt/s -> ${(m('protocol') / m('raw')).toFixed(2)}x raw (target >= 0.95x)`);
+      console.log(`${' '.repeat(label.length)}  streams ${fmt(m('streams'))} rt/s -> ${(m('streams') / m('raw')).toFixed(2)}x raw (target >= 0.85x)   [medians of ${ROUNDS} rounds of ${MS} ms]`);
+    }
+  } finally {
+    child.send('exit');
+    raw.close();
+    stop.setResult();
+    await serving;
+    loop.close();
+  }
+}

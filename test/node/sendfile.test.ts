@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { Future, getRunningLoop } from '../../src/index.js';
+import { go, portOf, rejects, tempDir } from '../net_helpers.js';
+
+void test('sendfile sends a file (whole, or a range) and returns the byte count', () => go(function* () {
+  const file = join(tempDir(), 'data.bin');
+  const content = Buffer.alloc(1_000_000);
+  for (let i = 0; i < content.length; i++) content[i] = i % 251;
+  fs.writeFileSync(file, content);
+  const chunks: Buffer[] = [];
+  const done = new Future<void>({ loop: getRunningLoop(), description: 'eof' });
+  const loop = getRunningLoop();
+  const server = yield* loop.createServer(() => ({ dataReceived: (d: Uint8Array) => { chunks.push(Buffer.from(d)); }, eofReceived: () => { done.setResult(); } }), '127.0.0.1', 0);
+  const [t] = yield* loop.createConnection(() => ({}), '127.0.0.1', portOf(server));
+  assert.equal(yield* loop.sendfile(t, file), content.length);
+  assert.equal(yield* loop.sendfile(t, file, 10, 20), 20);
+  (t).writeEof();
+  yield* done;
+  const all = Buffer.concat(chunks);
+  assert.equal(all.length, content.length + 20);
+  assert.ok(all.subarray(0, content.length).equals(content));
+  assert.ok(all.subarray(content.length).equals(content.subarray(10, 30)));
+  yield* rejects(loop.sendfile(t, file, -1), RangeError);
+  t.close();
+  yield* rejects(loop.sendfile(t, file), /closing/);
+  server.close();
+  server.closeClients();
+  yield* server.waitClosed();
+}));
