@@ -8,7 +8,8 @@
  * chunking, so consecutive `dataReceived` calls count as one event.
  */
 import assert from 'node:assert/strict';
-import { sleep } from '../kernel/coro.js';
+import { ContextVar } from '../kernel/context.js';
+import { createTask, sleep } from '../kernel/coro.js';
 import type { Coro, EventLoop } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import type { Protocol, Server, Transport } from '../kernel/transport_types.js';
@@ -168,6 +169,69 @@ export const transportScenarios: Scenario[] = [
         if (e !== undefined) assert.equal((e as { code?: string }).code, 'ECONNRESET');
         yield* shutdown(server, s, c);
       });
+    },
+  },
+  {
+    name: 'transport: pauseReading stops dataReceived until resumeReading',
+    async run(loop) {
+      await runOn(loop, function* () {
+        const { server, s, c, t } = yield* pair(loop);
+        s.transport.pauseReading();
+        t.write('held');
+        yield* sleep(50);
+        assert.equal(s.bytes, 0, 'dataReceived was called while reading was paused');
+        s.transport.resumeReading();
+        while (s.bytes < 4) yield* within(5000, 'data after resumeReading', sleep(1));
+        assert.equal(s.text, 'held');
+        yield* shutdown(server, s, c);
+      });
+    },
+  },
+  {
+    name: 'transport: close flushes the buffer before connectionLost',
+    async run(loop) {
+      await runOn(loop, function* () {
+        const { server, s, c, t } = yield* pair(loop);
+        s.transport.pauseReading();
+        const total = 4 * 1024 * 1024;
+        t.write(new Uint8Array(total));
+        t.close();
+        assert.equal(t.isClosing(), true);
+        yield* sleep(20);
+        s.transport.resumeReading();
+        yield* within(10_000, 'client connectionLost', c.lost);
+        yield* within(10_000, 'server connectionLost', s.lost);
+        assert.equal(s.bytes, total);
+        assert.deepEqual(s.trace, ['made', 'data', 'eof', 'lost']);
+        yield* shutdown(server, s, c);
+      });
+    },
+  },
+  {
+    name: 'transport: protocol methods run in the context the connection was made in',
+    async run(loop) {
+      const where = new ContextVar<string>('conformance.where', { default: 'unset' });
+      const seen: string[] = [];
+      await runOn(loop, function* () {
+        where.set('server side');
+        const server = yield* loop.createServer(() => ({
+          connectionMade: () => seen.push(`server made: ${where.get()}`),
+          dataReceived: () => seen.push(`server data: ${where.get()}`),
+        }), '127.0.0.1', 0);
+        const [, port] = server.addresses()[0] as [string, number];
+        const client = createTask((function* () {
+          where.set('client side');
+          const [t] = yield* loop.createConnection(() => ({ connectionMade: () => seen.push(`client made: ${where.get()}`) }), '127.0.0.1', port);
+          t.write('x');
+          return t;
+        })());
+        const t = yield* client;
+        while (seen.length < 3) yield* within(5000, 'protocol calls', sleep(1));
+        t.abort();
+        server.close();
+        yield* within(5000, 'server.waitClosed()', server.waitClosed());
+      });
+      assert.deepEqual([...seen].sort(), ['client made: client side', 'server data: server side', 'server made: server side']);
     },
   },
   {
