@@ -10,7 +10,6 @@
  * partitioned, the whole pipe stalls behind it; `heal` re-stamps what is
  * queued from the heal time on and lets it flow again, in order.
  */
-import type { TimerHandle } from '../kernel/handles.js';
 import type { TestEventLoop } from './test_loop.js';
 
 /**
@@ -91,11 +90,49 @@ export const SYN = 0, ACCEPT = 1, REFUSE = 2, DATA = 3, FIN = 4, RST = 5;
 /** @internal */
 export interface Packet { kind: number; data: Uint8Array | null; at: number }
 
+/** @internal what a pipe delivers to: the connection, told which of its pipes it is. */
+export interface PipeEnds {
+  _arrive(pipe: Pipe, p: Packet): void;
+  _drained(pipe: Pipe): void;
+}
+
+/**
+ * @internal one loop timer per distinct delivery time, shared by every pipe
+ * due then: without jitter, thousands of connections in step cost one timer
+ * per step instead of one per packet.
+ */
+export class Wire {
+  readonly #slots = new Map<number, Pipe[]>();
+  constructor(readonly loop: TestEventLoop) {}
+
+  at(when: number, p: Pipe): void {
+    let s = this.#slots.get(when);
+    if (s === undefined) {
+      s = [];
+      this.#slots.set(when, s);
+      this.loop.callAt(when, fireSlot, this, when);
+    }
+    s.push(p);
+  }
+
+  /** @internal */
+  _fire(when: number): void {
+    const s = this.#slots.get(when);
+    if (s === undefined) return;
+    this.#slots.delete(when);
+    for (const p of s) p._due(when);
+  }
+
+  clear(): void { this.#slots.clear(); }
+}
+
+function fireSlot(w: Wire, when: number): void { w._fire(when); }
+
 /** @internal one direction of a stream connection. */
 export class Pipe {
   #q: Packet[] = [];
   #head = 0;
-  #timer: TimerHandle | null = null;
+  #armedAt = -1;
   #last = -Infinity;
   #stalled = false;
   #dead = false;
@@ -104,10 +141,10 @@ export class Pipe {
 
   constructor(
     readonly loop: TestEventLoop,
+    readonly wire: Wire,
     readonly link: Link,
     readonly from: string,
-    readonly sink: (p: Packet) => void,
-    readonly drained: () => void,
+    readonly ends: PipeEnds,
   ) {}
 
   send(kind: number, data: Uint8Array | null): void {
@@ -117,17 +154,24 @@ export class Pipe {
     this.#last = at;
     this.#q.push({ kind, data, at });
     if (data !== null) this.inFlight += data.length;
-    if (!this.#stalled && this.#timer === null) this.#arm();
+    if (!this.#stalled && this.#armedAt < 0) this.#arm();
   }
 
   #arm(): void {
     const p = this.#q[this.#head];
-    if (p !== undefined && !this.loop.isClosed()) this.#timer = this.loop.callAt(p.at, firePipe, this);
+    if (p === undefined || p.at === this.#armedAt || this.loop.isClosed()) return;
+    this.#armedAt = p.at;
+    this.wire.at(p.at, this);
   }
 
-  /** @internal the head packet fell due. */
-  _fire(): void {
-    this.#timer = null;
+  /** @internal a wire slot fell due; stale ones (the pipe was re-armed, stalled or killed) are ignored. */
+  _due(when: number): void {
+    if (when !== this.#armedAt || this.#dead) return;
+    this.#armedAt = -1;
+    this.#fire();
+  }
+
+  #fire(): void {
     const now = this.loop.time();
     const q = this.#q;
     let delivered = false;
@@ -137,11 +181,11 @@ export class Pipe {
       if (this.link.partitioned) { this.#stalled = true; this.link.held.push(this); break; }
       q[this.#head++] = undefined as unknown as Packet;
       if (p.data !== null) { this.inFlight -= p.data.length; delivered = true; }
-      this.sink(p);
+      this.ends._arrive(this, p);
     }
     if (this.#head === q.length) { q.length = 0; this.#head = 0; }
     if (!this.#stalled && !this.#dead) this.#arm();
-    if (delivered && !this.#dead) this.drained();
+    if (delivered && !this.#dead) this.ends._drained(this);
   }
 
   /** @internal the partition healed: re-stamp what is queued from now on, in order. */
@@ -157,18 +201,16 @@ export class Pipe {
       p.at = last = at;
     }
     this.#last = Math.max(this.#last, last);
-    if (this.#timer === null) this.#arm();
+    this.#armedAt = -1;
+    this.#arm();
   }
 
   /** Drop everything in flight; nothing more is sent or delivered. */
   kill(): void {
     this.#dead = true;
-    this.#timer?.cancel();
-    this.#timer = null;
+    this.#armedAt = -1;
     this.#q = [];
     this.#head = 0;
     this.inFlight = 0;
   }
 }
-
-function firePipe(p: Pipe): void { p._fire(); }

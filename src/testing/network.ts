@@ -20,7 +20,7 @@ import { NotImplementedError } from '../kernel/errors.js';
 import type { AddrInfo, BaseTransport, SockAddr, Transport } from '../kernel/transport_types.js';
 import { VirtualDatagramTransport } from './datagram.js';
 import { netError } from './errors.js';
-import { ACCEPT, Link, type LinkSetting, type Packet, Pipe, REFUSE, RST, SYN } from './link.js';
+import { ACCEPT, Link, type LinkSetting, type Packet, Pipe, type PipeEnds, REFUSE, RST, SYN, Wire } from './link.js';
 import { seededRandom } from './random.js';
 import { VirtualServer } from './server.js';
 import { VirtualTransport } from './stream.js';
@@ -41,16 +41,21 @@ function isIP(a: string): number {
 interface Host { name: string; addresses: string[]; nextPort: number }
 
 /** One connection: two ends and a pipe each way. */
-interface Conn {
-  client: VirtualTransport;
-  server: VirtualTransport | null;
-  c2s: Pipe;
-  s2c: Pipe;
-  connecting: Future<[VirtualTransport, unknown]> | null;
-  factory: () => unknown;
-  serverHost: string;
-  clientHost: string;
-  dst: SockAddr;
+class Conn implements PipeEnds {
+  server: VirtualTransport | null = null;
+  c2s!: Pipe;
+  s2c!: Pipe;
+  constructor(
+    readonly net: VirtualNetwork,
+    readonly client: VirtualTransport,
+    public connecting: Future<[VirtualTransport, unknown]> | null,
+    readonly factory: () => unknown,
+    readonly serverHost: string,
+    readonly clientHost: string,
+    readonly dst: SockAddr,
+  ) {}
+  _arrive(pipe: Pipe, p: Packet): void { if (pipe === this.c2s) this.net._toServer(this, p); else this.net._toClient(this, p); }
+  _drained(pipe: Pipe): void { if (pipe === this.c2s) this.client._pump(); else this.server?._pump(); }
 }
 
 /**
@@ -64,6 +69,7 @@ interface Conn {
 export class VirtualNetwork {
   readonly #loop: TestEventLoop;
   readonly #random: () => number;
+  readonly #wire: Wire;
   readonly #hosts = new Map<string, Host>();
   readonly #byAddr = new Map<string, Host>();
   readonly #links = new Map<string, Link>();
@@ -79,6 +85,7 @@ export class VirtualNetwork {
   constructor(loop: TestEventLoop) {
     this.#loop = loop;
     this.#random = seededRandom((loop.seed ^ 0x5bd1e995) >>> 0);
+    this.#wire = new Wire(loop);
     this.addHost('localhost', ['127.0.0.1', '::1']);
   }
 
@@ -285,12 +292,9 @@ export class VirtualNetwork {
     const client = new VirtualTransport(this.#loop, null, ctx, [src, sport], [addr, port], here.name);
     client._window = this.receiveWindow;
     const link = this.#link(here.name, dstHost?.name ?? here.name);
-    const c: Conn = {
-      client, server: null, connecting: f, factory, serverHost: dstHost?.name ?? '', clientHost: here.name, dst: [addr, port],
-      c2s: undefined as unknown as Pipe, s2c: undefined as unknown as Pipe,
-    };
-    c.c2s = new Pipe(this.#loop, link, here.name, (p) => this.#toServer(c, p), () => client._pump());
-    c.s2c = new Pipe(this.#loop, link, c.serverHost, (p) => this.#toClient(c, p), () => c.server?._pump());
+    const c = new Conn(this, client, f, factory, dstHost?.name ?? '', here.name, [addr, port]);
+    c.c2s = new Pipe(this.#loop, this.#wire, link, here.name, c);
+    c.s2c = new Pipe(this.#loop, this.#wire, link, c.serverHost, c);
     client._out = c.c2s;
     if (dstHost === undefined) {
       client._kill();
@@ -309,7 +313,8 @@ export class VirtualNetwork {
     c.c2s.send(RST, null);
   }
 
-  #toServer(c: Conn, p: Packet): void {
+  /** @internal */
+  _toServer(c: Conn, p: Packet): void {
     if (p.kind !== SYN) { c.server?._receive(p); return; }
     const [addr, port] = c.dst;
     const server = this.#listeners.get(`${addr}|${port}`) ?? this.#listeners.get(`*${c.serverHost}|${port}`);
@@ -328,7 +333,8 @@ export class VirtualNetwork {
     t._callProtocol('connectionMade');
   }
 
-  #toClient(c: Conn, p: Packet): void {
+  /** @internal */
+  _toClient(c: Conn, p: Packet): void {
     const f = c.connecting;
     if (p.kind === REFUSE) {
       c.client._kill();
@@ -434,6 +440,7 @@ export class VirtualNetwork {
   _closeAll(): void {
     for (const c of this.#conns) { c.c2s.kill(); c.s2c.kill(); c.client._kill(); c.server?._kill(); }
     this.#conns.clear();
+    this.#wire.clear();
     for (const t of this.#udp.values()) t._kill();
     this.#udp.clear();
     this.#listeners.clear();

@@ -190,3 +190,22 @@ void test('a BufferedProtocol receives into its own buffers', async () => {
     assert.deepEqual(chunks, ['0123', '4567', '89']);
   });
 });
+
+void test('writing to the sending end from inside a delivery neither duplicates nor leaks timers', async () => {
+  await runVirtual(function* () {
+    let client!: import('../../src/index.js').Transport;
+    let got = '';
+    class Relay {
+      dataReceived(d: Uint8Array): void {
+        got += new TextDecoder().decode(d);
+        if (got.length < 5) client.write(String(got.length));   // the same pipe that is delivering
+      }
+    }
+    const [, port] = yield* listen(() => new Relay() as unknown as Recorder);
+    [client] = yield* loop().createConnection(() => new Echo(), 'localhost', port);
+    client.write('x');
+    yield* sleep(10);
+    assert.equal(got, 'x1234');
+    assert.equal(loop().pendingTimers(), 0);
+  });
+});
