@@ -1,7 +1,7 @@
 /** The stream transport of the virtual network: the Transport/Protocol contract. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sleep } from '../../src/index.js';
+import { sleep, type Transport } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
 import { Echo, listen, loop, Recorder } from './helpers.js';
 
@@ -193,16 +193,17 @@ void test('a BufferedProtocol receives into its own buffers', async () => {
 
 void test('writing to the sending end from inside a delivery neither duplicates nor leaks timers', async () => {
   await runVirtual(function* () {
-    let client!: import('../../src/index.js').Transport;
+    const ref: { client?: Transport } = {};
     let got = '';
     class Relay {
       dataReceived(d: Uint8Array): void {
         got += new TextDecoder().decode(d);
-        if (got.length < 5) client.write(String(got.length));   // the same pipe that is delivering
+        if (got.length < 5) ref.client!.write(String(got.length));   // the same pipe that is delivering
       }
     }
     const [, port] = yield* listen(() => new Relay() as unknown as Recorder);
-    [client] = yield* loop().createConnection(() => new Echo(), 'localhost', port);
+    const [client] = yield* loop().createConnection(() => new Echo(), 'localhost', port);
+    ref.client = client;
     client.write('x');
     yield* sleep(10);
     assert.equal(got, 'x1234');
