@@ -201,7 +201,7 @@ void test('writing to the sending end from inside a delivery neither duplicates 
         if (got.length < 5) ref.client!.write(String(got.length));   // the same pipe that is delivering
       }
     }
-    const [, port] = yield* listen(() => new Relay() as unknown as Recorder);
+    const [, port] = yield* listen(() => new Relay());
     const [client] = yield* loop().createConnection(() => new Echo(), 'localhost', port);
     ref.client = client;
     client.write('x');
