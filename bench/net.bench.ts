@@ -16,8 +16,8 @@ import {
   type Server, type SockAddr,
 } from '../src/index.js';
 
-const ROUNDS = 9;
-const MS = 250;
+const ROUNDS = 11;
+const MS = 200;
 const CONFIGS: Array<{ size: number; conns: number }> = [
   { size: 64, conns: 1 }, { size: 64, conns: 50 }, { size: 16384, conns: 1 }, { size: 16384, conns: 50 },
 ];
@@ -72,8 +72,14 @@ export async function main(): Promise<void> {
 
   const child = fork(join(import.meta.dirname, 'net_load.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve) => child.once('message', () => resolve()));
-  const measure = (port: number, size: number, conns: number, ms: number): Promise<number> => new Promise((resolve, reject) => {
-    child.once('message', (m: { roundTrips?: number; error?: string }) => m.error !== undefined ? reject(new Error(m.error)) : resolve(m.roundTrips! / (ms / 1000)));
+  /** Round trips per second, and this (server) process's CPU time per round trip in µs. */
+  const measure = (port: number, size: number, conns: number, ms: number): Promise<[number, number]> => new Promise((resolve, reject) => {
+    const cpu0 = process.cpuUsage();
+    child.once('message', (m: { roundTrips?: number; error?: string }) => {
+      if (m.error !== undefined) { reject(new Error(m.error)); return; }
+      const cpu = process.cpuUsage(cpu0);
+      resolve([m.roundTrips! / (ms / 1000), (cpu.user + cpu.system) / Math.max(1, m.roundTrips!)]);
+    });
     child.send({ port, size, conns, ms });
   });
 
@@ -81,18 +87,24 @@ export async function main(): Promise<void> {
   try {
     for (const { size, conns } of CONFIGS) {
       const results = new Map<string, number[]>(servers.map(([n]) => [n, []]));
+      const cpus = new Map<string, number[]>(servers.map(([n]) => [n, []]));
       for (const [, port] of servers) await measure(port, size, conns, 100);   // warm-up
       for (let round = 0; round < ROUNDS; round++) {
         for (let i = 0; i < servers.length; i++) {
           const [name, port] = servers[(i + round) % servers.length]!;
-          results.get(name)!.push(await measure(port, size, conns, MS));
+          const [rate, cpu] = await measure(port, size, conns, MS);
+          results.get(name)!.push(rate);
+          cpus.get(name)!.push(cpu);
         }
       }
       const m = (n: string): number => median(results.get(n)!);
+      const c = (n: string): string => `${median(cpus.get(n)!).toFixed(1)} µs`;
       const fmt = (x: number): string => x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`;
       const label = `echo ${size === 64 ? '64 B' : '16 KiB'} x ${conns} conn${conns > 1 ? 's' : ''}`;
+      const pad = ' '.repeat(label.length);
       console.log(`${label}: raw ${fmt(m('raw'))} rt/s, protocol ${fmt(m('protocol'))} rt/s -> ${(m('protocol') / m('raw')).toFixed(2)}x raw (target >= 0.95x)`);
-      console.log(`${' '.repeat(label.length)}  streams ${fmt(m('streams'))} rt/s -> ${(m('streams') / m('raw')).toFixed(2)}x raw (target >= 0.85x)   [medians of ${ROUNDS} rounds of ${MS} ms]`);
+      console.log(`${pad}  streams ${fmt(m('streams'))} rt/s -> ${(m('streams') / m('raw')).toFixed(2)}x raw (target >= 0.85x)`);
+      console.log(`${pad}  server CPU per round trip: raw ${c('raw')}, protocol ${c('protocol')}, streams ${c('streams')}   [medians of ${ROUNDS} rounds of ${MS} ms]`);
     }
   } finally {
     child.send('exit');

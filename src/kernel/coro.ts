@@ -4,24 +4,69 @@
  */
 import type { Awaitable, Coro, EventLoop } from './events.js';
 import { getEventLoop, getRunningLoop } from './events.js';
-import { Future, isThenable } from './future.js';
+import { Future, isThenable, PENDING } from './future.js';
+import type { TimerEntry } from './timer_heap.js';
 import { Task } from './task.js';
-import { cede } from './traps.js';
 import { track } from './debug.js';
 
-function resolveSleep<T>(f: Future<T>, value: T): void { if (!f.done()) f.setResult(value); }
+/**
+ * A sleep is one object: the coroutine that `yield* sleep(ms)` drives and the
+ * future the task waits on. Nothing happens until it is first stepped (a
+ * Coro does nothing until driven); cancelling it (as a halted task does to
+ * the future it waits on) cancels its timer, so a halted sleep leaves no
+ * timer behind to delay the loop or its deadlock check.
+ */
+class Sleep<T> extends Future<T> implements TimerEntry {
+  readonly #ms: number;
+  readonly #result: T;
+  #started = false;
+  /** @internal timer entry fields (timer_heap.ts) */ _when = 0;
+  /** @internal */ _seq = 0;
+  /** @internal */ _cancelled = false;
+  /** @internal */ _scheduled = false;
 
-function* sleepBody<T>(ms: number, value: T): Coro<T> {
-  if (!(ms > 0)) { yield* cede(); return value; }
-  const loop = getRunningLoop();
-  const f = new Future<T>({ loop, description: `sleep(${ms})` });
-  const h = loop.callLater(ms, resolveSleep, f, value);
-  try {
-    return yield* f;
-  } finally {
-    h.cancel();
+  constructor(ms: number, value: T) {
+    super({ loop: null as unknown as EventLoop, description: `sleep(${ms})` });
+    this.#ms = ms;
+    this.#result = value;
+  }
+
+  next(): IteratorResult<unknown, T> {
+    if (!this.#started) {
+      this.#started = true;
+      const loop = getRunningLoop() as EventLoop & Partial<TimerLoop>;
+      this._loop = loop;
+      if (!(this.#ms > 0)) return { done: false, value: undefined };   // sleep(0): one trip through the ready queue
+      if (loop._addTimer === undefined) loop.callLater(this.#ms, wake, this);
+      else {
+        this._when = loop.time() + this.#ms;
+        this._seq = loop._nextTimerSeq!();
+        loop._addTimer(this);
+      }
+      return { done: false, value: this };
+    }
+    if (!(this.#ms > 0)) return { done: true, value: this.#result };
+    if (this._state === PENDING) return { done: false, value: this };
+    return { done: true, value: this.result() };
+  }
+  throw(e: unknown): never { this.#disarm(); throw e; }
+  return(value?: any): IteratorResult<unknown, T> { this.#disarm(); return { done: true, value }; }
+  override [Symbol.iterator](): Generator<unknown, T, unknown> { return this; }
+
+  override cancel(msg?: string): boolean { this.#disarm(); return super.cancel(msg); }
+  /** @internal the timer fired. */
+  _run(): void { this._scheduled = false; if (this._state === PENDING && !this._cancelled) this.setResult(this.#result); }
+  #disarm(): void {
+    if (this._scheduled && !this._cancelled) {
+      this._cancelled = true;
+      (this._loop as unknown as TimerLoop)._timerCancelled(this);
+    }
   }
 }
+
+interface TimerLoop { _addTimer(t: TimerEntry): void; _nextTimerSeq(): number; _timerCancelled(t: TimerEntry): void }
+
+function wake(s: Sleep<unknown>): void { s._run(); }
 
 /**
  * Suspend the current task for `ms` milliseconds, then return `value`.
@@ -30,7 +75,7 @@ function* sleepBody<T>(ms: number, value: T): Coro<T> {
  * function* blink() { for (;;) { console.log('on'); yield* sleep(500); console.log('off'); yield* sleep(500); } }
  */
 export function sleep<T = void>(ms: number, value?: T): Coro<T> {
-  return track(sleepBody(ms, value as T), 'sleep()');
+  return track(new Sleep(ms, value as T) as unknown as Coro<T>, 'sleep()');
 }
 
 /**
@@ -49,13 +94,14 @@ export function createTask<T>(aw: Coro<T> | PromiseLike<T>, opts?: { name?: stri
  * const f = ensureFuture(sleep(10, 'done')); // a Task
  */
 export function ensureFuture<T>(aw: Awaitable<T>, loop?: EventLoop): Future<T> {
+  // A coroutine first: a sleep is both a coroutine and (once driven) a future.
+  if (aw !== null && typeof aw === 'object' && typeof (aw as Coro<T>).next === 'function') return (loop ?? getEventLoop()).createTask(aw);
   if (aw instanceof Future) {
     if (loop !== undefined && aw.getLoop() !== loop) throw new Error('the future belongs to another loop');
     return aw;
   }
   const l = loop ?? getEventLoop();
   if (isThenable(aw)) return fromPromise(aw, l);
-  if (aw !== null && typeof aw === 'object' && typeof (aw).next === 'function') return l.createTask(aw);
   throw new TypeError(`cannot make a future of ${String(aw)}`);
 }
 

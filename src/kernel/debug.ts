@@ -25,7 +25,7 @@ const alive = new Map<EventLoop, Set<WeakRef<TrackedCoro<unknown>>>>();
 
 function report(o: Origin): void {
   const ctx = { message: `coroutine ${o.name} was never driven (created but not started with yield*, createTask or run)`, sourceTraceback: o.stack };
-  if (o.loop !== null && !o.loop.isClosed()) o.loop.callExceptionHandler(ctx);
+  if (o.loop !== null) o.loop.callExceptionHandler(ctx);
   else console.error(`${ctx.message}\n${o.stack}`);
 }
 

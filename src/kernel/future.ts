@@ -18,8 +18,8 @@ import { suspendOn } from './traps.js';
 /** @internal the states of a future. */
 export const PENDING = 0, RESULT = 1, ERROR = 2, CANCELLED = 3;
 
-/** @internal something the loop's ready queue can run: a Handle or a Task. */
-export interface Runnable { _run(): void }
+/** @internal something the loop's ready queue can run: a Handle or a Task (which schedules itself via `_wake`). */
+export interface Runnable { _run(): void; _wake?(): void }
 
 /** @internal what a tulip loop offers futures beyond the public interface. */
 export interface LoopInternals {
@@ -53,12 +53,14 @@ export class Future<T> implements PromiseLike<T> {
   /** @internal one waiter, an array of them, or null */ _waiters: Waiter | Waiter[] | null = null;
   /** @internal resolves the Promise behind `then()` */ declare _settle?: () => void;
   /** @internal */ declare _promise?: Promise<void>;
-  /** @internal the outcome was read (or delivered) */ declare _retrieved?: boolean;
-  /** @internal what this future stands for, for DeadlockError and debugging */ declare _desc?: string;
+  /** @internal the outcome was read (or delivered); an in-object field, so setting it changes no hidden class */
+  _retrieved = false;
+  /** @internal what this future stands for, for DeadlockError and debugging */ _desc: string | undefined;
 
   constructor(opts?: { loop?: EventLoop; description?: string }) {
-    this._loop = opts?.loop ?? getEventLoop();
-    if (opts?.description !== undefined) this._desc = opts.description;
+    // `loop: null` is internal: a lazily driven future (a sleep) that binds its loop when first stepped.
+    this._loop = opts?.loop === null ? (null as unknown as EventLoop) : (opts?.loop ?? getEventLoop());
+    this._desc = opts?.description;
   }
 
   /** True when the future has a result, an error, or was cancelled. */
@@ -154,8 +156,16 @@ export class Future<T> implements PromiseLike<T> {
       p = this._state !== PENDING ? Promise.resolve() : new Promise<void>((resolve) => { this._settle = resolve; });
       this._promise = p;
     }
-    // The internal promise resolves with `undefined`, never with the user's value: a thenable result would be adopted.
-    return p.then(() => this.result()).then(onfulfilled, onrejected);
+    // The internal promise resolves with `undefined`, never with the user's value: a thenable result would be
+    // adopted. The outcome goes straight to the user's callbacks.
+    return p.then(() => {
+      const s = this._state;
+      if (s === RESULT) return onfulfilled ? onfulfilled(this._value as T) : (this._value as R1);
+      this._markRetrieved();
+      const err = s === CANCELLED ? this._cancelError() : this._value;
+      if (onrejected) return onrejected(err);
+      throw err;
+    });
   }
 
   toString(): string {
@@ -223,7 +233,8 @@ export class Future<T> implements PromiseLike<T> {
       const entry = w;
       if (inner !== null) inner._schedule(new Handle(entry.fn, [this], loop, entry.ctx));
       else loop.callSoon(entry.fn, this);
-    } else if (inner !== null) inner._schedule(w);
+    } else if (w._wake !== undefined) w._wake();
+    else if (inner !== null) inner._schedule(w);
     else loop.callSoon(() => w._run());
   }
 }

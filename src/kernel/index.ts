@@ -4,7 +4,7 @@ export { ContextVar, Token } from './context.js';
 export type { Context } from './context.js';
 export { Handle, TimerHandle } from './handles.js';
 export { Future } from './future.js';
-export { Task, currentTask } from './task.js';
+export { Task, currentTask, eagerTaskFactory } from './task.js';
 export { CancelScope } from './scope.js';
 export { cede } from './traps.js';
 export { coroutine } from './debug.js';

@@ -63,19 +63,21 @@ export class Task<T> extends Future<T> implements Runnable {
   /** @internal */ _cancelRequests = 0;
   /** @internal the task's context; a step runs in it */ _ctx: Context;
   /** @internal */ readonly _id: number;
+  /** @internal the loop's list of pending tasks */ _prev: Task<unknown> | null = null;
+  /** @internal */ _next: Task<unknown> | null = null;
   /** @internal */ declare _name?: string;
   /** @internal */ declare _abort?: AbortController;
   /** @internal active scopes, outermost first */ declare _scopes?: HaltTarget[];
   /** @internal */ declare _pendingHalt?: HaltTarget | null;
 
-  constructor(aw: Coro<T> | PromiseLike<T>, opts?: { loop?: EventLoop; name?: string }) {
+  constructor(aw: Coro<T> | PromiseLike<T>, opts?: { loop?: EventLoop; name?: string; eagerStart?: boolean }) {
     super(opts);
     this._id = nextId++;
     if (opts?.name !== undefined) this._name = opts.name;
     this._ctx = currentContext();
     const loop = this._loop as unknown as TaskLoop;
     loop._taskCreated(this);
-    if (isThenable(aw)) {
+    if (typeof (aw as Coro<T>).next !== 'function' && isThenable(aw)) {
       this._coro = null;
       loop._promiseStarted();
       aw.then(
@@ -84,9 +86,10 @@ export class Task<T> extends Future<T> implements Runnable {
       );
       return;
     }
-    this._coro = aw;
+    this._coro = aw as Coro<T>;
     this._flags = SCHEDULED;
-    loop._schedule(this);
+    if (opts?.eagerStart === true && this._loop.isRunning()) this._run();   // the first step now, up to the first suspension
+    else loop._schedule(this);
   }
 
   getName(): string { return this._name ?? `Task-${this._id}`; }
@@ -163,15 +166,16 @@ export class Task<T> extends Future<T> implements Runnable {
   /** @internal stop waiting: cancel the awaited future, or step at once. */
   _interrupt(): void {
     const f = this._waitFor;
-    if (f !== null) {
-      // Its completion (now, or when a cancelled child task finishes) wakes us.
-      if (f._state === PENDING) f.cancel();
-      return;
-    }
-    if (!(this._flags & SCHEDULED)) {
-      this._flags |= SCHEDULED;
-      (this._loop as unknown as TaskLoop)._schedule(this);
-    }
+    // A pending future's completion (now, or when a cancelled child task finishes) wakes us.
+    if (f !== null && f._state === PENDING) f.cancel();
+    else this._wake();
+  }
+
+  /** @internal schedule one step, unless one is already scheduled. */
+  _wake(): void {
+    if (this._flags & SCHEDULED) return;
+    this._flags |= SCHEDULED;
+    (this._loop as unknown as TaskLoop)._schedule(this);
   }
 
   /** @internal one step of the coroutine (the loop calls it from its ready queue). */
@@ -266,4 +270,17 @@ export class Task<T> extends Future<T> implements Runnable {
     const s = ['pending', 'finished', 'failed', 'cancelled'][this._state];
     return `<Task '${this.getName()}' ${s}${this._state === PENDING ? ` waiting on ${this.waitingOn()}` : ''}>`;
   }
+}
+
+/**
+ * A task factory whose tasks take their first step at once, inside
+ * `createTask()`, up to their first suspension (asyncio's
+ * `eager_task_factory`). A coroutine that finishes without waiting never
+ * touches the scheduler. The order changes: the child's first step runs
+ * before the code after `createTask()`.
+ * @example
+ * getRunningLoop().setTaskFactory(eagerTaskFactory);
+ */
+export function eagerTaskFactory(loop: EventLoop, coro: Coro<unknown> | PromiseLike<unknown>, opts?: { name?: string }): Task<unknown> {
+  return new Task(coro, { loop, name: opts?.name, eagerStart: true });
 }

@@ -7,16 +7,23 @@
  * cancelled timers, it is compacted in one O(n) pass, so memory stays
  * proportional to live timers.
  */
-import type { TimerHandle } from './handles.js';
+/** What the heap orders: a TimerEntry, or a kernel object that is its own timer (a sleep). */
+export interface TimerEntry {
+  readonly _when: number;
+  readonly _seq: number;
+  _cancelled: boolean;
+  _scheduled: boolean;
+  _run(): void;
+}
 
 const COMPACT_MIN = 64;
 
-function less(a: TimerHandle, b: TimerHandle): boolean {
+function less(a: TimerEntry, b: TimerEntry): boolean {
   return a._when < b._when || (a._when === b._when && a._seq < b._seq);
 }
 
 export class TimerHeap {
-  #items: TimerHandle[] = [];
+  #items: TimerEntry[] = [];
   #cancelled = 0;
 
   /** Timers in the heap, including cancelled ones not yet dropped. */
@@ -24,21 +31,21 @@ export class TimerHeap {
   /** Live (not cancelled) timers. */
   get live(): number { return this.#items.length - this.#cancelled; }
 
-  push(t: TimerHandle): void {
+  push(t: TimerEntry): void {
     const a = this.#items;
     a.push(t);
     this.#up(a.length - 1);
   }
 
   /** The earliest live timer, dropping cancelled ones from the top. */
-  peek(): TimerHandle | undefined {
+  peek(): TimerEntry | undefined {
     const a = this.#items;
     while (a.length > 0 && a[0]!._cancelled) this.#popTop();
     return a[0];
   }
 
   /** Remove and return the earliest live timer. */
-  pop(): TimerHandle | undefined {
+  pop(): TimerEntry | undefined {
     const t = this.peek();
     if (t !== undefined) this.#popTop();
     return t;
@@ -70,7 +77,7 @@ export class TimerHeap {
   }
 
   #compact(): void {
-    const kept: TimerHandle[] = [];
+    const kept: TimerEntry[] = [];
     for (const t of this.#items) {
       if (t._cancelled) t._scheduled = false;
       else kept.push(t);

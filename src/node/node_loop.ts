@@ -41,8 +41,8 @@ export class NodeEventLoop extends BaseEventLoop {
   #immediate: NodeJS.Immediate | null = null;
   #timer: NodeJS.Timeout | null = null;
   #timerWhen = Infinity;
-  #idleCheck: NodeJS.Immediate | null = null;
   #poll: NodeJS.Timeout | null = null;
+  #idleCheck: NodeJS.Immediate | null = null;
   #pollDelay = POLL_MIN;
   #signals = new Map<NodeJS.Signals, () => void>();
   readonly #tickNow = (): void => { this.#immediate = null; this._tick(); };
@@ -51,12 +51,10 @@ export class NodeEventLoop extends BaseEventLoop {
   protected _clock(): number { return performance.now(); }
 
   protected _hostWake(): void {
-    this.#cancelIdle();
     if (this.#immediate === null) this.#immediate = setImmediate(this.#tickNow);
   }
 
   protected _hostTimer(when: number | null): void {
-    if (when !== null) this.#cancelIdle();
     if (when === this.#timerWhen) return;
     if (this.#timer !== null) { clearTimeout(this.#timer); this.#timer = null; this.#timerWhen = Infinity; }
     if (when === null) return;
@@ -66,30 +64,38 @@ export class NodeEventLoop extends BaseEventLoop {
     this.#timer = setTimeout(this.#tickTimer, delay);
   }
 
+  // The deadlock check is armed when the loop goes idle and left armed when it wakes: it looks at the loop
+  // as it is when it fires. A program woken by I/O thousands of times a second goes idle as often, and
+  // checking (process.getActiveResourcesInfo()) or even re-arming at each of those moments would cost
+  // more than the I/O itself; this way it costs a timer every few milliseconds at most.
   protected override _hostIdle(): void {
-    if (this.#idleCheck !== null || this.#poll !== null) return;
-    this.#pollDelay = POLL_MIN;
-    // After the microtasks and I/O callbacks of this turn have had their chance.
-    this.#idleCheck = setImmediate(this.#checkIdle);
+    if (this.#poll !== null || this.#idleCheck !== null) return;
+    this.#poll = setTimeout(this.#pollFired, this.#pollDelay);
   }
+
+  // Check from an immediate: inside its own callback a timer still counts among Node's active resources,
+  // so a check run there would always find something that might wake us, and never report a deadlock.
+  readonly #pollFired = (): void => {
+    this.#poll = null;
+    this.#idleCheck = setImmediate(this.#checkIdle);
+  };
 
   readonly #checkIdle = (): void => {
     this.#idleCheck = null;
-    this.#poll = null;
-    if (!this._isIdle()) return;
+    if (!this._isIdle()) { this.#pollDelay = POLL_MIN; return; }
     const others = foreignResources();
     if (others.length === 0) {
       this._declareDeadlock('no callback is ready, no timer is pending and nothing else keeps Node running');
       return;
     }
     // Something else (a socket, a foreign timer) may still wake us: look again later.
-    this.#poll = setTimeout(this.#checkIdle, this.#pollDelay);
     this.#pollDelay = Math.min(POLL_MAX, this.#pollDelay * 2);
+    this.#poll = setTimeout(this.#pollFired, this.#pollDelay);
   };
 
   #cancelIdle(): void {
-    if (this.#idleCheck !== null) { clearImmediate(this.#idleCheck); this.#idleCheck = null; }
     if (this.#poll !== null) { clearTimeout(this.#poll); this.#poll = null; }
+    if (this.#idleCheck !== null) { clearImmediate(this.#idleCheck); this.#idleCheck = null; }
   }
 
   override close(): void {

@@ -1,0 +1,183 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CancelScope, createTask, getRunningLoop, run, sleep, TimeoutError, type Coro } from '../../src/index.js';
+
+const opts = { handleSignals: false };
+
+/** A minimal timeout built on CancelScope, as the toolkit builds its own. */
+function* within<T>(ms: number, body: Coro<T>): Coro<T> {
+  const scope = new CancelScope({ deadline: getRunningLoop().time() + ms, name: `within(${ms})` });
+  const v = yield* scope.run(body);
+  if (scope.cancelledCaught) throw new TimeoutError();
+  return v as T;
+}
+
+test('a scope halts its body at the deadline; the body\'s finally runs and may yield', async () => {
+  const trace: string[] = [];
+  await run(function* () {
+    const scope = new CancelScope({ deadline: getRunningLoop().time() + 10 });
+    const v = yield* scope.run((function* () {
+      try { yield* sleep(1000); return 'finished'; } finally { trace.push('body finally'); yield* sleep(1); trace.push('body cleaned'); }
+    })());
+    trace.push(`after scope: ${String(v)} caught=${scope.cancelledCaught}`);
+  }, opts);
+  assert.deepEqual(trace, ['body finally', 'body cleaned', 'after scope: undefined caught=true']);
+});
+
+test('a caller that catches the scope\'s error carries on normally (the reason scopes are not built on return())', async () => {
+  const trace: string[] = [];
+  function* fetchWithFallback(): Coro<string> {
+    try {
+      return yield* within(5, (function* () { yield* sleep(1000); return 'slow answer'; })());
+    } catch (e) {
+      if (!(e instanceof TimeoutError)) throw e;
+      trace.push('caught TimeoutError');
+      return 'fallback';
+    }
+  }
+  const v = await run(function* () {
+    const a = yield* fetchWithFallback();
+    trace.push(`caller got ${a}`);
+    yield* sleep(1);
+    trace.push('caller still running');
+    return a;
+  }, opts);
+  assert.equal(v, 'fallback');
+  assert.deepEqual(trace, ['caught TimeoutError', 'caller got fallback', 'caller still running']);
+});
+
+test('nested scopes each answer for their own deadline only', async () => {
+  const trace: string[] = [];
+  await run(function* () {
+    // inner deadline first: only the inner scope times out
+    const r1 = yield* within(100, (function* () {
+      try { yield* within(5, sleep(1000)); } catch (e) { trace.push(`inner: ${(e as Error).name}`); }
+      yield* sleep(1);
+      return 'outer completed';
+    })());
+    trace.push(r1);
+    // outer deadline first: the inner scope must not claim it
+    try {
+      yield* within(5, (function* () {
+        try { yield* within(100, sleep(1000)); } catch (e) { trace.push(`inner wrongly saw ${(e as Error).name}`); }
+        trace.push('never');
+      })());
+    } catch (e) { trace.push(`outer: ${(e as Error).name}`); }
+  }, opts);
+  assert.deepEqual(trace, ['inner: TimeoutError', 'outer completed', 'outer: TimeoutError']);
+});
+
+test('a task-level cancel unwinds through a scope without being converted', async () => {
+  const trace: string[] = [];
+  await run(function* () {
+    const t = createTask((function* () {
+      try {
+        yield* within(1000, (function* () { try { yield* sleep(1000); } finally { trace.push('body finally'); } })());
+        trace.push('never: the cancel must not become a value');
+      } catch (e) { trace.push(`never caught ${String(e)}`); } finally { trace.push('task finally'); }
+    })());
+    yield* sleep(2);
+    t.cancel();
+    yield* sleep(2);
+    assert.equal(t.cancelled(), true);
+  }, opts);
+  assert.deepEqual(trace, ['body finally', 'task finally']);
+});
+
+test('a scope\'s deadline is ignored while a task-level cancel unwinds its cleanup', async () => {
+  const trace: string[] = [];
+  await run(function* () {
+    const t = createTask((function* () {
+      yield* within(10, (function* () {
+        try { yield* sleep(1000); } finally { trace.push('cleanup'); yield* sleep(30); trace.push('cleanup done'); }
+      })());
+    })());
+    yield* sleep(1);
+    t.cancel();          // the scope's 10 ms deadline passes during the 30 ms cleanup
+    yield* sleep(50);
+    assert.equal(t.cancelled(), true);
+  }, opts);
+  assert.deepEqual(trace, ['cleanup', 'cleanup done']);
+});
+
+test('a second cancel interrupts a cleanup running inside a scope', async () => {
+  const trace: string[] = [];
+  await run(function* () {
+    const t = createTask((function* () {
+      yield* within(1000, (function* () {
+        try { yield* sleep(1000); } finally { trace.push('cleanup'); yield* sleep(1000); trace.push('never'); }
+      })());
+    })());
+    yield* sleep(1);
+    t.cancel();
+    yield* sleep(1);
+    t.cancel();
+    yield* sleep(1);
+    assert.equal(t.cancelled(), true);
+  }, opts);
+  assert.deepEqual(trace, ['cleanup']);
+});
+
+test('a deadline that passes while the body cleans up after its own error interrupts that cleanup', async () => {
+  const trace: string[] = [];
+  await run(function* () {
+    try {
+      yield* within(10, (function* () {
+        try { throw new Error('body failed'); } finally { trace.push('cleanup'); yield* sleep(1000); trace.push('never'); }
+      })());
+    } catch (e) { trace.push(`caller: ${(e as Error).name}`); }
+  }, opts);
+  assert.deepEqual(trace, ['cleanup', 'caller: TimeoutError']);
+});
+
+test('cancel() from another task halts the scope; the deadline can be moved; a pre-cancelled scope skips its body', async () => {
+  await run(function* () {
+    const loop = getRunningLoop();
+    const scope = new CancelScope();
+    const t = createTask((function* () { return yield* scope.run(sleep(1000, 'late')); })());
+    yield* sleep(2);
+    scope.cancel();
+    assert.equal(yield* t, undefined);
+    assert.equal(scope.cancelledCaught, true);
+
+    const moved = new CancelScope({ deadline: loop.time() + 5 });
+    const start = loop.time();
+    const u = createTask((function* () {
+      return yield* moved.run((function* () {
+        moved.deadline = null;      // no deadline any more
+        return yield* sleep(40, 'done');
+      })());
+    })());
+    assert.equal(yield* u, 'done');
+    assert.ok(loop.time() - start >= 39);
+
+    const pre = new CancelScope();
+    pre.cancel();
+    let ran = false;
+    const v = yield* pre.run((function* () { ran = true; return 1; })());
+    assert.equal(v, undefined);
+    assert.equal(ran, false);
+    assert.equal(pre.cancelledCaught, true);
+  }, opts);
+});
+
+test('a scope runs once and only inside a task', async () => {
+  await run(function* () {
+    const s = new CancelScope();
+    yield* s.run(sleep(0));
+    assert.throws(() => s.run(sleep(0)).next(), /only be run once/);
+  }, opts);
+  assert.throws(() => new CancelScope().run(sleep(0)).next(), /inside a task/);
+});
+
+test('the body\'s value comes through; errors from the body propagate unchanged', async () => {
+  await run(function* () {
+    const s = new CancelScope({ deadline: getRunningLoop().time() + 1000 });
+    assert.equal(yield* s.run(sleep(1, 7)), 7);
+    assert.equal(s.cancelledCaught, false);
+    const s2 = new CancelScope({ deadline: getRunningLoop().time() + 1000 });
+    let msg = '';
+    try { yield* s2.run((function* () { yield* sleep(1); throw new Error('inner'); })()); } catch (e) { msg = (e as Error).message; }
+    assert.equal(msg, 'inner');
+  }, opts);
+});

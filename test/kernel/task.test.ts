@@ -1,0 +1,223 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CancelledError, createTask, currentTask, Future, NodeEventLoop, run, sleep, Task, type Coro,
+} from '../../src/index.js';
+
+const opts = { handleSignals: false };
+
+test('cancel() halts the coroutine where it waits; finally runs, catch never sees it', async () => {
+  const trace: string[] = [];
+  await run(function* () {
+    function* child(): Coro<void> {
+      try {
+        trace.push('child waiting');
+        yield* sleep(1000);
+        trace.push('never');
+      } catch (e) {
+        trace.push(`catch saw ${String(e)}`);
+      } finally {
+        trace.push('child finally');
+      }
+    }
+    const t = createTask(child());
+    yield* sleep(1);
+    assert.equal(t.cancel(), true);
+    assert.equal(t.cancelling(), 1);
+    try { yield* t; } catch (e) { trace.push(`awaiting: ${(e as Error).name}`); }
+    assert.equal(t.cancelled(), true);
+    assert.equal(t.cancel(), false);
+  }, opts);
+  assert.deepEqual(trace, ['child waiting', 'child finally', 'awaiting: CancelledError']);
+});
+
+test('cleanup in finally may yield*, and runs innermost first down a nested yield* chain', async () => {
+  const trace: string[] = [];
+  function* inner(): Coro<void> {
+    try { yield* sleep(1000); } finally { trace.push('inner finally'); yield* sleep(2); trace.push('inner cleaned'); }
+  }
+  function* middle(): Coro<void> {
+    try { yield* inner(); } finally { trace.push('middle finally'); yield* sleep(2); trace.push('middle cleaned'); }
+  }
+  function* outer(): Coro<void> {
+    try { yield* middle(); } finally { trace.push('outer finally'); }
+  }
+  await run(function* () {
+    const t = createTask(outer());
+    yield* sleep(1);
+    t.cancel();
+    yield* sleep(50);
+    assert.equal(t.cancelled(), true);
+  }, opts);
+  assert.deepEqual(trace, ['inner finally', 'inner cleaned', 'middle finally', 'middle cleaned', 'outer finally']);
+});
+
+test('a second cancel() interrupts the cleanup in progress', async () => {
+  const trace: string[] = [];
+  await run(function* () {
+    const t = createTask((function* () {
+      try {
+        try { yield* sleep(1000); } finally { trace.push('cleanup start'); yield* sleep(1000); trace.push('cleanup end (never)'); }
+      } finally { trace.push('outer finally still runs'); }
+    })());
+    yield* sleep(1);
+    t.cancel();
+    yield* sleep(5);
+    assert.equal(t.done(), false);
+    t.cancel();
+    assert.equal(t.cancelling(), 2);
+    yield* sleep(1);
+    assert.equal(t.cancelled(), true);
+  }, opts);
+  assert.deepEqual(trace, ['cleanup start', 'outer finally still runs']);
+});
+
+test('cancelling a task cancels the future it waits on, and a child task it awaits', async () => {
+  await run(function* () {
+    const f = new Future<number>();
+    const a = createTask((function* () { return yield* f; })());
+    yield* sleep(1);
+    a.cancel();
+    yield* sleep(1);
+    assert.equal(f.cancelled(), true);
+    assert.equal(a.cancelled(), true);
+
+    const trace: string[] = [];
+    const child = createTask((function* () { try { yield* sleep(1000); } finally { trace.push('child finally'); } })());
+    const parent = createTask((function* () { try { yield* child; } finally { trace.push('parent finally'); } })());
+    yield* sleep(1);
+    parent.cancel();
+    yield* sleep(1);
+    assert.deepEqual(trace, ['child finally', 'parent finally']);
+    assert.equal(child.cancelled(), true);
+    assert.equal(parent.cancelled(), true);
+  }, opts);
+});
+
+test('a task cancelled before its first step never runs its body', async () => {
+  let ran = false;
+  await run(function* () {
+    const t = createTask((function* () { ran = true; })());
+    t.cancel();
+    try { yield* t; } catch { /* cancelled */ }
+    assert.equal(t.cancelled(), true);
+  }, opts);
+  assert.equal(ran, false);
+});
+
+test('a task can cancel itself; it halts at its next suspension', async () => {
+  const trace: string[] = [];
+  await run(function* () {
+    const t = createTask((function* () {
+      try {
+        currentTask()!.cancel();
+        trace.push('still running until it waits');
+        yield* sleep(10);
+        trace.push('never');
+      } finally { trace.push('finally'); }
+    })());
+    yield* sleep(5);
+    assert.equal(t.cancelled(), true);
+  }, opts);
+  assert.deepEqual(trace, ['still running until it waits', 'finally']);
+});
+
+test('an error thrown by cleanup replaces the cancellation', async () => {
+  await run(function* () {
+    // eslint-disable-next-line no-unsafe-finally -- the point of the test
+    const t = createTask((function* () { try { yield* sleep(1000); } finally { throw new Error('cleanup failed'); } })());
+    yield* sleep(1);
+    t.cancel();
+    yield* sleep(1);
+    assert.equal(t.cancelled(), false);
+    assert.equal((t.exception() as Error).message, 'cleanup failed');
+  }, opts);
+});
+
+test('task.signal aborts on cancel, for Promise-based APIs', async () => {
+  await run(function* () {
+    const t = createTask((function* () { yield* sleep(1000); })());
+    const signal = t.signal;
+    assert.equal(signal.aborted, false);
+    let heard = false;
+    signal.addEventListener('abort', () => { heard = true; });
+    t.cancel();
+    assert.equal(signal.aborted, true);
+    assert.equal(heard, true);
+    assert.ok(signal.reason instanceof CancelledError);
+    yield* sleep(1);
+  }, opts);
+});
+
+test('a Promise-based task cannot be halted: cancel() cancels its future and aborts its signal', async () => {
+  await run(function* () {
+    let resolve!: (v: number) => void;
+    const p = new Promise<number>((r) => { resolve = r; });
+    const t = createTask(p);
+    const s = t.signal;
+    assert.equal(t.cancel(), true);
+    assert.equal(t.cancelled(), true);
+    assert.equal(s.aborted, true);
+    resolve(1); // settling later changes nothing
+    yield* sleep(1);
+    assert.equal(t.cancelled(), true);
+  }, opts);
+});
+
+test('a coroutine may yield a bare Promise, and yield* fromPromise-free thenables', async () => {
+  const v = await run(function* () {
+    const a = (yield Promise.resolve(20)) as number;
+    let msg = '';
+    try { yield Promise.reject(new Error('rejected')); } catch (e) { msg = (e as Error).message; }
+    return `${a + 1} ${msg}`;
+  }, opts);
+  assert.equal(v, '21 rejected');
+});
+
+test('yielding something that is not awaitable throws a TypeError into the coroutine', async () => {
+  const msg = await run(function* () {
+    try { yield 42; } catch (e) { return (e as Error).message; }
+    return 'no error';
+  }, opts);
+  assert.match(msg, /yielded 42/);
+});
+
+test('a coroutine that throws CancelledError (awaiting a cancelled task) ends cancelled', async () => {
+  await run(function* () {
+    const a = createTask((function* () { yield* sleep(1000); })());
+    const b = createTask((function* () { yield* a; })());
+    yield* sleep(1);
+    a.cancel();
+    yield* sleep(2);
+    assert.equal(b.cancelled(), true);
+  }, opts);
+});
+
+test('await task works from async code; names and ids', async () => {
+  const loop = new NodeEventLoop();
+  const t = loop.createTask((function* () { yield* sleep(1); return 'v'; })(), { name: 'worker' });
+  assert.equal(t.getName(), 'worker');
+  t.setName('w2');
+  assert.equal(t.getName(), 'w2');
+  assert.ok(t instanceof Task);
+  assert.equal(await loop.runUntilComplete(t), 'v');
+  assert.equal(await t, 'v');
+  const u = loop.createTask((function* () { yield* sleep(0); })());
+  assert.match(u.getName(), /^Task-\d+$/);
+  await loop.runUntilComplete(u);
+  loop.close();
+});
+
+test('a halted sleep leaves no timer behind', async () => {
+  const loop = new NodeEventLoop();
+  await loop.runUntilComplete((function* () {
+    const t = createTask(sleep(60_000));
+    yield* sleep(0);
+    assert.equal(loop.pendingTimers(), 1);
+    t.cancel();
+    yield* sleep(0);
+    assert.equal(t.cancelled(), true);
+    assert.equal(loop.pendingTimers(), 0);
+  })());
+  loop.close();
+});
