@@ -171,8 +171,15 @@ export class TestEventLoop extends BaseEventLoop {
       this._declareDeadlock('no callback is ready, no virtual timer is pending, no Promise is awaited and nothing else keeps Node running');
       return;
     }
-    this.#poll = setTimeout(this.#checkIdle, this.#pollDelay);
+    this.#poll = setTimeout(this.#pollFired, this.#pollDelay);
     this.#pollDelay = Math.min(POLL_MAX, this.#pollDelay * 2);
+  };
+
+  // Check from an immediate: inside its own callback the poll timer still counts among Node's active
+  // resources, and the check would never find Node idle.
+  readonly #pollFired = (): void => {
+    this.#poll = null;
+    this.#idleCheck = setImmediate(this.#checkIdle);
   };
 
   #cancelIdle(): void {

@@ -173,3 +173,13 @@ void test('scheduling order: callSoon FIFO, equal-time timers in order, callLate
   });
   assert.deepEqual(trace, ['soon1', 'soon2', 'later0', 'soon3', 't5a', 't5b']);
 });
+
+void test('a deadlock is still reported once a foreign resource that kept Node busy has gone', async () => {
+  const t0 = performance.now();
+  const foreign = setTimeout(() => {}, 60);   // keeps Node busy, never wakes the loop
+  await assert.rejects(runVirtual(function* () {
+    yield* new Future<void>({ description: 'Gate.never' });
+  }), DeadlockError);
+  clearTimeout(foreign);
+  assert.ok(performance.now() - t0 >= 55, 'not before the foreign timer was gone');
+});
