@@ -23,7 +23,7 @@ const cases: Array<[string, (trace: string[]) => Coro<unknown>]> = [
       const holder = createTask((function* () {
         yield* sleep(2);
         yield* cond.acquire();   // hold the lock while the waiter is halted: its re-acquisition suspends
-        yield* sleep(5);
+        yield* sleep(30);
         trace.push('holder releases');
         cond.release();
       })());
