@@ -17,6 +17,10 @@ const cases: Array<[string, (trace: string[]) => Coro<unknown>]> = [
     tg.createTask(slowCleanup('a', trace));
     tg.createTask(slowCleanup('b', trace));
   })],
+  ['taskGroup (halted in its body)', (trace) => taskGroup(function* (tg) {
+    tg.createTask(slowCleanup('a', trace));
+    yield* slowCleanup('body', trace);
+  })],
   ['Condition.wait', (trace) => {
     const cond = new Condition();
     return (function* () {
