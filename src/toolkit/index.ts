@@ -16,4 +16,6 @@ export { Event } from './event.js';
 export { Condition } from './condition.js';
 export { Semaphore, BoundedSemaphore } from './semaphore.js';
 export { Barrier } from './barrier.js';
-export { Queue, PriorityQueue, LifoQueue } from './queue.js';
+export { Queue } from './queue.js';
+export { PriorityQueue } from './priority_queue.js';
+export { LifoQueue } from './lifo_queue.js';

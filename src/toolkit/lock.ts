@@ -8,7 +8,7 @@
  * sees that outcome and releases the lock again, so a cancelled waiter
  * never holds it and never blocks the next one.
  */
-import { InvalidStateError, type Coro } from '../kernel/index.js';
+import { InvalidStateError, type Coro, type Future } from '../kernel/index.js';
 import { Waiters } from './waiters.js';
 
 /**
@@ -20,11 +20,11 @@ import { Waiters } from './waiters.js';
  * }
  */
 export class Lock {
-  #locked = false;
-  #waiters = new Waiters<void>('Lock.acquire');
+  /** @internal */ _locked = false;
+  /** @internal */ readonly _waiters = new Waiters<void>('Lock.acquire');
 
   /** True if some task holds the lock. */
-  locked(): boolean { return this.#locked; }
+  locked(): boolean { return this._locked; }
 
   /**
    * Wait until the lock is free (and every earlier waiter has had it), then take it.
@@ -32,20 +32,8 @@ export class Lock {
    * yield* lock.acquire();
    * try { yield* work(); } finally { lock.release(); }
    */
-  *acquire(): Coro<void> {
-    if (!this.#locked && !this.#waiters.hasPending()) { this.#locked = true; return; }
-    const f = this.#waiters.add();
-    let ok = false;
-    try {
-      yield* f;
-      ok = true;
-    } finally {
-      if (!ok) {
-        if (!f.done()) f.cancel();
-        if (f.cancelled()) this.#waiters.discard();
-        else this.release();   // the lock was handed over, but this task was halted before it resumed
-      }
-    }
+  acquire(): Coro<void> {
+    return new AcquireOp(this);
   }
 
   /**
@@ -55,8 +43,8 @@ export class Lock {
    * lock.release();
    */
   release(): void {
-    if (!this.#locked) throw new InvalidStateError('Lock.release(): the lock is not acquired');
-    if (!this.#waiters.wakeNext(undefined)) this.#locked = false;
+    if (!this._locked) throw new InvalidStateError('Lock.release(): the lock is not acquired');
+    if (!this._waiters.wakeNext(undefined)) this._locked = false;
   }
 
   /**
@@ -73,5 +61,49 @@ export class Lock {
     }
   }
 
-  toString(): string { return `<Lock ${this.#locked ? 'locked' : 'unlocked'}>`; }
+  toString(): string { return `<Lock ${this._locked ? 'locked' : 'unlocked'}>`; }
+}
+
+/**
+ * `acquire()` as a small iterator object (the hot path of every critical
+ * section), driven by `yield*` exactly as this generator would be:
+ * `if (free) take; else { try { yield* waiter } finally { if halted: leave
+ * the line, or pass on a lock handed over meanwhile } }`.
+ */
+class AcquireOp {
+  readonly #lock: Lock;
+  #f: Future<void> | null = null;
+  constructor(lock: Lock) { this.#lock = lock; }
+  [Symbol.iterator](): this { return this; }
+  next(): IteratorResult<unknown, void> {
+    const lock = this.#lock;
+    const f = this.#f;
+    if (f !== null) {
+      this.#f = null;
+      if (f.cancelled()) { lock._waiters.discard(); f.result(); }
+      return { done: true, value: undefined };   // the lock was handed over
+    }
+    if (!lock._locked && !lock._waiters.hasPending()) {
+      lock._locked = true;
+      return { done: true, value: undefined };
+    }
+    const w = (this.#f = lock._waiters.add());
+    return { done: false, value: w };
+  }
+  throw(e: unknown): never {
+    this.#leave();
+    throw e;
+  }
+  return(value?: any): IteratorResult<unknown, void> {
+    this.#leave();
+    return { done: true, value };
+  }
+  #leave(): void {
+    const f = this.#f;
+    if (f === null) return;
+    this.#f = null;
+    if (!f.done()) f.cancel();
+    if (f.cancelled()) this.#lock._waiters.discard();
+    else this.#lock.release();   // the lock was handed over, but this task was halted before it resumed
+  }
 }

@@ -266,3 +266,11 @@ test('without rehalt(), JavaScript resumes the frame above a suspended cleanup n
   }, { handleSignals: false });
   assert.deepEqual(trace, ['outer continued']);
 });
+
+test('rehalt() outside a halt does nothing but let one batch pass', async () => {
+  const v = await run(function* () {
+    yield* rehalt();
+    return 'carried on';
+  }, { handleSignals: false });
+  assert.equal(v, 'carried on');
+});

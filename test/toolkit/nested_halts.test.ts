@@ -17,13 +17,17 @@ const cases: Array<[string, (trace: string[]) => Coro<unknown>]> = [
     tg.createTask(slowCleanup('a', trace));
     tg.createTask(slowCleanup('b', trace));
   })],
+  ['taskGroup (halted in its body)', (trace) => taskGroup(function* (tg) {
+    tg.createTask(slowCleanup('a', trace));
+    yield* slowCleanup('body', trace);
+  })],
   ['Condition.wait', (trace) => {
     const cond = new Condition();
     return (function* () {
       const holder = createTask((function* () {
         yield* sleep(2);
         yield* cond.acquire();   // hold the lock while the waiter is halted: its re-acquisition suspends
-        yield* sleep(5);
+        yield* sleep(30);
         trace.push('holder releases');
         cond.release();
       })());

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { BoundedSemaphore, cede, createTask, moveOnAfter, Queue, timeout, type Coro, type Task } from '../../src/index.js';
+import { BoundedSemaphore, cede, createTask, Lock, moveOnAfter, Queue, timeout, type Coro, type Task } from '../../src/index.js';
 import { runRecording } from '../helpers.js';
 
 type Action =
@@ -144,6 +144,45 @@ void test('semaphore: holders never exceed the permits, and cancelled acquires n
         assert.equal(sem.locked(), true);
         for (let k = 0; k < permits; k++) sem.release();
         assert.throws(() => sem.release(), RangeError, 'no permit was duplicated');
+      });
+    },
+  ), { numRuns: 150 });
+});
+
+void test('lock: never two holders, a cancelled waiter never holds it, and it ends free', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.record({
+      workers: fc.array(fc.record({ rounds: fc.integer({ min: 1, max: 4 }), hold: fc.nat(2), timed: fc.boolean() }), { minLength: 1, maxLength: 6 }),
+      actions: fc.array(fc.oneof({ weight: 4, arbitrary: fc.constant(-1) }, { weight: 1, arbitrary: fc.nat(7) }), { maxLength: 60 }),
+    }),
+    async ({ workers, actions }) => {
+      await runRecording(function* () {
+        const lock = new Lock();
+        let holders = 0;
+        let most = 0;
+        function* worker(rounds: number, hold: number, timed: boolean): Coro<void> {
+          for (let r = 0; r < rounds; r++) {
+            const body = (): Coro<void> => lock.withLock(function* () {
+              holders++;
+              most = Math.max(most, holders);
+              try { for (let h = 0; h < hold; h++) yield* cede(); } finally { holders--; }
+            });
+            if (timed) yield* moveOnAfter(0, body);
+            else yield* body();
+            yield* cede();
+          }
+        }
+        const ts = workers.map((w) => createTask(worker(w.rounds, w.hold, w.timed)));
+        for (const a of actions) {
+          if (a < 0) yield* cede();
+          else ts[a % ts.length]!.cancel();
+        }
+        for (const t of ts) { try { yield* t; } catch { /* cancelled */ } }
+        assert.ok(most <= 1, `${most} holders at once`);
+        assert.equal(holders, 0);
+        assert.equal(lock.locked(), false);
+        yield* timeout(100, () => lock.acquire());
+        lock.release();
       });
     },
   ), { numRuns: 150 });

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  createTask, LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull, QueueShutDown, cede, sleep, timeout, TimeoutError,
-  type Coro,
+  createTask, Queue, QueueEmpty, QueueFull, QueueShutDown, cede, sleep, timeout, TimeoutError, type Coro,
 } from '../../src/index.js';
 import { runRecording } from '../helpers.js';
 
@@ -223,39 +222,5 @@ void test('after many cancelled getters the next getter is still served', async 
     yield* cede();
     q.putNowait(1);
     assert.equal(yield* g, 1);
-  });
-});
-
-void test('PriorityQueue: smallest first, stable for equal priorities, custom comparator', async () => {
-  await runRecording(function* () {
-    const q = new PriorityQueue<number>();
-    for (const x of [5, 1, 4, 1, 3, 9, 2]) q.putNowait(x);
-    const out: number[] = [];
-    while (!q.empty()) out.push(yield* q.get());
-    assert.deepEqual(out, [1, 1, 2, 3, 4, 5, 9]);
-
-    const pq = new PriorityQueue<[number, string]>(0, (a, b) => a[0] - b[0]);
-    const items: Array<[number, string]> = [[2, 'a'], [1, 'b'], [2, 'c'], [1, 'd'], [3, 'e'], [2, 'f'], [1, 'g']];
-    for (const it of items) pq.putNowait(it);
-    const names: string[] = [];
-    while (!pq.empty()) names.push(pq.getNowait()[1]);
-    assert.deepEqual(names, ['b', 'd', 'g', 'a', 'c', 'f', 'e']);
-
-    const maxFirst = new PriorityQueue<number>(2, (a, b) => b - a);
-    maxFirst.putNowait(1);
-    maxFirst.putNowait(3);
-    assert.throws(() => maxFirst.putNowait(2), QueueFull);
-    assert.equal(maxFirst.getNowait(), 3);
-  });
-});
-
-void test('LifoQueue: last in, first out; bounded', async () => {
-  await runRecording(function* () {
-    const q = new LifoQueue<number>(3);
-    q.putNowait(1);
-    q.putNowait(2);
-    yield* q.put(3);
-    assert.ok(q.full());
-    assert.deepEqual([q.getNowait(), yield* q.get(), q.getNowait()], [3, 2, 1]);
   });
 });

@@ -15,7 +15,7 @@ void test('the inner work keeps running when the waiter is cancelled', async () 
     assert.equal(inner.cancelled(), false);
     assert.equal(yield* inner, 'saved');
     // and under a scope
-    const inner2 = createTask(sleep(5, 'saved too'));
+    const inner2 = createTask(sleep(200, 'saved too'));
     assert.equal(yield* moveOnAfter(1, () => shield(inner2)[Symbol.iterator]()), undefined);
     assert.equal(yield* inner2, 'saved too');
   });

@@ -13,7 +13,7 @@ void test('the group returns the body value after every child has finished', asy
   const trace: string[] = [];
   await runRecording(function* () {
     const v = yield* taskGroup(function* (tg) {
-      tg.createTask((function* () { yield* sleep(30); trace.push('slow child done'); })(), { name: 'slow' });
+      tg.createTask((function* () { yield* sleep(200); trace.push('slow child done'); })(), { name: 'slow' });
       const t = tg.createTask(after(1, 'quick'));
       assert.equal(t.getName().length > 0, true);
       trace.push(`body got ${yield* t}`);

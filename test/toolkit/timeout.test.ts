@@ -121,7 +121,7 @@ void test('Deadline.reschedule: later, earlier, and null (no deadline)', async (
   await runRecording(function* () {
     const loop = getRunningLoop();
     trace.push(yield* catchName(timeout(5, function* (d) {
-      d.reschedule(loop.time() + 50);
+      d.reschedule(loop.time() + 300);
       yield* sleep(20);
       assert.equal(d.expired(), false);
       return 'extended';

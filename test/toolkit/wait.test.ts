@@ -17,7 +17,7 @@ void test('ALL_COMPLETED (the default) waits for all', async () => {
 
 void test('FIRST_COMPLETED returns after the first; nothing is cancelled', async () => {
   await runRecording(function* () {
-    const a = createTask(after(1, 'a')), b = createTask(after(20, 'b'));
+    const a = createTask(after(1, 'a')), b = createTask(after(200, 'b'));
     const [done, pending] = yield* wait([a, b], { returnWhen: 'FIRST_COMPLETED' });
     assert.deepEqual([...done], [a]);
     assert.deepEqual([...pending], [b]);
@@ -27,7 +27,7 @@ void test('FIRST_COMPLETED returns after the first; nothing is cancelled', async
 
 void test('FIRST_EXCEPTION returns at the first error, or when all are done if none fails', async () => {
   await runRecording(function* () {
-    const a = createTask(after(20, 'a')), b = createTask(failAfter(1, 'b'));
+    const a = createTask(after(200, 'a')), b = createTask(failAfter(1, 'b'));
     const [done, pending] = yield* wait([a, b], { returnWhen: 'FIRST_EXCEPTION' });
     assert.deepEqual([...done], [b]);
     assert.deepEqual([...pending], [a]);
@@ -41,9 +41,9 @@ void test('FIRST_EXCEPTION returns at the first error, or when all are done if n
 
 void test('timeout returns what is done so far and cancels nothing', async () => {
   await runRecording(function* () {
-    const slow = createTask(after(30, 'slow'));
+    const slow = createTask(after(300, 'slow'));
     const fast = createTask(after(1, 'fast'));
-    const [done, pending] = yield* wait([slow, fast], { timeout: 10 });
+    const [done, pending] = yield* wait([slow, fast], { timeout: 100 });
     assert.deepEqual([...done], [fast]);
     assert.deepEqual([...pending], [slow]);
     assert.equal(slow.cancelled(), false);
