@@ -343,7 +343,7 @@ void test('setProtocol switches the protocol that receives the next bytes', () =
   yield* shutdown(server);
 }));
 
-void test('TCP_NODELAY is on for connections made and accepted: write-write-read round trips do not wait for delayed ACKs', () => go(function* () {
+void test('TCP_NODELAY is on for connections made and accepted: write-write-read round trips do not wait for delayed ACKs (~40 ms each)', () => go(function* () {
   const loop = getRunningLoop();
   // Server side under test: a tulip server answers each 2-byte request with two 1-byte writes, a tick apart.
   const server = yield* loop.createServer(() => {
@@ -370,7 +370,7 @@ void test('TCP_NODELAY is on for connections made and accepted: write-write-read
     yield* waiting;
   }
   const perRound = (loop.time() - t0) / rounds;
-  assert.ok(perRound < 20, `${perRound.toFixed(1)} ms per round trip: Nagle's algorithm is on somewhere (delayed ACKs take ~40 ms)`);
+  assert.ok(perRound < 25, `${perRound.toFixed(1)} ms per round trip: Nagle's algorithm is on somewhere (delayed ACKs take ~40 ms)`);
   t.close();
   yield* shutdown(server);
 }));
