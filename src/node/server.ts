@@ -8,6 +8,10 @@
  * the kernel accepts until `startServing()` (they wait as they would in
  * the kernel's backlog).
  *
+ * `reuseAddress` needs nothing: libuv sets SO_REUSEADDR on every TCP
+ * listening socket (asyncio's default on Unix too). `reusePort` is passed
+ * to `listen()` where Node has it (22.12+), refused elsewhere.
+ *
  * A server survives its accept failing (EMFILE: Node reports it as an
  * 'error' and keeps listening) and a TLS client that resets mid-handshake
  * ('tlsClientError'): both go to the exception handler in debug mode or

@@ -342,3 +342,35 @@ void test('setProtocol switches the protocol that receives the next bytes', () =
   yield* second.lost;
   yield* shutdown(server);
 }));
+
+void test('TCP_NODELAY is on for connections made and accepted: write-write-read round trips do not wait for delayed ACKs (~40 ms each)', () => go(function* () {
+  const loop = getRunningLoop();
+  // Server side under test: a tulip server answers each 2-byte request with two 1-byte writes, a tick apart.
+  const server = yield* loop.createServer(() => {
+    let t: Transport;
+    let n = 0;
+    return {
+      connectionMade: (tr: Transport) => { t = tr; },
+      dataReceived: (d: Uint8Array) => { for (n += d.length; n >= 2; n -= 2) { t.write('k'); loop.callSoon(() => t.write('k')); } },
+    };
+  }, '127.0.0.1', 0);
+  // Client side under test: a tulip client sends each request as two 1-byte writes, a tick apart.
+  let waiting: Future<void> | null = null;
+  let got = 0;
+  const [t] = yield* loop.createConnection(() => ({
+    dataReceived: (d: Uint8Array) => { got += d.length; if (got >= 2 && waiting !== null) { got -= 2; waiting.setResult(); } },
+  }), '127.0.0.1', portOf(server));
+  const rounds = 20;
+  const t0 = loop.time();
+  for (let i = 0; i < rounds; i++) {
+    waiting = new Future<void>({ loop, description: 'reply' });
+    t.write('a');
+    yield* sleep(0);
+    t.write('b');
+    yield* waiting;
+  }
+  const perRound = (loop.time() - t0) / rounds;
+  assert.ok(perRound < 25, `${perRound.toFixed(1)} ms per round trip: Nagle's algorithm is on somewhere (delayed ACKs take ~40 ms)`);
+  t.close();
+  yield* shutdown(server);
+}));
