@@ -5,11 +5,13 @@
 import './node/policy.js';
 
 export * from './kernel/index.js';
+export * from './toolkit/index.js';
 export { NodeEventLoop } from './node/node_loop.js';
 export * from './protocols/index.js';
 export * from './streams/index.js';
 export { SocketTransport } from './node/socket_transport.js';
 export { NodeServer } from './node/server.js';
+export * from './toolkit/microthreads/index.js';
 export { toThread, ThreadPoolExecutor } from './node/executor.js';
 export type { ThreadPoolOptions } from './node/executor.js';
 export { STDOUT } from './node/subprocess.js';

@@ -50,8 +50,8 @@ let certCache: { key: string; cert: string } | null = null;
 /** A self-signed certificate for localhost and 127.0.0.1, made with `openssl` (or the shipped fixture if it is absent). */
 export function testCert(): { key: string; cert: string } {
   if (certCache !== null) return certCache;
-  const fixture = join(import.meta.dirname, 'fixtures');
-  if (which('openssl')) {
+  const fixture = join(import.meta.dirname, 'fixtures', 'tls');
+  if (which('openssl') && process.env.TULIP_TEST_FIXTURE_CERT === undefined) {
     const dir = tempDir();
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
       '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',

@@ -6,7 +6,7 @@ export { Handle, TimerHandle } from './handles.js';
 export { Future } from './future.js';
 export { Task, currentTask, eagerTaskFactory } from './task.js';
 export { CancelScope } from './scope.js';
-export { cede } from './traps.js';
+export { cede, rehalt } from './traps.js';
 export { coroutine } from './debug.js';
 export { sleep, createTask, ensureFuture, fromPromise, allTasks } from './coro.js';
 export { run } from './run.js';

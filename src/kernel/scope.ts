@@ -19,6 +19,7 @@
 import type { Coro } from './events.js';
 import type { TimerHandle } from './handles.js';
 import { currentTask, type HaltTarget, type Task } from './task.js';
+import { REHALT, rehalt } from './traps.js';
 
 const NEXT = 0, THROW = 1, RETURN = 2;
 
@@ -117,6 +118,7 @@ function* drive<T>(body: Coro<T>, self: CancelScope): Coro<T | undefined> {
       if (self._halted) { self.cancelledCaught = true; return undefined; }
       return r.value;
     }
+    if (r.value === REHALT && self._halted) { mode = RETURN; arg = undefined; continue; }   // this scope's halt, again
     let fromAbove = true;
     try {
       arg = yield r.value;
@@ -130,16 +132,23 @@ function* drive<T>(body: Coro<T>, self: CancelScope): Coro<T | undefined> {
     } finally {
       if (fromAbove) {
         self._unwinding = true;
-        yield* forwardReturn(body);
+        // If the cleanup suspended, the frames above must be given the return again (see rehalt()).
+        if ((yield* forwardReturn(body)) !== false) yield* rehalt();
       }
     }
   }
 }
 
-/** Forward a `return()` into `body` and drive its cleanup; a further `return()` interrupts that cleanup. */
-function* forwardReturn(body: Coro<unknown>): Coro<void> {
+/**
+ * Forward a `return()` into `body` and drive its cleanup; a further `return()` interrupts that cleanup.
+ * Returns whether the cleanup suspended.
+ */
+function* forwardReturn(body: Coro<unknown>): Coro<boolean> {
   let r = body.return(undefined);
+  let suspended = false;
   while (!r.done) {
+    if (r.value === REHALT) { r = body.return(undefined); continue; }
+    suspended = true;
     let mode = NEXT;
     let arg: unknown;
     let interrupted = true;
@@ -155,4 +164,5 @@ function* forwardReturn(body: Coro<unknown>): Coro<void> {
     }
     r = mode === NEXT ? body.next(arg) : body.throw(arg);
   }
+  return suspended;
 }

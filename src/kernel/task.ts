@@ -17,10 +17,11 @@
  * halts its own body. A task-level cancel wins over any scope's halt, and an
  * enclosing scope's halt over an inner one's.
  */
-import { CancelledError } from './errors.js';
+import { CancelledError, InvalidStateError } from './errors.js';
 import { type Context, currentContext, swapContext } from './context.js';
 import type { Coro, EventLoop } from './events.js';
 import { CANCELLED, ERROR, Future, isThenable, PENDING, RESULT, type Runnable } from './future.js';
+import { REHALT } from './traps.js';
 
 /** What a task needs from its loop beyond the public interface. */
 export interface TaskLoop {
@@ -118,6 +119,11 @@ export class Task<T> extends Future<T> implements Runnable {
   }
 
   override describe(): string { return this._desc ?? `task '${this.getName()}'`; }
+
+  /** A task's outcome is its coroutine's: it cannot be set from outside. */
+  override setResult(_value: T): void { throw new InvalidStateError('a task\'s result comes from its coroutine; setResult is not allowed'); }
+  /** A task's outcome is its coroutine's: it cannot be set from outside. */
+  override setException(_error: unknown): void { throw new InvalidStateError('a task\'s error comes from its coroutine; setException is not allowed'); }
 
   /**
    * Request that the task be halted: its generator gets `return()` where it
@@ -239,6 +245,12 @@ export class Task<T> extends Future<T> implements Runnable {
       return;
     }
     if (v === undefined) { this._interrupt(); return; }
+    if (v === REHALT) {
+      // A frame finished a cleanup that suspended: deliver the task-level halt again (see rehalt()).
+      if (this._flags & HALTING) this._flags |= MUST_HALT;
+      this._interrupt();
+      return;
+    }
     let w: Future<unknown>;
     if (isThenable(v)) {
       w = new Future<unknown>({ loop: this._loop, description: 'a Promise' });

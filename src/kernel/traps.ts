@@ -5,6 +5,9 @@
  *
  * - a pending `Future`: resume me when it is done (`yield* future`);
  * - `undefined`: resume me in the next batch (`yield* cede()`, `sleep(0)`);
+ * - `REHALT` (`yield* rehalt()`): a halted frame whose cleanup suspended
+ *   has finished it: deliver the halt again, so that it reaches the frames
+ *   above (see {@link rehalt});
  * - a `CancelScope` is never yielded up, only sent down: the task resumes
  *   its generator with `next(scope)` to halt that scope's body (scope.ts).
  *
@@ -55,4 +58,38 @@ class CedeIter {
  */
 export function cede(): Generator<unknown, void, unknown> {
   return new CedeIter();
+}
+
+/** @internal the value `rehalt()` yields: the task (or the halting scope's frame) calls `return()` again. */
+export const REHALT: unknown = Object.freeze({ toString: () => 'REHALT' });
+
+class RehaltIter {
+  #yielded = false;
+  next(): IteratorResult<unknown, void> {
+    if (this.#yielded) return { done: true, value: undefined };
+    this.#yielded = true;
+    return { done: false, value: REHALT };
+  }
+  throw(e: unknown): never { throw e; }
+  return(value?: any): IteratorResult<unknown, void> { return { done: true, value }; }
+  [Symbol.iterator](): this { return this; }
+}
+
+/**
+ * End a `finally` block that suspended while its frame was being halted.
+ *
+ * JavaScript's `yield*` forgets a `return()` that passed through it when the
+ * frame below suspends in a `finally`: once that cleanup completes, the
+ * frame above resumes as if the call had returned normally. `yield*
+ * rehalt()` as the last statement of such a cleanup asks the task (or the
+ * scope that is halting) to deliver the halt again, and this time it
+ * reaches every frame above. Outside a halt it does nothing.
+ * @example
+ * function* connection() {
+ *   try { yield* serve(); }
+ *   finally { yield* flushAndClose(); yield* rehalt(); }
+ * }
+ */
+export function rehalt(): Generator<unknown, void, unknown> {
+  return new RehaltIter();
 }

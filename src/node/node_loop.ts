@@ -53,6 +53,7 @@ export class NodeEventLoop extends BaseEventLoop {
   #poll: NodeJS.Timeout | null = null;
   #idleCheck: NodeJS.Immediate | null = null;
   #pollDelay = POLL_MIN;
+  #confirmations = 0;
   #signals = new Map<NodeJS.Signals, () => void>();
   readonly #executor = new DefaultExecutorSlot();
   readonly #tickNow = (): void => { this.#immediate = null; this._tick(); };
@@ -92,12 +93,17 @@ export class NodeEventLoop extends BaseEventLoop {
 
   readonly #checkIdle = (): void => {
     this.#idleCheck = null;
-    if (!this._isIdle()) { this.#pollDelay = POLL_MIN; return; }
+    if (!this._isIdle()) { this.#pollDelay = POLL_MIN; this.#confirmations = 0; return; }
     const others = foreignResources();
     // A signal handler can wake the loop too; SIGINT's does not count, as run() always installs one.
     if (others.length === 0 && !this.#waitsForSignals()) {
-      this._declareDeadlock('no callback is ready, no timer is pending and nothing else keeps Node running');
-      return;
+      // A pending Promise may be settled by work Node does not list as a resource (a worker thread being
+      // terminated, say): with one pending, confirm over a few more polls (tens of ms) before reporting.
+      if (this._promisesPending() === 0 || this.#confirmations >= 3) {
+        this._declareDeadlock('no callback is ready, no timer is pending and nothing else keeps Node running');
+        return;
+      }
+      this.#confirmations++;
     }
     // Something else (a socket, a foreign timer) may still wake us: look again later.
     this.#pollDelay = Math.min(POLL_MAX, this.#pollDelay * 2);

@@ -1,1 +1,22 @@
-export {};
+/**
+ * `tulip/testing`: the virtual-time loop and its in-memory network, for
+ * deterministic tests of timing and network code.
+ *
+ * ```ts
+ * await runVirtual(function* () {
+ *   const loop = getRunningLoop() as TestEventLoop;
+ *   loop.network.addHost('server');
+ *   loop.network.setLink('localhost', 'server', { latency: 50, jitter: 5 });
+ *   yield* loop.network.onHost('server', () => startServer(handler, 'server', 80));
+ *   const [reader, writer] = yield* openConnection('server', 80);   // 100 ms of virtual time, ~0 of wall time
+ * }, { seed: 1 });
+ * ```
+ */
+export { TestEventLoop, runVirtual } from './test_loop.js';
+export type { TestEventLoopOptions } from './test_loop.js';
+export { VirtualNetwork } from './network.js';
+export type { LinkSetting } from './link.js';
+export { VirtualServer } from './server.js';
+export { VirtualTransport } from './stream.js';
+export { VirtualDatagramTransport } from './datagram.js';
+export { seededRandom } from './random.js';

@@ -181,3 +181,34 @@ test('the body\'s value comes through; errors from the body propagate unchanged'
     assert.equal(msg, 'inner');
   }, opts);
 });
+
+test('an enclosing scope\'s halt through an inner scope whose body cleanup suspends reaches the frames above the inner scope', async () => {
+  const trace: string[] = [];
+  await run(function* () {
+    try {
+      yield* within(3, (function* () {
+        yield* within(1000, (function* () { try { yield* sleep(1000); } finally { yield* sleep(2); trace.push('inner body cleaned up'); } })());
+        trace.push('never: the outer halt was lost');
+        yield* sleep(1000);
+      })());
+    } catch (e) { trace.push(`outer: ${(e as Error).name}`); }
+  }, opts);
+  assert.deepEqual(trace, ['inner body cleaned up', 'outer: TimeoutError']);
+});
+
+test('a task-level cancel through a scope whose body cleanup suspends reaches the frames above the scope', async () => {
+  const trace: string[] = [];
+  await run(function* () {
+    const t = createTask((function* () {
+      try {
+        yield* within(1000, (function* () { try { yield* sleep(1000); } finally { yield* sleep(2); trace.push('body cleaned up'); } })());
+        trace.push('never: continued after the scope');
+        yield* sleep(1000);
+      } finally { trace.push('task finally'); }
+    })());
+    yield* sleep(1);
+    t.cancel();
+    try { yield* t; } catch (e) { trace.push((e as Error).name); }
+  }, opts);
+  assert.deepEqual(trace, ['body cleaned up', 'task finally', 'CancelledError']);
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CancelledError, createTask, currentTask, Future, NodeEventLoop, run, sleep, Task, type Coro,
+  CancelledError, createTask, currentTask, Future, NodeEventLoop, rehalt, run, sleep, Task, type Coro,
 } from '../../src/index.js';
 
 const opts = { handleSignals: false };
@@ -33,11 +33,12 @@ test('cancel() halts the coroutine where it waits; finally runs, catch never see
 
 test('cleanup in finally may yield*, and runs innermost first down a nested yield* chain', async () => {
   const trace: string[] = [];
+  // A finally that waits ends with rehalt(): JavaScript's yield* would otherwise resume the caller normally.
   function* inner(): Coro<void> {
-    try { yield* sleep(1000); } finally { trace.push('inner finally'); yield* sleep(2); trace.push('inner cleaned'); }
+    try { yield* sleep(1000); } finally { trace.push('inner finally'); yield* sleep(2); trace.push('inner cleaned'); yield* rehalt(); }
   }
   function* middle(): Coro<void> {
-    try { yield* inner(); } finally { trace.push('middle finally'); yield* sleep(2); trace.push('middle cleaned'); }
+    try { yield* inner(); trace.push('never: middle resumed after the halt'); } finally { trace.push('middle finally'); yield* sleep(2); trace.push('middle cleaned'); yield* rehalt(); }
   }
   function* outer(): Coro<void> {
     try { yield* middle(); } finally { trace.push('outer finally'); }
@@ -220,4 +221,48 @@ test('a halted sleep leaves no timer behind', async () => {
     assert.equal(loop.pendingTimers(), 0);
   })());
   loop.close();
+});
+
+test('a task\'s outcome cannot be set from outside', async () => {
+  await run(function* () {
+    const t = createTask(sleep(1, 1));
+    assert.throws(() => t.setResult(2), /not allowed/);
+    assert.throws(() => t.setException(new Error('x')), /not allowed/);
+    assert.equal(yield* t, 1);
+  }, opts);
+});
+
+test('a cancel through a frame whose finally suspends does not resume the frames above it normally', async () => {
+  const trace: string[] = [];
+  function* inner(): Coro<void> {
+    try { yield* sleep(1000); } finally { yield* sleep(1); trace.push('inner cleaned up'); yield* rehalt(); }
+  }
+  function* outer(): Coro<void> {
+    try {
+      yield* inner();
+      trace.push('never: outer continued after inner\'s cleanup');
+      yield* sleep(5);
+    } finally { trace.push('outer finally'); }
+  }
+  await run(function* () {
+    const t = createTask(outer());
+    yield* sleep(1);
+    t.cancel();
+    try { yield* t; } catch (e) { trace.push(`task: ${(e as Error).name}`); }
+  }, { handleSignals: false });
+  assert.deepEqual(trace, ['inner cleaned up', 'outer finally', 'task: CancelledError']);
+});
+
+test('without rehalt(), JavaScript resumes the frame above a suspended cleanup normally (the limitation rehalt() exists for)', async () => {
+  const trace: string[] = [];
+  function* inner(): Coro<void> { try { yield* sleep(1000); } finally { yield* sleep(1); } }
+  function* outer(): Coro<void> { yield* inner(); trace.push('outer continued'); }
+  await run(function* () {
+    const t = createTask(outer());
+    yield* sleep(1);
+    t.cancel();
+    try { yield* t; } catch { /* cancelled */ }
+    assert.ok(t.cancelled());
+  }, { handleSignals: false });
+  assert.deepEqual(trace, ['outer continued']);
 });

@@ -1,0 +1,225 @@
+/**
+ * TestEventLoop: a full tulip loop whose clock is virtual, with an in-memory
+ * network (network.ts) for its I/O methods.
+ *
+ * The clock only moves when a test calls `advance(ms)` or, with autojump
+ * (the default, Trio's autojump clock), when no callback is ready and a
+ * timer is pending: then it jumps straight to that timer. So an hour of
+ * timeouts runs in milliseconds, and since every delay of the virtual
+ * network is a timer of this loop and every random draw comes from the
+ * seed, a run is a pure function of its seed.
+ *
+ * The host side still runs inside Node's loop: a tick is a `setImmediate`,
+ * so real Promises and real I/O interleave with virtual work. Real work
+ * takes no virtual time: while a Promise awaited through `fromPromise` (or a
+ * Promise-based task) is pending, the clock does not jump. No real timer is
+ * ever armed for a tulip timer; one is used only to poll Node's loop when
+ * the deadlock check finds something foreign that might still wake us.
+ */
+import { BaseEventLoop } from '../kernel/base_loop.js';
+import type { Coro, ConnectionOptions, ServerOptions } from '../kernel/events.js';
+import { run } from '../kernel/run.js';
+import type { AddrInfo, DatagramTransport, Server, SockAddr, Transport } from '../kernel/transport_types.js';
+import { foreignResources } from '../node/idle.js';
+import { seededRandom } from './random.js';
+import { VirtualNetwork } from './network.js';
+
+const POLL_MIN = 5, POLL_MAX = 1000;
+
+/**
+ * Options of {@link TestEventLoop}.
+ * @example
+ * const loop = new TestEventLoop({ seed: 42, autojump: false, start: 1_000 });
+ */
+export interface TestEventLoopOptions {
+  /** Seed of `random()`, network jitter and loss (default 0). */
+  seed?: number;
+  /** Jump the clock to the next timer whenever nothing else can run (default true). */
+  autojump?: boolean;
+  /** The clock's initial value in ms (default 0). */
+  start?: number;
+}
+
+/**
+ * An event loop with a virtual clock and an in-memory network, for
+ * deterministic tests of timing and network code.
+ * @example
+ * const loop = new TestEventLoop({ seed: 1 });
+ * const t0 = loop.time();
+ * await run(function* () { yield* sleep(3_600_000); }, { loop });   // an hour, in a few ms of wall time
+ * console.log(loop.time() - t0);   // 3600000
+ */
+export class TestEventLoop extends BaseEventLoop {
+  /** The virtual network this loop's I/O methods use. */
+  readonly network: VirtualNetwork;
+  /** The seed this loop was made with. */
+  readonly seed: number;
+  #now: number;
+  readonly #autojump: boolean;
+  readonly #random: () => number;
+  #immediate: NodeJS.Immediate | null = null;
+  #jumpWanted = false;
+  #sync = false;
+  #idleCheck: NodeJS.Immediate | null = null;
+  #poll: NodeJS.Timeout | null = null;
+  #pollDelay = POLL_MIN;
+  #idleOnPromise = false;
+
+  constructor(opts: TestEventLoopOptions = {}) {
+    super();
+    this.seed = opts.seed ?? 0;
+    this.#now = opts.start ?? 0;
+    this.#autojump = opts.autojump ?? true;
+    this.#random = seededRandom(this.seed);
+    this.network = new VirtualNetwork(this);
+  }
+
+  /** A number in [0, 1) from the loop's seeded source: use it instead of `Math.random()` in code under test. */
+  random(): number { return this.#random(); }
+
+  /**
+   * Move the clock forward by `ms`. On a loop that is not running, run each
+   * timer that falls due at its own due time (with everything it schedules),
+   * then leave `time()` at the target. On a running loop, move the clock:
+   * the next batch runs what fell due.
+   */
+  advance(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`advance(${ms}): the clock only moves forward`);
+    const target = this.time() + ms;
+    if (this.isRunning()) {
+      this.#now = Math.max(this.#now, target);
+      this._hostWake();
+      return;
+    }
+    if (this.isClosed()) throw new Error('event loop is closed');
+    this.#sync = true;
+    void this.runForever();
+    try {
+      for (;;) {
+        this._tick();
+        if (this.readyCount() > 0) continue;
+        const next = this._nextTimerWhen();
+        if (next === null || next > target) break;
+        this.#now = Math.max(this.#now, next);
+      }
+      this.#now = Math.max(this.#now, target);
+    } finally {
+      this.stop();
+      this._tick();
+      this.#sync = false;
+    }
+  }
+
+  // ---- host hooks ------------------------------------------------------------
+
+  protected _clock(): number { return this.#now; }
+
+  protected _hostWake(): void {
+    this.#jumpWanted = false;
+    this.#cancelIdle();
+    this.#schedule();
+  }
+
+  protected _hostTimer(when: number | null): void {
+    if (when === null) { this.#jumpWanted = false; return; }
+    this.#cancelIdle();
+    if (when <= this.#now) { this.#jumpWanted = false; this.#schedule(); return; }
+    if (!this.#autojump) return;
+    this.#jumpWanted = true;
+    if (this._promisesPending() === 0) this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#sync || this.#immediate !== null) return;
+    this.#immediate = setImmediate(this.#onImmediate);
+  }
+
+  readonly #onImmediate = (): void => {
+    this.#immediate = null;
+    if (!this.isRunning()) return;
+    if (this.#jumpWanted) {
+      if (this._promisesPending() > 0) return;   // _promiseSettled() reschedules
+      this.#jumpWanted = false;
+      const next = this._nextTimerWhen();
+      if (next !== null && this.readyCount() === 0 && next > this.#now) this.#now = next;
+    }
+    this._tick();
+  };
+
+  /** @internal a Promise that the clock waits for settled. */
+  override _promiseSettled(): void {
+    super._promiseSettled();
+    if (this._promisesPending() !== 0 || !this.isRunning()) return;
+    if (this.#jumpWanted) this.#schedule();
+    if (this.#idleOnPromise) { this.#idleOnPromise = false; this._hostIdle(); }
+  }
+
+  protected override _hostIdle(): void {
+    if (this.#sync) return;
+    if (this._promisesPending() > 0) { this.#idleOnPromise = true; return; }
+    if (this.#idleCheck !== null || this.#poll !== null) return;
+    this.#pollDelay = POLL_MIN;
+    this.#idleCheck = setImmediate(this.#checkIdle);
+  }
+
+  readonly #checkIdle = (): void => {
+    this.#idleCheck = null;
+    this.#poll = null;
+    if (!this._isIdle()) return;
+    if (this._promisesPending() > 0) { this.#idleOnPromise = true; return; }
+    if (foreignResources().length === 0) {
+      this._declareDeadlock('no callback is ready, no virtual timer is pending, no Promise is awaited and nothing else keeps Node running');
+      return;
+    }
+    this.#poll = setTimeout(this.#pollFired, this.#pollDelay);
+    this.#pollDelay = Math.min(POLL_MAX, this.#pollDelay * 2);
+  };
+
+  // Check from an immediate: inside its own callback the poll timer still counts among Node's active
+  // resources, and the check would never find Node idle.
+  readonly #pollFired = (): void => {
+    this.#poll = null;
+    this.#idleCheck = setImmediate(this.#checkIdle);
+  };
+
+  #cancelIdle(): void {
+    this.#idleOnPromise = false;
+    if (this.#idleCheck !== null) { clearImmediate(this.#idleCheck); this.#idleCheck = null; }
+    if (this.#poll !== null) { clearTimeout(this.#poll); this.#poll = null; }
+  }
+
+  override close(): void {
+    if (this.isClosed()) return;
+    super.close();
+    this.network._closeAll();
+    this.#cancelIdle();
+    if (this.#immediate !== null) { clearImmediate(this.#immediate); this.#immediate = null; }
+  }
+
+  // ---- I/O over the virtual network ------------------------------------------
+
+  override getAddrInfo(host: string | null, port: number | string | null, opts?: { family?: number }): Coro<AddrInfo[]> {
+    return this.network._getAddrInfo(host, port, opts?.family ?? 0);
+  }
+  override getNameInfo(addr: SockAddr): Coro<[string, string]> { return this.network._getNameInfo(addr); }
+  override createConnection<P>(factory: () => P, host?: string | null, port?: number | null, opts?: ConnectionOptions): Coro<[Transport, P]> {
+    return this.network._createConnection(factory, host ?? null, port ?? null, opts ?? {});
+  }
+  override createServer(factory: () => unknown, host?: string | string[] | null, port?: number | null, opts?: ServerOptions): Coro<Server> {
+    return this.network._createServer(factory, host ?? null, port ?? null, opts ?? {});
+  }
+  override createDatagramEndpoint<P>(factory: () => P, opts: { localAddr?: SockAddr; remoteAddr?: SockAddr; family?: number }): Coro<[DatagramTransport, P]> {
+    return this.network._createDatagramEndpoint(factory, opts);
+  }
+}
+
+/**
+ * `run(main)` on a fresh {@link TestEventLoop} (signals not handled): the
+ * entry point of a deterministic test.
+ * @example
+ * const v = await runVirtual(function* () { yield* sleep(60_000); return getRunningLoop().time(); }, { seed: 7 });
+ * // v === 60000, after a few ms of wall time
+ */
+export function runVirtual<T>(main: Coro<T> | (() => Coro<T>), opts: TestEventLoopOptions = {}): Promise<T> {
+  return run(main, { loop: new TestEventLoop(opts), handleSignals: false });
+}

@@ -1,0 +1,95 @@
+/**
+ * Semaphore and BoundedSemaphore. Like {@link Lock}, a release hands its
+ * permit straight to the longest waiter, so permits cannot be stolen by a
+ * task that asks later; and a waiter halted after a permit was handed to
+ * it gives the permit back, so a cancelled acquire never loses one.
+ */
+import type { Coro } from '../kernel/index.js';
+import { Waiters } from './waiters.js';
+
+/**
+ * A counter of permits: `acquire()` takes one (waiting while there are
+ * none), `release()` gives one back.
+ * @example
+ * const sem = new Semaphore(3);   // at most 3 downloads at a time
+ * function* download(url: string) { yield* sem.withLock(function* () { yield* fetchIt(url); }); }
+ */
+export class Semaphore {
+  /** @internal */ _value: number;
+  #waiters = new Waiters<void>('Semaphore.acquire');
+
+  constructor(value = 1) {
+    if (!Number.isInteger(value) || value < 0) throw new RangeError(`Semaphore initial value must be an integer >= 0, got ${value}`);
+    this._value = value;
+  }
+
+  /** True if `acquire()` would have to wait. */
+  locked(): boolean { return this._value === 0 || this.#waiters.hasPending(); }
+
+  /**
+   * Take a permit, waiting (in FIFO order) while there is none.
+   * @example
+   * yield* sem.acquire();
+   * try { yield* work(); } finally { sem.release(); }
+   */
+  *acquire(): Coro<void> {
+    if (this._value > 0 && !this.#waiters.hasPending()) { this._value--; return; }
+    const f = this.#waiters.add();
+    let ok = false;
+    try {
+      yield* f;
+      ok = true;
+    } finally {
+      if (!ok) {
+        if (!f.done()) f.cancel();
+        if (f.cancelled()) this.#waiters.discard();
+        else this.release();   // a permit was handed over, but this task was halted before it resumed
+      }
+    }
+  }
+
+  /**
+   * Give a permit back, to the longest waiter if there is one.
+   * @example
+   * sem.release();
+   */
+  release(): void {
+    if (!this.#waiters.wakeNext(undefined)) this._value++;
+  }
+
+  /**
+   * Run `body` holding a permit.
+   * @example
+   * yield* sem.withLock(function* () { yield* sleep(10); });
+   */
+  *withLock<T>(body: () => Coro<T>): Coro<T> {
+    yield* this.acquire();
+    try {
+      return yield* body();
+    } finally {
+      this.release();
+    }
+  }
+
+  toString(): string { return `<${this.constructor.name} value=${this._value}>`; }
+}
+
+/**
+ * A semaphore whose `release()` throws `RangeError` if it would raise the
+ * count above the initial value (a release without an acquire is a bug).
+ * @example
+ * const sem = new BoundedSemaphore(1);
+ * sem.release();   // RangeError: released too many times
+ */
+export class BoundedSemaphore extends Semaphore {
+  readonly #bound: number;
+  constructor(value = 1) {
+    super(value);
+    this.#bound = value;
+  }
+
+  override release(): void {
+    if (this._value >= this.#bound) throw new RangeError('BoundedSemaphore released too many times');
+    super.release();
+  }
+}

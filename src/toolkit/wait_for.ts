@@ -1,0 +1,28 @@
+/**
+ * waitFor: asyncio's `wait_for()`, which since Python 3.12 is a timeout
+ * scope around one await, and so is this: on timeout the inner work is
+ * halted (a task or future is cancelled, a coroutine is halted in place),
+ * its cleanup is awaited, and then `TimeoutError` is thrown.
+ */
+import { Future, fromPromise, type Awaitable, type Coro } from '../kernel/index.js';
+import { timeout } from './timeout.js';
+
+/** @internal `yield*`-able form of any awaitable. */
+export function awaitable<T>(aw: Awaitable<T>): Coro<T> {
+  if (aw instanceof Future) return aw[Symbol.iterator]();
+  if (typeof (aw as Coro<T>).next === 'function' && typeof (aw as Coro<T>).throw === 'function') return aw as Coro<T>;
+  return fromPromise(aw as PromiseLike<T>)[Symbol.iterator]();
+}
+
+/**
+ * Wait for `aw` at most `ms` milliseconds (`null`: no limit). On timeout
+ * the inner work is cancelled, its cleanup awaited, and `TimeoutError`
+ * thrown.
+ * @example
+ * try { const reply = yield* waitFor(readReply(), 1000); }
+ * catch (e) { if (e instanceof TimeoutError) console.log('no reply within 1 s'); }
+ */
+export function* waitFor<T>(aw: Awaitable<T>, ms: number | null): Coro<T> {
+  if (ms === null) return yield* awaitable(aw);
+  return yield* timeout(ms, () => awaitable(aw));
+}
