@@ -78,7 +78,15 @@ export class ThreadPoolExecutor implements Executor {
   get threads(): number { return this.#pool.threads.length; }
 
   /** Stop the workers; jobs still queued or running fail. Idempotent. */
-  shutdown(): Promise<void> { return this.#shutdown ??= this.#pool.destroy(); }
+  shutdown(): Promise<void> {
+    if (this.#shutdown === null) {
+      // A terminating worker is not among Node's active resources: hold a timer until they have all
+      // exited, so that neither Node nor the deadlock check takes the wait for a dead end.
+      const keepAlive = setInterval(() => {}, 60_000);
+      this.#shutdown = this.#pool.destroy().finally(() => clearInterval(keepAlive));
+    }
+    return this.#shutdown;
+  }
 }
 
 /** The executor `runInExecutor(null, ...)` uses, created on first use (one per loop). */

@@ -78,7 +78,6 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
   #started = false;
   #exitedEarly = false;
   #lost = false;
-  readonly #exitWaiters: Array<() => void> = [];
 
   /** Made right after `spawn()`, so that no event of the child (a quick exit) is missed. */
   constructor(caller: ProtocolCaller, child: ChildProcess) {
@@ -113,7 +112,7 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
   _start(protocol: SubprocessProtocol): void {
     this.#protocol = protocol;
     this.#started = true;
-    this.#caller.call(this, this.#protocol, 'protocol.connectionMade()', () => this.#protocol.connectionMade?.(this), (e) => { this.#closeFor(e); });
+    this.#caller.call(this, this.#protocol, 'protocol.connectionMade()', () => this.#protocol.connectionMade?.(this), () => this.close());
     for (const p of this.#pipes.values()) p._start();
     if (this.#exitedEarly) this.#exited(this.#returncode!);
   }
@@ -142,12 +141,6 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
     if (this.#returncode === null) this.kill();
   }
 
-  /** @internal a coroutine can wait for the exit: resolves once `processExited` ran. */
-  _onExit(cb: () => void): void {
-    if (this.#returncode !== null && !this.#exitedEarly) cb();
-    else this.#exitWaiters.push(cb);
-  }
-
   /** @internal */
   _loopClosing(): void {
     this.#closing = true;
@@ -155,14 +148,11 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
     for (const p of this.#pipes.values()) p._loopClosing();
   }
 
-  #closeFor(_e: Error): void { this.close(); }
-
   #exited(code: number): void {
     this.#returncode = code;
     if (!this.#started) { this.#exitedEarly = true; return; }
     this.#exitedEarly = false;
     this.#caller.call(this, this.#protocol, 'protocol.processExited()', () => this.#protocol.processExited?.());
-    for (const cb of this.#exitWaiters.splice(0)) cb();
     this.#tryFinish();
   }
 

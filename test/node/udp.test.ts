@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type DatagramProtocol, type DatagramTransport, Future, getRunningLoop, NodeEventLoop, type SockAddr, sleep,
+  ContextVar, type DatagramProtocol, type DatagramTransport, Future, getRunningLoop, NodeEventLoop, type SockAddr, sleep,
 } from '../../src/index.js';
 import { runRecording } from '../helpers.js';
 
@@ -144,4 +144,26 @@ void test('the write buffer counts unsent bytes; close() waits for them, loop.cl
     p = sp;
   }, [], { loop });
   assert.deepEqual(p.trace, ['made', 'lost undefined']);
+});
+
+void test('protocol methods run with their loop running and in the context the endpoint was made in', T, async () => {
+  const seen = await runRecording(function* () {
+    const loop = getRunningLoop();
+    const v = new ContextVar<string>('who', { default: 'nobody' });
+    v.set('creator');
+    const out: string[] = [];
+    class Probe extends Recorder {
+      override datagramReceived(data: Uint8Array, addr: SockAddr): void {
+        out.push(`${v.get()} ${getRunningLoop() === loop}`);
+        super.datagramReceived(data, addr);
+      }
+    }
+    const [t, p] = yield* loop.createDatagramEndpoint(() => new Probe(), { localAddr: ['127.0.0.1', 0] });
+    v.set('changed later');
+    t.sendto('x', t.getExtraInfo('sockname') as SockAddr);
+    yield* p.until(1);
+    t.close();
+    return out;
+  });
+  assert.deepEqual(seen, ['creator true']);
 });
