@@ -1,7 +1,8 @@
 // `npm start`: a short tour of tulip's kernel. Runs against the built package (dist/).
 import {
-  run, sleep, createTask, CancelScope, getRunningLoop, Future, DeadlockError, TimeoutError,
+  run, sleep, createTask, rehalt, Future, DeadlockError, TimeoutError, timeout, taskGroup, Queue, startServer, openConnection,
 } from '../dist/index.js';
+import { runVirtual } from '../dist/testing/index.js';
 
 const log = (s) => console.log(s);
 
@@ -16,14 +17,6 @@ function* worker(name, ms) {
   }
 }
 
-/** A timeout built from the kernel's CancelScope: halts the body, then throws at its own boundary. */
-function* within(ms, body) {
-  const scope = new CancelScope({ deadline: getRunningLoop().time() + ms });
-  const value = yield* scope.run(body);
-  if (scope.cancelledCaught) throw new TimeoutError(`gave up after ${ms} ms`);
-  return value;
-}
-
 await run(function* tour() {
   log('1. tasks run concurrently; yield* a task to get its result');
   const a = createTask(worker('alpha', 20));
@@ -32,7 +25,7 @@ await run(function* tour() {
 
   log('2. cancel() halts a task where it waits; its finally blocks run, and may wait themselves');
   const slow = createTask((function* () {
-    try { yield* sleep(60_000); } finally { yield* sleep(5); log('  slow: flushed and closed in its finally'); }
+    try { yield* sleep(60_000); } finally { yield* sleep(5); log('  slow: flushed and closed in its finally'); yield* rehalt(); }
   })());
   yield* sleep(5);
   slow.cancel();
@@ -40,13 +33,38 @@ await run(function* tour() {
 
   log('3. timeouts by cancellation: the body is halted, the caller sees an ordinary TimeoutError');
   try {
-    yield* within(15, worker('gamma', 1_000));
+    yield* timeout(15, () => worker('gamma', 1_000));
   } catch (e) {
-    log(`  caught ${e.name}: ${e.message} — and the caller carries on`);
+    if (!(e instanceof TimeoutError)) throw e;
+    log(`  caught ${e.name} — and the caller carries on`);
   }
+
+  log('4. structured lifetimes and back-pressure: a task group around a producer and a consumer on Queue(1)');
+  const q = new Queue(1);
+  yield* taskGroup(function* (tg) {
+    tg.createTask((function* () { for (const x of ['a', 'b', 'c']) { yield* q.put(x); log(`  put ${x}`); } })());
+    tg.createTask((function* () { for (let i = 0; i < 3; i++) log(`  got ${yield* q.get()}`); })());
+  });
+
+  log('5. streams over real TCP on 127.0.0.1: an echo server and a client');
+  const server = yield* startServer(function* (reader, writer) {
+    for (;;) {
+      const line = yield* reader.readLine();
+      if (line.length === 0) break;
+      writer.write(line);
+      yield* writer.drain();
+    }
+  }, '127.0.0.1', 0);
+  const [host, port] = server.addresses()[0];
+  const [reader, writer] = yield* openConnection(host, port);
+  writer.write('hello, tulip\n');
+  log(`  echoed: ${new TextDecoder().decode(yield* reader.readLine()).trim()}`);
+  writer.close();
+  server.close();
+  yield* server.waitClosed();
 });
 
-log('4. a deadlock is reported instead of Node exiting silently');
+log('6. a deadlock is reported instead of Node exiting silently');
 try {
   await run(function* stuck() {
     const never = new Future({ description: 'a reply nobody will send' });
@@ -57,4 +75,8 @@ try {
   if (!(e instanceof DeadlockError)) throw e;
   log(e.message.split('\n').map((l) => `  ${l}`).join('\n'));
 }
+log('7. virtual time: an hour of sleeping runs in milliseconds, deterministically');
+const t0 = performance.now();
+const slept = await runVirtual(function* () { yield* sleep(3_600_000); return 'one virtual hour'; }, { seed: 1 });
+log(`  ${slept} in ${(performance.now() - t0).toFixed(0)} ms of real time`);
 log('tour done');
