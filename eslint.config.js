@@ -39,8 +39,9 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js'],
+    rules: { 'require-yield': 'off' },
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', setImmediate: 'readonly', URL: 'readonly', performance: 'readonly', gc: 'readonly', globalThis: 'readonly' },
+      globals: { process: 'readonly', console: 'readonly', TextDecoder: 'readonly', setTimeout: 'readonly', setImmediate: 'readonly', URL: 'readonly', performance: 'readonly', gc: 'readonly', globalThis: 'readonly' },
     },
   },
   {
