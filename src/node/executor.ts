@@ -11,9 +11,10 @@
  * one terminates its worker. Every job runs through one small module,
  * `executor_worker`, which imports the target and spreads the arguments.
  */
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { Coro, EventLoop } from '../kernel/events.js';
 import { getRunningLoop } from '../kernel/events.js';
 import { fromPromise } from '../kernel/coro.js';
@@ -33,6 +34,8 @@ export function resolveWorkerModule(module: string | URL): string {
   if (module.startsWith('.')) throw new TypeError(`WorkerFunction.module must be absolute (a relative path has no base in a worker): ${module}`);
   return import.meta.resolve(module);
 }
+
+let piscina: typeof Piscina | undefined;
 
 function job(fn: WorkerFunction, args: unknown[]): WorkerJob {
   if (fn === null || typeof fn !== 'object') throw new TypeError('a WorkerFunction is { module, name? }');
@@ -58,7 +61,9 @@ export class ThreadPoolExecutor implements Executor {
   #shutdown: Promise<void> | null = null;
 
   constructor(opts: ThreadPoolOptions = {}) {
-    this.#pool = new Piscina<WorkerJob, unknown>({ filename: WORKER, ...opts });
+    // Loaded on first use: a program that never runs a worker does not pay for loading the pool.
+    piscina ??= (createRequire(import.meta.url)('piscina') as { Piscina: typeof Piscina }).Piscina;
+    this.#pool = new piscina<WorkerJob, unknown>({ filename: WORKER, ...opts });
   }
 
   /** Run `fn(...args)` on a worker; the Promise settles with its result or error. */
