@@ -7,11 +7,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readlinkSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { FileProducer, Future, getRunningLoop, type Protocol, sleep, type Transport } from '../../src/index.js';
+import { createTask, FileProducer, Future, getRunningLoop, type Protocol, sleep, type Transport } from '../../src/index.js';
 import { runRecording } from '../helpers.js';
 import { portOf, tempDir } from '../net_helpers.js';
 
@@ -82,6 +82,12 @@ class SlowReader implements Protocol {
   connectionLost(e: Error | undefined): void { this.lost.setResult(e); }
 }
 
+/** Is `path` open in this process? (Linux's /proc; elsewhere: unknown, so false.) */
+function isOpen(path: string): boolean {
+  if (!existsSync('/proc/self/fd')) return false;
+  return readdirSync('/proc/self/fd').some((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`) === path; } catch { return false; } });
+}
+
 class CountingProducer extends FileProducer {
   pauses = 0;
   resumes = 0;
@@ -132,14 +138,18 @@ void test('the connection lost mid-stream: stopProducing ends streamTo early, wi
     const producer = new (class extends FileProducer {
       override stopProducing(): void { stops.push(`stop at ${this.bytesWritten}`); super.stopProducing(); }
     })(file);
-    const sent = yield* producer.streamTo(t);
+    const task = createTask(producer.streamTo(t));
+    yield* sleep(20);
+    const openWhileStreaming = isOpen(file);
+    const sent = yield* task;
     yield* lost;
     server.close();
-    return { sent, stopped: producer.stopped, stops };
+    return { sent, stopped: producer.stopped, stops, openWhileStreaming, openAfter: isOpen(file) };
   });
   assert.equal(r.stopped, true);
   assert.equal(r.stops.length, 1);
   assert.ok(r.sent >= 8 * MiB && r.sent < SIZE, `sent ${r.sent}`);
+  if (existsSync('/proc/self/fd')) assert.deepEqual([r.openWhileStreaming, r.openAfter], [true, false]);
 });
 
 void test('bad input: a missing file fails streamTo; chunkSize must be a positive integer', T, async () => {
@@ -159,4 +169,25 @@ void test('bad input: a missing file fails streamTo; chunkSize must be a positiv
     }
   });
   assert.equal(e?.code, 'ENOENT');
+});
+
+void test('cancelling the task that streams: the file is closed and the producer unregistered', T, async () => {
+  const r = await runRecording(function* () {
+    const loop = getRunningLoop();
+    const server = yield* loop.createServer(() => ({ connectionMade: (t: Transport) => t.pauseReading() }), '127.0.0.1', 0);
+    const [t] = yield* loop.createConnection(() => ({}), '127.0.0.1', portOf(server));
+    const producer = new FileProducer(file);
+    const task = createTask(producer.streamTo(t));
+    for (let i = 0; i < 500 && !producer.paused; i++) yield* sleep(2);   // the reader never reads: it pauses for good
+    const paused = producer.paused;
+    task.cancel();
+    yield* sleep(20);
+    const other = new FileProducer(file);
+    t.registerProducer(other);   // would throw if the first were still registered
+    t.unregisterProducer();
+    t.abort();
+    server.close();
+    return { paused, cancelled: task.cancelled(), open: isOpen(file), stopped: producer.stopped };
+  });
+  assert.deepEqual(r, { paused: true, cancelled: true, open: false, stopped: false });
 });
