@@ -211,3 +211,9 @@ void test('over a child process (SubprocessPipesProtocol): the same stack talks 
   });
   assert.deepEqual(r, ['made', 'data one', 'data two', 'eof', 'lost']);
 });
+
+void test('the PEP 3153 names are exported from the main entry', async () => {
+  const mod = (await import('../../src/index.js')) as Record<string, unknown>;
+  for (const n of ['stack', 'StackedProtocol', 'ProtocolTransport', 'SubprocessPipesProtocol', 'JsonRpcProtocol', 'JsonRpcError',
+    'JsonRpcErrorCode', 'FileProducer', 'ChunkProtocol']) assert.equal(typeof mod[n], n === 'JsonRpcErrorCode' ? 'object' : 'function', n);
+});
