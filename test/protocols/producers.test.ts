@@ -9,11 +9,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import {
-  type Coro, createSubprocessExec, type ExceptionContext, Future, getRunningLoop, type Protocol, type PushProducer,
+  type Coro, createSubprocessExec, createTask, type ExceptionContext, Future, getRunningLoop, type Protocol, type PushProducer,
   sleep, type Transport, type WriteTransport,
 } from '../../src/index.js';
 import { runRecording } from '../helpers.js';
-import { portOf } from '../net_helpers.js';
+import { portOf, testCert } from '../net_helpers.js';
 
 const T = { timeout: 15_000 };
 const MiB = 1024 * 1024;
@@ -152,4 +152,33 @@ void test('a producer registered on a lost transport is stopped at once; a throw
   assert.equal(errors.length, 1);
   assert.match(String(errors[0]!.message), /pauseProducing/);
   assert.match(String((errors[0]!.exception as Error).message), /bad pause/);
+});
+
+void test('TLS after startTls: the producer registered on the plain transport carries on (not stopped), paused and resumed by the new one', T, async () => {
+  const r = await runRecording(function* () {
+    const loop = getRunningLoop();
+    const { key, cert } = testCert();
+    let peer: Transport | null = null;
+    const peerProto: Protocol = { connectionMade: (t: Transport) => { peer = t; } };
+    const server = yield* loop.createServer(() => peerProto, '127.0.0.1', 0);
+    const proto: Protocol = {};
+    const [plain] = yield* loop.createConnection(() => proto, '127.0.0.1', portOf(server));
+    yield* until(() => peer !== null, 'accept');
+    const p = new RecProducer();
+    plain.registerProducer(p);
+    const serverSide = createTask(loop.startTls(peer!, peerProto, { key, cert }, { serverSide: true }));
+    const t = yield* loop.startTls(plain, proto, { ca: cert }, { serverHostname: 'localhost' });
+    const st = yield* serverSide;
+    const afterUpgrade = [...p.trace];
+    st.pauseReading();
+    writeUntilPaused(t, p);
+    st.resumeReading();
+    yield* until(() => p.trace.length === 2, 'resume');
+    st.abort();
+    yield* p.stopped;
+    server.close();
+    return { afterUpgrade, trace: p.trace };
+  });
+  assert.deepEqual(r.afterUpgrade, []);
+  assert.deepEqual(r.trace, ['pause', 'resume', 'stop']);
 });
