@@ -25,6 +25,7 @@ function methods(log: string[]): Record<string, JsonRpcMethod> {
     fail: () => { throw new JsonRpcError(-32000, 'custom failure', { why: 'because' }); },
     crash: () => { throw new TypeError('oops'); },
     log: (p) => { log.push(String((p as string[])[0])); },
+    askBack: function* (p, info): Coro<number> { return 10 * (yield* info.protocol.call<number>('clientSide', p as number[])); },
     hang: function* (): Coro<never> {
       try { for (;;) yield* sleep(1000); } finally { log.push('hang halted'); }
     },
@@ -58,12 +59,13 @@ void test('over TCP: calls (sync, coroutine, Promise), errors with codes, notifi
   const r = await runRecording(function* () {
     const loop = getRunningLoop();
     const server = yield* loop.createServer(() => framed(new JsonRpcProtocol({ methods: methods(log) })), '127.0.0.1', 0);
-    const rpc = new JsonRpcProtocol();
+    const rpc = new JsonRpcProtocol({ methods: { clientSide: (p) => (p as number[])[0]! + 1 } });
     yield* loop.createConnection(() => framed(rpc), '127.0.0.1', portOf(server));
     const slow = createTask(rpc.call<number>('double', { x: 21 }));
     const fast = yield* rpc.call<number>('add', [1, 2]);
     assert.equal(rpc.pendingCalls(), 1);
     const doubled = yield* slow;
+    const askBack = yield* rpc.call<number>('askBack', [4]);   // the server calls the client inside its handler
     const later = yield* rpc.call('later', ['x']);
     const fail = (yield* rejects(rpc.call('fail'), JsonRpcError)) as JsonRpcError;
     const crash = (yield* rejects(rpc.call('crash'), JsonRpcError)) as JsonRpcError;
@@ -75,8 +77,9 @@ void test('over TCP: calls (sync, coroutine, Promise), errors with codes, notifi
     rpc.transport!.close();
     assert.equal(yield* rpc.waitClosed(), undefined);
     server.close();
-    return { fast, doubled, later, fail, crash, missing, afterNotify };
+    return { fast, doubled, later, fail, crash, missing, afterNotify, askBack };
   });
+  assert.equal(r.askBack, 50);
   assert.equal(r.fast, 3);
   assert.equal(r.doubled, 42);
   assert.equal(r.later, 'later x');
