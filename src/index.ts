@@ -21,3 +21,5 @@ export type { AddrInfoOptions } from './node/dns.js';
 export type { PipeLike } from './node/pipes.js';
 export { Process, createSubprocessExec, createSubprocessShell } from './node/process.js';
 export type { ProcessOptions } from './node/process.js';
+export { FileProducer } from './node/file_producer.js';
+export type { FileProducerOptions } from './node/file_producer.js';

@@ -17,6 +17,8 @@ const MAIN = [
   'parallelMap', 'pipe', 'put', 'race', 'rehalt', 'run', 'setEventLoop', 'setEventLoopPolicy', 'shield', 'sleep',
   'startAndForget', 'startInParallel', 'startServer', 'startUnixServer', 'stdin', 'takeFrom', 'taskGroup', 'timeout',
   'timeoutAt', 'toThread', 'wait', 'waitFor',
+  'FileProducer', 'JsonRpcError', 'JsonRpcErrorCode', 'JsonRpcProtocol', 'ProtocolTransport', 'StackedProtocol',
+  'SubprocessPipesProtocol', 'stack',
 ];
 const TESTING = ['TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom'];
 const CONFORMANCE = ['conformanceScenarios', 'runConformance'];

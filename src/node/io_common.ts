@@ -57,6 +57,9 @@ export function toBytes(data: Uint8Array | string): Uint8Array {
   throw new TypeError(`data must be a Uint8Array or a string, not ${typeof data}`);
 }
 
+/** The calls a transport makes on a {@link PushProducer}. */
+export type ProducerMethod = 'pauseProducing' | 'resumeProducing' | 'stopProducing';
+
 /**
  * Write-buffer accounting and the pause/resume protocol around it: pause
  * (synchronously) when the size passes `high`, resume when it falls to `low`.
@@ -67,10 +70,15 @@ export class WriteFlow {
   low = DEFAULT_LOW_WATER;
   paused = false;
   producer: PushProducer | null = null;
+  #stopped = false;
   readonly #pause: () => void;
   readonly #resume: () => void;
+  readonly #callProducer: (p: PushProducer, name: ProducerMethod) => void;
 
-  constructor(pause: () => void, resume: () => void) { this.#pause = pause; this.#resume = resume; }
+  /** `callProducer` makes a producer call (the transport routes its exceptions to the loop's handler). */
+  constructor(pause: () => void, resume: () => void, callProducer: (p: PushProducer, name: ProducerMethod) => void = (p, name) => { p[name](); }) {
+    this.#pause = pause; this.#resume = resume; this.#callProducer = callProducer;
+  }
 
   added(n: number): void { this.size += n; this.#check(); }
   removed(n: number): void { this.size -= n; this.#check(); }
@@ -85,10 +93,12 @@ export class WriteFlow {
     this.#check();
   }
 
+  /** A producer registered after the transport is gone is stopped at once. */
   registerProducer(p: PushProducer): void {
     if (this.producer !== null && this.producer !== p) throw new Error('a producer is already registered');
+    if (this.#stopped) { this.#callProducer(p, 'stopProducing'); return; }
     this.producer = p;
-    if (this.paused) p.pauseProducing();
+    if (this.paused) this.#callProducer(p, 'pauseProducing');
   }
   unregisterProducer(): void { this.producer = null; }
 
@@ -96,20 +106,23 @@ export class WriteFlow {
   stop(): void {
     this.size = 0;
     this.paused = false;
+    this.#stopped = true;
     const p = this.producer;
     this.producer = null;
-    p?.stopProducing();
+    if (p !== null) this.#callProducer(p, 'stopProducing');
   }
 
   #check(): void {
     if (!this.paused && this.size > this.high) {
       this.paused = true;
       this.#pause();
-      this.producer?.pauseProducing();
+      const p = this.producer;
+      if (p !== null && this.paused) this.#callProducer(p, 'pauseProducing');
     } else if (this.paused && this.size <= this.low) {
       this.paused = false;
       this.#resume();
-      this.producer?.resumeProducing();
+      const p = this.producer;
+      if (p !== null && !this.paused) this.#callProducer(p, 'resumeProducing');
     }
   }
 }

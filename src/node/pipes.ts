@@ -184,6 +184,7 @@ export class WritePipeTransport implements WriteTransport, LoopResource {
     this.#flow = new WriteFlow(
       () => this.#report('pauseWriting', () => this.#protocol.pauseWriting?.()),
       () => this.#report('resumeWriting', () => this.#protocol.resumeWriting?.()),
+      (p, name) => this.#report(name, () => { p[name](); }, 'producer'),
     );
     // A write to a pipe whose reader is gone fails with EPIPE: it ends the transport, it is never thrown.
     stream.on('error', (e: Error) => this.#shutdown(e));
@@ -240,7 +241,7 @@ export class WritePipeTransport implements WriteTransport, LoopResource {
   /** @internal */
   _loopClosing(): void { this.#closing = true; this.#stream.destroy(); this.#connectionLost(undefined); }
 
-  #report(what: string, fn: () => void): void { this.#caller.call(this, this.#protocol, `protocol.${what}()`, fn); }
+  #report(what: string, fn: () => void, who = 'protocol'): void { this.#caller.call(this, this.#protocol, `${who}.${what}()`, fn); }
 
   /** Destroy the stream; its 'close' event (or, failing that, the next loop turn) brings `connectionLost(exc)`. */
   #shutdown(exc: Error | undefined): void {

@@ -127,9 +127,16 @@ export function* startTls(
   }
   const owner = transport._owner;
   const t = new SocketTransport(loop, s, protocol as Protocol, { context: ctx, owner });
+  const handed = transport._takeProducer();   // a registered producer carries on over TLS, it is not stopped
   transport._retire();
   owner?._transportReplaced(transport, t);
   t._start(true);
   if (!wasReading) t.pauseReading();
+  if (handed !== null) {
+    t.registerProducer(handed.producer);
+    if (handed.paused && !t.isClosing()) {
+      try { handed.producer.resumeProducing(); } catch (exception) { loop.callExceptionHandler({ message: 'producer.resumeProducing() failed', exception, transport: t }); }
+    }
+  }
   return t;
 }

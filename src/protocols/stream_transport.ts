@@ -190,6 +190,17 @@ export abstract class StreamTransportBase implements Transport {
   }
   unregisterProducer(): void { this.#producer = null; }
 
+  /**
+   * @internal hand the registered producer over to the transport that
+   * replaces this one (startTls) instead of stopping it; `paused` says
+   * whether this transport had paused it.
+   */
+  _takeProducer(): { producer: PushProducer; paused: boolean } | null {
+    const p = this.#producer;
+    this.#producer = null;
+    return p === null ? null : { producer: p, paused: this.#writePaused };
+  }
+
   // ---- events from the backend ---------------------------------------------------
 
   /** The connection is up: call `connectionMade` (unless `quiet`: the protocol carries on from another transport, as after startTls). */
