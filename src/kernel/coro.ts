@@ -17,25 +17,27 @@ import { track } from './debug.js';
  * timer behind to delay the loop or its deadlock check.
  */
 class Sleep<T> extends Future<T> implements TimerEntry {
+  // Few fields and no string per sleep: a program may hold a hundred thousand of them at once.
+  // Until the timer fires, the result-to-be waits in the future's own `_value`.
   readonly #ms: number;
-  readonly #result: T;
-  #started = false;
   /** @internal timer entry fields (timer_heap.ts) */ _when = 0;
-  /** @internal */ _seq = 0;
+  /** @internal -1 until first stepped */ _seq = -1;
   /** @internal */ _cancelled = false;
   /** @internal */ _scheduled = false;
 
   constructor(ms: number, value: T) {
-    super({ loop: null as unknown as EventLoop, description: `sleep(${ms})` });
+    super({ loop: null as unknown as EventLoop });
     this.#ms = ms;
-    this.#result = value;
+    this._value = value;
   }
 
+  override describe(): string { return this._desc ?? `sleep(${this.#ms})`; }
+
   next(): IteratorResult<unknown, T> {
-    if (!this.#started) {
-      this.#started = true;
+    if (this._seq < 0) {
       const loop = getRunningLoop() as EventLoop & Partial<TimerLoop>;
       this._loop = loop;
+      this._seq = 0;
       if (!(this.#ms > 0)) return { done: false, value: undefined };   // sleep(0): one trip through the ready queue
       if (loop._addTimer === undefined) loop.callLater(this.#ms, wake, this);
       else {
@@ -45,7 +47,7 @@ class Sleep<T> extends Future<T> implements TimerEntry {
       }
       return { done: false, value: this };
     }
-    if (!(this.#ms > 0)) return { done: true, value: this.#result };
+    if (!(this.#ms > 0)) return { done: true, value: this._value as T };
     if (this._state === PENDING) return { done: false, value: this };
     return { done: true, value: this.result() };
   }
@@ -55,7 +57,7 @@ class Sleep<T> extends Future<T> implements TimerEntry {
 
   override cancel(msg?: string): boolean { this.#disarm(); return super.cancel(msg); }
   /** @internal the timer fired. */
-  _run(): void { this._scheduled = false; if (this._state === PENDING && !this._cancelled) this.setResult(this.#result); }
+  _run(): void { this._scheduled = false; if (this._state === PENDING && !this._cancelled) this.setResult(this._value as T); }
   #disarm(): void {
     if (this._scheduled && !this._cancelled) {
       this._cancelled = true;
