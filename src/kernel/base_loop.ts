@@ -27,6 +27,7 @@ import {
 import { Future, type Runnable } from './future.js';
 import { Handle, TimerHandle } from './handles.js';
 import { TimerHeap, type TimerEntry } from './timer_heap.js';
+import { ReadyQueue } from './ready_queue.js';
 import { Task } from './task.js';
 import { ensureFuture } from './coro.js';
 import type {
@@ -53,8 +54,7 @@ export abstract class BaseEventLoop implements EventLoop {
   /** In debug mode, a callback or task step slower than this (ms) is reported. */
   slowCallbackDuration = 100;
 
-  #ready: Runnable[] = [];
-  #head = 0;
+  #ready = new ReadyQueue();
   #timers = new TimerHeap();
   #timerSeq = 0;
   #now = 0;
@@ -130,8 +130,7 @@ export abstract class BaseEventLoop implements EventLoop {
     if (this.#debug) _reportNeverDriven(this);
     this.#reportUnretrieved();
     this.#closed = true;
-    this.#ready = [];
-    this.#head = 0;
+    this.#ready.clear();
     this.#timers.clear();
     this._hostTimer(null);
     if (this.#debug) { this.#debug = false; _noteDebugLoop(-1); }
@@ -148,21 +147,13 @@ export abstract class BaseEventLoop implements EventLoop {
       while (!this.#stopping) {
         this.#nowStale = true;
         if (this.#timers.peek() !== undefined) this.#collectDueTimers();
-        let n = q.length - this.#head;
+        let n = q.size;
         if (n === 0) break;
         if (n > budget) n = budget;
         if (this.#debug) this.#runDebug(n);
         else {
-          let h = this.#head;
-          for (const end = h + n; h < end; h++) {
-            const r = q[h]!;
-            q[h] = undefined as unknown as Runnable;
-            this.#head = h + 1;
-            r._run();
-          }
+          for (let i = 0; i < n; i++) q.shift()._run();
         }
-        if (this.#head === q.length) { q.length = 0; this.#head = 0; }
-        else if (this.#head > 8192) { q.splice(0, this.#head); this.#head = 0; }
         budget -= n;
         if (budget <= 0) break;
       }
@@ -186,8 +177,7 @@ export abstract class BaseEventLoop implements EventLoop {
   #runDebug(n: number): void {
     const q = this.#ready;
     for (let i = 0; i < n; i++) {
-      const r = q[this.#head]!;
-      q[this.#head++] = undefined as unknown as Runnable;
+      const r = q.shift();
       const t0 = this._realTime();
       r._run();
       const dt = this._realTime() - t0;
@@ -212,7 +202,7 @@ export abstract class BaseEventLoop implements EventLoop {
   /** Tell the host what to do next. */
   #arm(): void {
     if (!this.#running || this.#inTick) return;
-    if (this.#stopping || this.#ready.length > this.#head) { this._hostWake(); return; }
+    if (this.#stopping || this.#ready.size > 0) { this._hostWake(); return; }
     const t = this.#timers.peek();
     if (t !== undefined) { this._hostTimer(t._when); return; }
     this._hostTimer(null);
@@ -222,7 +212,7 @@ export abstract class BaseEventLoop implements EventLoop {
   /** @internal anything runnable (a Task or a Handle) joins the ready queue. */
   _schedule(r: Runnable): void {
     this.#ready.push(r);
-    if (this.#running && !this.#inTick && this.#ready.length - this.#head === 1) this._hostWake();
+    if (this.#running && !this.#inTick && this.#ready.size === 1) this._hostWake();
   }
 
   // ---- scheduling ------------------------------------------------------------
@@ -254,7 +244,7 @@ export abstract class BaseEventLoop implements EventLoop {
     const first = heap.peek();
     t._scheduled = true;
     heap.push(t);
-    if (this.#running && !this.#inTick && (first === undefined || t._when < first._when) && this.#ready.length === this.#head) this._hostTimer(t._when);
+    if (this.#running && !this.#inTick && (first === undefined || t._when < first._when) && this.#ready.size === 0) this._hostTimer(t._when);
   }
 
   /** @internal */
@@ -273,7 +263,7 @@ export abstract class BaseEventLoop implements EventLoop {
   /** Live timers (not cancelled), for tests and introspection. */
   pendingTimers(): number { return this.#timers.live; }
   /** Callbacks and task steps in the ready queue. */
-  readyCount(): number { return this.#ready.length - this.#head; }
+  readyCount(): number { return this.#ready.size; }
   /** The earliest live timer's due time, or null. */
   protected _nextTimerWhen(): number | null { return this.#timers.peek()?._when ?? null; }
   /** Promises that tasks or `fromPromise` wait on. */
@@ -328,7 +318,7 @@ export abstract class BaseEventLoop implements EventLoop {
 
   /** @internal is the loop idle with its main future pending? */
   protected _isIdle(): boolean {
-    return this.#running && !this.#stopping && this.#ready.length === this.#head && this.#timers.peek() === undefined
+    return this.#running && !this.#stopping && this.#ready.size === 0 && this.#timers.peek() === undefined
       && this.#main !== null && !this.#main.done();
   }
 

@@ -18,8 +18,8 @@ import { suspendOn } from './traps.js';
 /** @internal the states of a future. */
 export const PENDING = 0, RESULT = 1, ERROR = 2, CANCELLED = 3;
 
-/** @internal something the loop's ready queue can run: a Handle or a Task (which schedules itself via `_wake`). */
-export interface Runnable { _run(): void; _wake?(): void }
+/** @internal something the loop's ready queue can run: a Handle, a Task, a sleep. */
+export interface Runnable { _run(): void }
 
 /** @internal what a tulip loop offers futures beyond the public interface. */
 export interface LoopInternals {
@@ -33,10 +33,19 @@ function internals(loop: EventLoop): LoopInternals | null {
 }
 
 type DoneCallback<T> = (f: Future<T>) => void;
-/** A user's done callback with the context it was added in. */
-class DoneEntry { constructor(readonly fn: DoneCallback<any>, readonly ctx: Context) {} }
-/** A waiter is either a runnable (a task: resumed directly) or a user callback. */
-type Waiter = Runnable | DoneEntry;
+/** @internal what waits on a future: told `_wake(future)` when it is done (a task schedules its step). */
+export interface Waiter { _wake(f: Future<any>): void }
+
+/** A user's done callback with the context it was added in: scheduled as a Handle on the future's loop. */
+class DoneEntry implements Waiter {
+  constructor(readonly fn: DoneCallback<any>, readonly ctx: Context) {}
+  _wake(f: Future<any>): void {
+    const loop = f._loop;
+    const inner = internals(loop);
+    if (inner !== null) inner._schedule(new Handle(this.fn, [f], loop, this.ctx));
+    else loop.callSoon(this.fn, f);
+  }
+}
 
 /**
  * A value that will exist later.
@@ -226,17 +235,7 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   /** @internal */
-  _scheduleWaiter(w: Waiter): void {
-    const loop = this._loop;
-    const inner = internals(loop);
-    if (w instanceof DoneEntry) {
-      const entry = w;
-      if (inner !== null) inner._schedule(new Handle(entry.fn, [this], loop, entry.ctx));
-      else loop.callSoon(entry.fn, this);
-    } else if (w._wake !== undefined) w._wake();
-    else if (inner !== null) inner._schedule(w);
-    else loop.callSoon(() => w._run());
-  }
+  _scheduleWaiter(w: Waiter): void { w._wake(this); }
 }
 
 /** True for anything with a callable `then`. */
