@@ -322,6 +322,11 @@ export abstract class BaseEventLoop implements EventLoop {
       && this.#main !== null && !this.#main.done();
   }
 
+  /** @internal is the loop running with nothing ready while `runUntilComplete`'s future is pending (timers aside)? */
+  protected _isWaiting(): boolean {
+    return this.#running && !this.#stopping && this.#ready.size === 0 && this.#main !== null && !this.#main.done();
+  }
+
   // ---- errors ----------------------------------------------------------------
 
   setExceptionHandler(h: ExceptionHandler | null): void { this.#handler = h; }

@@ -63,7 +63,7 @@ export class TestEventLoop extends BaseEventLoop {
   #idleCheck: NodeJS.Immediate | null = null;
   #poll: NodeJS.Timeout | null = null;
   #pollDelay = POLL_MIN;
-  #idleOnPromise = false;
+  #confirmations = 0;
 
   constructor(opts: TestEventLoopOptions = {}) {
     super();
@@ -127,6 +127,7 @@ export class TestEventLoop extends BaseEventLoop {
     if (!this.#autojump) return;
     this.#jumpWanted = true;
     if (this._promisesPending() === 0) this.#schedule();
+    else this.#armIdleCheck();   // the clock waits for a Promise: if nothing can ever settle it, that is a deadlock
   }
 
   #schedule(): void {
@@ -151,25 +152,38 @@ export class TestEventLoop extends BaseEventLoop {
     super._promiseSettled();
     if (this._promisesPending() !== 0 || !this.isRunning()) return;
     if (this.#jumpWanted) this.#schedule();
-    if (this.#idleOnPromise) { this.#idleOnPromise = false; this._hostIdle(); }
   }
 
   protected override _hostIdle(): void {
     if (this.#sync) return;
-    if (this._promisesPending() > 0) { this.#idleOnPromise = true; return; }
+    this.#armIdleCheck();
+  }
+
+  #armIdleCheck(): void {
     if (this.#idleCheck !== null || this.#poll !== null) return;
     this.#pollDelay = POLL_MIN;
+    this.#confirmations = 0;
     this.#idleCheck = setImmediate(this.#checkIdle);
+  }
+
+  /** Nothing virtual can wake main: nothing ready, and no timer or one the clock may not jump to (a Promise is pending). */
+  #stuck(): boolean {
+    return this._isWaiting() && (this._nextTimerWhen() === null || (this._promisesPending() > 0 && this.#autojump));
   }
 
   readonly #checkIdle = (): void => {
     this.#idleCheck = null;
     this.#poll = null;
-    if (!this._isIdle()) return;
-    if (this._promisesPending() > 0) { this.#idleOnPromise = true; return; }
+    if (!this.#stuck()) return;
     if (foreignResources().length === 0) {
-      this._declareDeadlock('no callback is ready, no virtual timer is pending, no Promise is awaited and nothing else keeps Node running');
-      return;
+      // A pending Promise may be settled by work Node does not list as a resource: confirm over a few polls.
+      if (this._promisesPending() === 0 || this.#confirmations >= 3) {
+        this._declareDeadlock(this._promisesPending() === 0
+          ? 'no callback is ready, no virtual timer is pending, no Promise is awaited and nothing else keeps Node running'
+          : 'a Promise is awaited that nothing can settle: nothing keeps Node running');
+        return;
+      }
+      this.#confirmations++;
     }
     this.#poll = setTimeout(this.#pollFired, this.#pollDelay);
     this.#pollDelay = Math.min(POLL_MAX, this.#pollDelay * 2);
@@ -183,7 +197,6 @@ export class TestEventLoop extends BaseEventLoop {
   };
 
   #cancelIdle(): void {
-    this.#idleOnPromise = false;
     if (this.#idleCheck !== null) { clearImmediate(this.#idleCheck); this.#idleCheck = null; }
     if (this.#poll !== null) { clearTimeout(this.#poll); this.#poll = null; }
   }

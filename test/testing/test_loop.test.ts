@@ -183,3 +183,23 @@ void test('a deadlock is still reported once a foreign resource that kept Node b
   clearTimeout(foreign);
   assert.ok(performance.now() - t0 >= 55, 'not before the foreign timer was gone');
 });
+
+test('a Promise that nothing can settle ends in DeadlockError, not a silent exit', async () => {
+  const never = new Promise<void>(() => {});
+  const e1 = await runVirtual(function* () { yield* fromPromise(never); }).then(() => null, (e: unknown) => e);
+  assert.ok(e1 instanceof DeadlockError, String(e1));
+  assert.match(e1.message, /Promise/);
+  // the same with a virtual timer pending: the clock may not jump past a pending Promise, so nothing moves
+  const e2 = await runVirtual(function* () {
+    createTask(sleep(1000));
+    yield* fromPromise(never);
+  }).then(() => null, (e: unknown) => e);
+  assert.ok(e2 instanceof DeadlockError, String(e2));
+});
+
+test('a Promise settled by real work later is not a deadlock', async () => {
+  const v = await runVirtual(function* () {
+    return yield* fromPromise(new Promise<string>((r) => setTimeout(() => r('real'), 30)));
+  });
+  assert.equal(v, 'real');
+});
