@@ -61,6 +61,7 @@ export abstract class StreamTransportBase implements Transport {
   #buffered: BufferedProtocol | null;
   #ctx: Context;
   #state = NEW;
+  #aborted = false;
   #closing = false;
   #eofSeen = false;
   #eofWritten = false;
@@ -167,10 +168,12 @@ export abstract class StreamTransportBase implements Transport {
     if (this.#state === LOST) return;
     if (this.#abortExc === undefined) this.#abortExc = exc;
     this.#closing = true;
+    this.#aborted = true;
     this._destroy();
   }
 
-  getWriteBufferSize(): number { return this.#state === LOST ? 0 : this._bufferSize(); }
+  /** Bytes not yet accepted by the OS; 0 once aborted (the buffer is dropped) or lost. */
+  getWriteBufferSize(): number { return this.#state === LOST || this.#aborted ? 0 : this._bufferSize(); }
   getWriteBufferLimits(): [low: number, high: number] { return [this.#low, this.#high]; }
 
   setWriteBufferLimits(high?: number, low?: number): void {

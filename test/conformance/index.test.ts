@@ -10,7 +10,7 @@ import { TestEventLoop } from '../../src/testing/index.js';
 
 // TODO(issue: Node TCP transports, branch net): after abort(), SocketTransport.getWriteBufferSize() still
 // reports the socket's writableLength until connectionLost; the contract says abort drops the buffer.
-runConformance(() => new NodeEventLoop(), { prefix: 'NodeEventLoop', skip: ['transport: abort'] });
+runConformance(() => new NodeEventLoop(), { prefix: 'NodeEventLoop' });
 runConformance(() => new TestEventLoop({ seed: 1 }), { prefix: 'TestEventLoop' });
 
 void test('the public names of tulip/conformance and tulip/testing', async () => {
