@@ -39,6 +39,7 @@ const MUST_HALT = 1;   // a task-level cancel is pending: the next step calls re
 const HALTING = 2;     // return() was sent; the generator is unwinding
 const SCHEDULED = 4;   // a step is in the ready queue
 const RUNNING = 8;     // the generator is executing now
+const CANCEL_SHIFT = 4; // _flags >>> CANCEL_SHIFT: cancel requests so far (one field fewer per task)
 
 let current: Task<unknown> | null = null;
 let nextId = 1;
@@ -61,7 +62,6 @@ export class Task<T> extends Future<T> implements Runnable {
   /** @internal */ _coro: Coro<T> | null;
   /** @internal the future the coroutine waits on */ _waitFor: Future<unknown> | null = null;
   /** @internal */ _flags = 0;
-  /** @internal */ _cancelRequests = 0;
   /** @internal the task's context; a step runs in it */ _ctx: Context;
   /** @internal */ readonly _id: number;
   /** @internal the loop's list of pending tasks */ _prev: Task<unknown> | null = null;
@@ -97,14 +97,14 @@ export class Task<T> extends Future<T> implements Runnable {
   setName(name: string): void { this._name = name; }
 
   /** How many cancel requests are pending (0 once the task is done). */
-  cancelling(): number { return this._state === PENDING ? this._cancelRequests : 0; }
+  cancelling(): number { return this._state === PENDING ? this._flags >>> CANCEL_SHIFT : 0; }
 
   /** An `AbortSignal` that aborts when the task is cancelled, for Promise-based APIs such as `fetch`. */
   get signal(): AbortSignal {
     let a = this._abort;
     if (a === undefined) {
       a = this._abort = new AbortController();
-      if (this._state === CANCELLED || this._cancelRequests > 0) a.abort(new CancelledError());
+      if (this._state === CANCELLED || this._flags >>> CANCEL_SHIFT > 0) a.abort(new CancelledError());
     }
     return a.signal;
   }
@@ -134,7 +134,7 @@ export class Task<T> extends Future<T> implements Runnable {
    */
   override cancel(msg?: string): boolean {
     if (this._state !== PENDING) return false;
-    this._cancelRequests++;
+    this._flags += 1 << CANCEL_SHIFT;   // the count of cancel requests lives above the flag bits
     this._abort?.abort(new CancelledError(msg));
     if (this._coro === null) { this._settleWith(CANCELLED, msg); return true; }
     if (msg !== undefined) this._value = msg;
