@@ -1,13 +1,21 @@
 /**
- * A binary min-heap of timers ordered by (due time, scheduling order).
+ * The loop's timers, ordered by (due time, scheduling order).
  *
- * Most timers never fire: they are timeouts that are cancelled when the work
- * finishes first. So cancelling is O(1): the timer stays in the heap, marked,
- * and is dropped when it reaches the top. When more than half the heap is
- * cancelled timers, it is compacted in one O(n) pass, so memory stays
+ * Timers come in crowds that share a due time: the clock is read once per
+ * batch, so every `sleep(10)` set in one batch falls due at the same loop
+ * time. So timers are kept in buckets, one per due time, each a FIFO in
+ * scheduling order, and a binary min-heap orders the buckets. Adding a
+ * timer to an existing bucket or taking the next one from it is O(1); the
+ * heap only moves when a due time is new or used up (Node's own timers,
+ * listed per duration, make the same bet).
+ *
+ * Most timers never fire: they are timeouts cancelled when the work finishes
+ * first. So cancelling is O(1): the timer stays where it is, marked, and is
+ * skipped when its turn comes. When more than half of the timers held are
+ * cancelled, they are compacted in one O(n) pass, so memory stays
  * proportional to live timers.
  */
-/** What the heap orders: a TimerEntry, or a kernel object that is its own timer (a sleep). */
+/** What the heap orders: a TimerHandle, or a kernel object that is its own timer (a sleep). */
 export interface TimerEntry {
   readonly _when: number;
   readonly _seq: number;
@@ -18,100 +26,141 @@ export interface TimerEntry {
 
 const COMPACT_MIN = 64;
 
-function less(a: TimerEntry, b: TimerEntry): boolean {
-  return a._when < b._when || (a._when === b._when && a._seq < b._seq);
+/** The timers due at one time, in the order they were scheduled. */
+class Bucket {
+  items: TimerEntry[] = [];
+  head = 0;
+  constructor(readonly when: number) {}
 }
 
 export class TimerHeap {
-  #items: TimerEntry[] = [];
+  #heap: Bucket[] = [];
+  #byWhen = new Map<number, Bucket>();
+  #size = 0;
   #cancelled = 0;
 
-  /** Timers in the heap, including cancelled ones not yet dropped. */
-  get size(): number { return this.#items.length; }
+  /** Timers held, including cancelled ones not yet dropped. */
+  get size(): number { return this.#size; }
   /** Live (not cancelled) timers. */
-  get live(): number { return this.#items.length - this.#cancelled; }
+  get live(): number { return this.#size - this.#cancelled; }
 
   push(t: TimerEntry): void {
-    const a = this.#items;
-    a.push(t);
-    this.#up(a.length - 1);
+    let b = this.#byWhen.get(t._when);
+    if (b === undefined) {
+      b = new Bucket(t._when);
+      this.#byWhen.set(t._when, b);
+      this.#heap.push(b);
+      this.#up(this.#heap.length - 1);
+    }
+    b.items.push(t);   // same due time: scheduling order is arrival order (sequence numbers only grow)
+    this.#size++;
   }
 
-  /** The earliest live timer, dropping cancelled ones from the top. */
+  /** The earliest live timer, dropping cancelled ones on the way. */
   peek(): TimerEntry | undefined {
-    const a = this.#items;
-    while (a.length > 0 && a[0]!._cancelled) this.#popTop();
-    return a[0];
+    const heap = this.#heap;
+    while (heap.length > 0) {
+      const b = heap[0]!;
+      const items = b.items;
+      while (b.head < items.length) {
+        const t = items[b.head]!;
+        if (!t._cancelled) return t;
+        this.#drop(b);
+      }
+      this.#removeTop();
+    }
+    return undefined;
   }
 
   /** Remove and return the earliest live timer. */
   pop(): TimerEntry | undefined {
     const t = this.peek();
-    if (t !== undefined) this.#popTop();
+    if (t !== undefined) this.#drop(this.#heap[0]!);
     return t;
   }
 
-  /** A timer in the heap was cancelled. */
+  /** A timer held here was cancelled. */
   noteCancelled(): void {
     this.#cancelled++;
-    const a = this.#items;
-    if (a.length >= COMPACT_MIN && this.#cancelled * 2 > a.length) this.#compact();
+    if (this.#size >= COMPACT_MIN && this.#cancelled * 2 > this.#size) this.#compact();
   }
 
   clear(): void {
-    for (const t of this.#items) t._scheduled = false;
-    this.#items = [];
+    for (const b of this.#heap) for (let i = b.head; i < b.items.length; i++) b.items[i]!._scheduled = false;
+    this.#heap = [];
+    this.#byWhen.clear();
+    this.#size = 0;
     this.#cancelled = 0;
   }
 
-  #popTop(): void {
-    const a = this.#items;
-    const top = a[0]!;
-    top._scheduled = false;
-    if (top._cancelled) this.#cancelled--;
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
+  /** Take the head of bucket `b` out. */
+  #drop(b: Bucket): void {
+    const t = b.items[b.head]!;
+    b.items[b.head] = undefined as unknown as TimerEntry;
+    b.head++;
+    t._scheduled = false;
+    this.#size--;
+    if (t._cancelled) this.#cancelled--;
+  }
+
+  #removeTop(): void {
+    const heap = this.#heap;
+    const top = heap[0]!;
+    if (this.#byWhen.get(top.when) === top) this.#byWhen.delete(top.when);
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
       this.#down(0);
     }
   }
 
   #compact(): void {
-    const kept: TimerEntry[] = [];
-    for (const t of this.#items) {
-      if (t._cancelled) t._scheduled = false;
-      else kept.push(t);
+    const buckets: Bucket[] = [];
+    this.#byWhen.clear();
+    let size = 0;
+    for (const b of this.#heap) {
+      const kept = new Bucket(b.when);
+      for (let i = b.head; i < b.items.length; i++) {
+        const t = b.items[i]!;
+        if (t._cancelled) t._scheduled = false;
+        else kept.items.push(t);
+      }
+      if (kept.items.length === 0) continue;
+      buckets.push(kept);
+      this.#byWhen.set(kept.when, kept);
+      size += kept.items.length;
     }
-    this.#items = kept;
+    this.#heap = buckets;
+    this.#size = size;
     this.#cancelled = 0;
-    for (let i = (kept.length >> 1) - 1; i >= 0; i--) this.#down(i);
+    for (let i = (buckets.length >> 1) - 1; i >= 0; i--) this.#down(i);
   }
 
   #up(i: number): void {
-    const a = this.#items;
-    const t = a[i]!;
+    const a = this.#heap;
+    const b = a[i]!;
     while (i > 0) {
       const p = (i - 1) >> 1;
       const parent = a[p]!;
-      if (!less(t, parent)) break;
+      if (!(b.when < parent.when)) break;
       a[i] = parent;
       i = p;
     }
-    a[i] = t;
+    a[i] = b;
   }
 
   #down(i: number): void {
-    const a = this.#items;
+    const a = this.#heap;
     const n = a.length;
-    const t = a[i]!;
+    const b = a[i]!;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      if (c + 1 < n && less(a[c + 1]!, a[c]!)) c++;
-      if (!less(a[c]!, t)) break;
+      if (c + 1 < n && a[c + 1]!.when < a[c]!.when) c++;
+      if (!(a[c]!.when < b.when)) break;
       a[i] = a[c]!;
       i = c;
     }
-    a[i] = t;
+    a[i] = b;
   }
 }
