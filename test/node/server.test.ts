@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import {
@@ -132,13 +133,23 @@ void test('the protocol factory and protocol methods run in the context the serv
 
 void test('the server keeps serving after accept fails with EMFILE (real, under ulimit -n)', { timeout: 30_000 }, async () => {
   const script = join(import.meta.dirname, 'fixtures', 'emfile_server.ts');
-  const child = spawn('sh', ['-c', `ulimit -n 40 && exec "${process.execPath}" --import tsx "${script}"`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The descriptor limit is lowered once the child is up (prlimit), not before it starts: loading tsx under a
+  // tiny `ulimit -n` can itself fail with EMFILE. Without prlimit, fall back to ulimit.
+  const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
+  const child = hasPrlimit
+    ? spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn('sh', ['-c', `ulimit -n 40 && exec "${process.execPath}" --import tsx "${script}"`], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   try {
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => { out += d.toString(); const m = /PORT (\d+)/.exec(out); if (m) resolve(Number(m[1])); });
       child.on('exit', (c) => reject(new Error(`child exited ${c}: ${out}`)));
     });
+    if (hasPrlimit) {
+      const open = readdirSync(`/proc/${child.pid}/fd`).length;
+      const r = spawnSync('prlimit', ['--pid', String(child.pid), `--nofile=${open + 8}:${open + 8}`]);
+      assert.equal(r.status, 0, String(r.stderr));
+    }
     // 60 clients against a 40-descriptor server: past its limit, libuv accepts and drops the excess (its EMFILE trick);
     // Node would report an accept error it did see as 'error', which the server sends to the exception handler.
     const socks: net.Socket[] = [];
