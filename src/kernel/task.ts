@@ -39,7 +39,8 @@ const MUST_HALT = 1;   // a task-level cancel is pending: the next step calls re
 const HALTING = 2;     // return() was sent; the generator is unwinding
 const SCHEDULED = 4;   // a step is in the ready queue
 const RUNNING = 8;     // the generator is executing now
-const CANCEL_SHIFT = 4; // _flags >>> CANCEL_SHIFT: cancel requests so far (one field fewer per task)
+const HALT_PENDING = 16; // a scope's halt waits in _pendingHalt (a flag, so the hot path reads no absent field)
+const CANCEL_SHIFT = 5; // _flags >>> CANCEL_SHIFT: cancel requests so far (one field fewer per task)
 
 let current: Task<unknown> | null = null;
 let nextId = 1;
@@ -140,6 +141,7 @@ export class Task<T> extends Future<T> implements Runnable {
     if (msg !== undefined) this._value = msg;
     this._flags |= MUST_HALT;
     this._pendingHalt = null;
+    this._flags &= ~HALT_PENDING;
     if (!(this._flags & RUNNING)) this._interrupt();
     return true;
   }
@@ -153,6 +155,7 @@ export class Task<T> extends Future<T> implements Runnable {
       if (scopes.indexOf(cur) <= scopes.indexOf(s)) return;   // the enclosing scope's halt wins
     }
     this._pendingHalt = s;
+    this._flags |= HALT_PENDING;
     if (!(this._flags & RUNNING)) this._interrupt();
   }
 
@@ -164,7 +167,7 @@ export class Task<T> extends Future<T> implements Runnable {
     if (a === undefined) return;
     const i = a.lastIndexOf(s);
     if (i >= 0) a.splice(i, 1);
-    if (this._pendingHalt === s) this._pendingHalt = null;
+    if (this._pendingHalt === s) { this._pendingHalt = null; this._flags &= ~HALT_PENDING; }
   }
   /** @internal is a task-level halt unwinding the generator? */
   _isHalting(): boolean { return (this._flags & (MUST_HALT | HALTING)) !== 0; }
@@ -203,9 +206,10 @@ export class Task<T> extends Future<T> implements Runnable {
       if (this._flags & MUST_HALT) {
         this._flags = (this._flags & ~MUST_HALT) | HALTING;
         r = gen.return(undefined as T);
-      } else if (this._pendingHalt != null) {
+      } else if (this._flags & HALT_PENDING) {
         const s = this._pendingHalt;
         this._pendingHalt = null;
+        this._flags &= ~HALT_PENDING;
         r = gen.next(s);
       } else if (f === null) {
         r = gen.next(undefined);
@@ -233,7 +237,7 @@ export class Task<T> extends Future<T> implements Runnable {
       return;
     }
     this._wait(r.value);
-    if (this._flags & MUST_HALT || this._pendingHalt != null) this._interrupt();
+    if (this._flags & (MUST_HALT | HALT_PENDING)) this._interrupt();
   }
 
   /** @internal wait for what the coroutine yielded (see traps.ts). */
