@@ -8,7 +8,7 @@
  * rounds (A/B alternation) and the medians are compared. This is a
  * throughput measurement taken by the client, so it does not use mitata.
  */
-import { fork } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import {
@@ -17,6 +17,7 @@ import {
 } from '../src/index.js';
 
 const ROUNDS = 11;
+const IDLE_CONNS = 10_000;
 const MS = 200;
 const CONFIGS: Array<{ size: number; conns: number }> = [
   { size: 64, conns: 1 }, { size: 64, conns: 50 }, { size: 16384, conns: 1 }, { size: 16384, conns: 50 },
@@ -83,7 +84,15 @@ export async function main(): Promise<void> {
     child.send({ port, size, conns, ms });
   });
 
-  const servers = [['raw', rawPort], ['protocol', ports.protocol], ['streams', ports.streams]] as const;
+  // Python's asyncio protocol echo server, in its own process, when python3 is here.
+  let py: ChildProcess | null = null;
+  let pyPort = 0;
+  if (spawnSync('python3', ['--version']).status === 0) {
+    py = spawn('python3', [join(import.meta.dirname, 'asyncio_echo.py')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    pyPort = await new Promise<number>((resolve) => { py!.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))); });
+  }
+  const servers: Array<readonly [string, number]> = [['raw', rawPort], ['protocol', ports.protocol], ['streams', ports.streams]];
+  if (py !== null) servers.push(['python asyncio', pyPort]);
   try {
     for (const { size, conns } of CONFIGS) {
       const results = new Map<string, number[]>(servers.map(([n]) => [n, []]));
@@ -105,12 +114,35 @@ export async function main(): Promise<void> {
       console.log(`${label}: raw ${fmt(m('raw'))} rt/s, protocol ${fmt(m('protocol'))} rt/s -> ${(m('protocol') / m('raw')).toFixed(2)}x raw (target >= 0.95x)`);
       console.log(`${pad}  streams ${fmt(m('streams'))} rt/s -> ${(m('streams') / m('raw')).toFixed(2)}x raw (target >= 0.85x)`);
       console.log(`${pad}  server CPU per round trip: raw ${c('raw')}, protocol ${c('protocol')}, streams ${c('streams')}   [medians of ${ROUNDS} rounds of ${MS} ms]`);
+      if (py !== null) console.log(`${pad}  python3 asyncio protocol (its own process) ${fmt(m('python asyncio'))} rt/s -> tulip protocol / asyncio ${(m('protocol') / m('python asyncio')).toFixed(2)}x`);
     }
+    await idleMemory(child, rawPort, ports.protocol);
   } finally {
+    py?.kill();
     child.send('exit');
     raw.close();
     stop.setResult();
     await serving;
     loop.close();
   }
+}
+
+/** Memory of this (server) process per idle connection: heap + external + array buffers, after GC. */
+async function idleMemory(child: ChildProcess, rawPort: number, tulipPort: number): Promise<void> {
+  if (typeof globalThis.gc !== 'function') { console.log('idle connections: run with --expose-gc'); return; }
+  const used = (): number => { globalThis.gc!(); globalThis.gc!(); const m = process.memoryUsage(); return m.heapUsed + m.external; };
+  const ask = (cmd: string | { port: number; conns: number; hold: boolean }): Promise<{ error?: string }> => new Promise((resolve) => { child.once('message', resolve as (m: unknown) => void); child.send(cmd); });
+  const perConn = async (port: number): Promise<number> => {
+    const before = used();
+    const r = await ask({ port, conns: IDLE_CONNS, hold: true });
+    if (r.error !== undefined) throw new Error(r.error);
+    await new Promise((res) => setTimeout(res, 300));   // let the server accept every connection
+    const bytes = (used() - before) / IDLE_CONNS;
+    await ask('release');
+    await new Promise((res) => setTimeout(res, 300));
+    return bytes;
+  };
+  const raw = await perConn(rawPort);
+  const tulip = await perConn(tulipPort);
+  console.log(`${IDLE_CONNS} idle connections: raw node:net server ${raw.toFixed(0)} B/conn, tulip Protocol server ${tulip.toFixed(0)} B/conn -> ${(tulip / raw).toFixed(2)}x raw (JS heap + external, after GC; reported)`);
 }

@@ -31,8 +31,23 @@ function measure({ port, size, conns, ms }) {
   });
 }
 
+/** Open `conns` idle connections and keep them until told to release them. */
+let held = [];
+function hold({ port, conns }) {
+  return new Promise((resolve, reject) => {
+    let open = 0;
+    for (let i = 0; i < conns; i++) {
+      const s = net.connect({ port, host: '127.0.0.1' }, () => { if (++open === conns) resolve({ open }); });
+      s.on('error', reject);
+      held.push(s);
+    }
+  });
+}
+
 process.on('message', (cmd) => {
   if (cmd === 'exit') process.exit(0);
-  measure(cmd).then((r) => process.send(r), (e) => process.send({ error: String(e) }));
+  if (cmd === 'release') { for (const s of held) s.destroy(); held = []; process.send({ released: true }); return; }
+  const run = cmd.hold ? hold(cmd) : measure(cmd);
+  run.then((r) => process.send(r), (e) => process.send({ error: String(e) }));
 });
 process.send('ready');
