@@ -24,6 +24,16 @@ function recordEarly(this: net.Socket, e: Error): void { if (!earlyErrors.has(th
 /** Keep a socket's errors (and the process alive) until a transport takes it over. */
 export function holdSocket(s: net.Socket): void { s.on('error', recordEarly); }
 
+// A socket's events reach its transport through these shared functions (the socket points at its transport),
+// not through closures: a server holding 10,000 idle connections pays for no listener closures per connection.
+const OWNER = Symbol('tulip.transport');
+type Owned = net.Socket & { [OWNER]?: SocketTransport };
+function onData(this: Owned, d: Uint8Array): void { this[OWNER]?._dataReceived(d); }
+function onEnd(this: Owned): void { this[OWNER]?._eofReceived(); }
+function onError(this: Owned, e: Error): void { this[OWNER]?._noteError(e); }
+function onClose(this: Owned): void { const t = this[OWNER]; t?._connectionLost(t._errorSeen()); }
+function onFinish(this: Owned): void { this.destroy(); }
+
 /** Options of {@link SocketTransport}. */
 export interface SocketTransportOptions {
   context?: Context;
@@ -53,12 +63,8 @@ export class SocketTransport extends StreamTransportBase {
   /** @internal */ _owner: TransportOwner | undefined;
   #detached = false;
   readonly #tls: boolean;
-  readonly #flushedCb = (err?: Error | null): void => { if (err == null && !this.#detached && !this._socket.destroyed) this._flushed(); };
-  readonly #onData = (d: Uint8Array): void => { this._dataReceived(d); };
-  readonly #onEnd = (): void => { this._eofReceived(); };
-  readonly #onError = (e: Error): void => { if (this.#error === undefined) this.#error = e; };
-  readonly #onClose = (): void => { this._connectionLost(this.#error); };
-  readonly #finish = (): void => { this._socket.destroy(); };
+  /** Made on first use: only a write that crosses the high-water mark waits for the flush. */
+  #flushedCb: ((err?: Error | null) => void) | null = null;
 
   constructor(loop: EventLoop, socket: net.Socket, protocol: Protocol, opts: SocketTransportOptions = {}) {
     super(loop, protocol, { context: opts.context });
@@ -77,10 +83,11 @@ export class SocketTransport extends StreamTransportBase {
     const early = earlyErrors.get(socket);
     if (early !== undefined) this.#error = early;
     socket.removeListener('error', recordEarly);
-    socket.on('error', this.#onError);
-    socket.on('end', this.#onEnd);
-    socket.on('close', this.#onClose);
-    if (opts.readsInPlace !== true) socket.on('data', this.#onData);
+    (socket as Owned)[OWNER] = this;
+    socket.on('error', onError);
+    socket.on('end', onEnd);
+    socket.on('close', onClose);
+    if (opts.readsInPlace !== true) socket.on('data', onData);
   }
 
   /** Register with the loop, call `connectionMade` (unless `quiet`), and start reading. */
@@ -108,7 +115,7 @@ export class SocketTransport extends StreamTransportBase {
   }
 
   protected _send(data: Bytes, notify: boolean): void {
-    if (notify) this._socket.write(data, this.#flushedCb);
+    if (notify) this._socket.write(data, this.#flushed());
     else this._socket.write(data);
   }
 
@@ -117,12 +124,21 @@ export class SocketTransport extends StreamTransportBase {
     s.cork();
     const last = list.length - 1;
     for (let i = 0; i < last; i++) s.write(list[i]!);
-    if (notify) s.write(list[last]!, this.#flushedCb);
+    if (notify) s.write(list[last]!, this.#flushed());
     else s.write(list[last]!);
     s.uncork();
   }
 
   protected _bufferSize(): number { return this._socket.writableLength; }
+
+  /** @internal the socket reported an error (the first one is kept for `connectionLost`). */
+  _noteError(e: Error): void { if (this.#error === undefined) this.#error = e; }
+  /** @internal */
+  _errorSeen(): Error | undefined { return this.#error; }
+
+  #flushed(): (err?: Error | null) => void {
+    return this.#flushedCb ??= (err?: Error | null): void => { if (err == null && !this.#detached && !this._socket.destroyed) this._flushed(); };
+  }
   protected _shutdown(): void { this._socket.end(); }
 
   protected _closeGracefully(): void {
@@ -130,7 +146,7 @@ export class SocketTransport extends StreamTransportBase {
     if (s.destroyed) return;
     if (!s.writableEnded) s.end();
     if (s.writableFinished) s.destroy();
-    else s.once('finish', this.#finish);
+    else s.once('finish', onFinish);
   }
 
   protected _destroy(): void { this._socket.destroy(); }
@@ -154,11 +170,12 @@ export class SocketTransport extends StreamTransportBase {
   /** @internal stop listening to the socket (startTls takes it over); `_retire()` or `_connectionLost()` follows. */
   _detach(): net.Socket {
     const s = this._socket;
-    s.removeListener('data', this.#onData);
-    s.removeListener('end', this.#onEnd);
-    s.removeListener('close', this.#onClose);
-    s.removeListener('error', this.#onError);
-    s.removeListener('finish', this.#finish);
+    s.removeListener('data', onData);
+    s.removeListener('end', onEnd);
+    s.removeListener('close', onClose);
+    s.removeListener('error', onError);
+    s.removeListener('finish', onFinish);
+    if ((s as Owned)[OWNER] === this) (s as Owned)[OWNER] = undefined;
     holdSocket(s);
     return s;
   }
