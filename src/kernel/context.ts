@@ -10,7 +10,7 @@
  * rare `set()` pays instead.
  */
 
-/** The immutable map a context is. */
+/** The immutable map a context is. @example const ctx: Context = new Map(); */
 export type Context = ReadonlyMap<ContextVar<unknown>, unknown>;
 
 const EMPTY: Context = new Map();
@@ -29,7 +29,11 @@ export function swapContext(ctx: Context): Context {
 /** The context a new root (a fresh loop's first task) starts from. */
 export function emptyContext(): Context { return EMPTY; }
 
-/** Returned by {@link ContextVar.set}; pass it to {@link ContextVar.reset} to undo that `set()`. */
+/**
+ * Returned by {@link ContextVar.set}; pass it to {@link ContextVar.reset} to undo that `set()`.
+ * @example
+ * const token = user.set('alice'); try { yield* handle(); } finally { user.reset(token); }
+ */
 export class Token<T = unknown> {
   /** @internal */
   constructor(readonly variable: ContextVar<T>, readonly oldValue: T | typeof Token.MISSING, readonly context: Context) {}

@@ -43,7 +43,7 @@ export class TimeoutError extends Error {
   constructor(message = 'timed out') { super(message); named(this, 'TimeoutError'); }
 }
 
-/** A description of one pending task, as listed by a {@link DeadlockError}. */
+/** A description of one pending task, as listed by a {@link DeadlockError}. @example for (const t of err.tasks) console.log(t.name, t.waitingOn); */
 export interface PendingTaskInfo { name: string; waitingOn: string }
 
 /**

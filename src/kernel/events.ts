@@ -12,12 +12,24 @@ import type {
   SubprocessTransport, Transport, WorkerFunction, WriteTransport,
 } from './transport_types.js';
 
-/** A coroutine: a generator driven with `yield*` by a task. */
+/**
+ * A coroutine: a generator driven with `yield*` by a task.
+ * @example
+ * function* fetchTwice(): Coro<number> { yield* sleep(10); return 2; }
+ */
 export type Coro<T> = Generator<unknown, T, unknown>;
-/** Anything a coroutine can wait on. */
+/**
+ * Anything a coroutine can wait on.
+ * @example
+ * const f: Future<number> = ensureFuture(someAwaitable as Awaitable<number>);
+ */
 export type Awaitable<T> = Future<T> | Coro<T> | PromiseLike<T>;
 
-/** What the exception handler is told. */
+/**
+ * What the exception handler is told.
+ * @example
+ * loop.setExceptionHandler((_loop, ctx: ExceptionContext) => console.error(ctx.message, ctx.exception));
+ */
 export interface ExceptionContext {
   message: string;
   exception?: unknown;
@@ -30,15 +42,17 @@ export interface ExceptionContext {
   sourceTraceback?: string;
   [key: string]: unknown;
 }
+/** An exception handler. @example const h: ExceptionHandler = (_l, ctx) => log(ctx.message); loop.setExceptionHandler(h); */
 export type ExceptionHandler = (loop: EventLoop, ctx: ExceptionContext) => void;
+/** Makes the loop's tasks (`setTaskFactory`). @example loop.setTaskFactory(eagerTaskFactory); */
 export type TaskFactory = (loop: EventLoop, coro: Coro<unknown> | PromiseLike<unknown>, opts?: { name?: string }) => Task<unknown>;
 
-/** Options of `createConnection`. */
+/** Options of `createConnection`. @example yield* loop.createConnection(factory, 'example.org', 443, { ssl: true, happyEyeballsDelay: 250 }); */
 export interface ConnectionOptions {
   ssl?: unknown; serverHostname?: string; localAddr?: SockAddr; family?: number;
   happyEyeballsDelay?: number; sslHandshakeTimeout?: number; [key: string]: unknown;
 }
-/** Options of `createServer`. */
+/** Options of `createServer`. @example yield* loop.createServer(factory, '127.0.0.1', 0, { backlog: 512 }); */
 export interface ServerOptions {
   backlog?: number; ssl?: unknown; reuseAddress?: boolean; reusePort?: boolean; startServing?: boolean; [key: string]: unknown;
 }
@@ -96,7 +110,11 @@ export interface EventLoop {
   maxCallbacksPerTick: number;
 }
 
-/** Decides which loop `getEventLoop()` returns and what `newEventLoop()` makes. */
+/**
+ * Decides which loop `getEventLoop()` returns and what `newEventLoop()` makes.
+ * @example
+ * setEventLoopPolicy(new DefaultEventLoopPolicy(() => new TestEventLoop()));
+ */
 export interface EventLoopPolicy {
   getEventLoop(): EventLoop;
   setEventLoop(loop: EventLoop | null): void;
@@ -143,7 +161,11 @@ export function getRunningLoop(): EventLoop {
 
 // ---- the policy -------------------------------------------------------------
 
-/** A policy that keeps one loop per program and makes new ones with `factory`. */
+/**
+ * A policy that keeps one loop per program and makes new ones with `factory`.
+ * @example
+ * setEventLoopPolicy(new DefaultEventLoopPolicy(() => new NodeEventLoop()));
+ */
 export class DefaultEventLoopPolicy implements EventLoopPolicy {
   #loop: EventLoop | null = null;
   #set = false;

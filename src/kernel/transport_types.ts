@@ -5,13 +5,13 @@
  * implements them. Nothing here runs.
  */
 
-/** A socket address: `[host, port]` as in asyncio; a Unix socket's address is its path. */
+/** A socket address: `[host, port]` as in asyncio; a Unix socket's address is its path. @example const [host, port] = t.getExtraInfo('peername') as SockAddr; */
 export type SockAddr = [host: string, port: number];
 
-/** A push producer (PEP 3153): a source of data a consumer can pause. */
+/** A push producer (PEP 3153): a source of data a consumer can pause. @example transport.registerProducer({ pauseProducing() { src.pause(); }, resumeProducing() { src.resume(); }, stopProducing() { src.destroy(); } }); */
 export interface PushProducer { pauseProducing(): void; resumeProducing(): void; stopProducing(): void; }
 
-/** What every transport offers. */
+/** What every transport offers. @example if (!t.isClosing()) t.close(); */
 export interface BaseTransport {
   getExtraInfo(name: string, fallback?: unknown): unknown;
   isClosing(): boolean;
@@ -19,11 +19,11 @@ export interface BaseTransport {
   setProtocol(p: unknown): void;
   getProtocol(): unknown;
 }
-/** The read side of a transport. */
+/** The read side of a transport. @example t.pauseReading(); // no dataReceived until resumeReading() */
 export interface ReadTransport extends BaseTransport {
   isReading(): boolean; pauseReading(): void; resumeReading(): void;
 }
-/** The write side of a transport; every write transport is a consumer (PEP 3153). */
+/** The write side of a transport; every write transport is a consumer (PEP 3153). @example t.setWriteBufferLimits(1 << 20); t.write(bytes); */
 export interface WriteTransport extends BaseTransport {
   write(data: Uint8Array | string): void;
   writeLines(list: Iterable<Uint8Array | string>): void;
@@ -33,20 +33,20 @@ export interface WriteTransport extends BaseTransport {
   setWriteBufferLimits(high?: number, low?: number): void;
   registerProducer(p: PushProducer): void; unregisterProducer(): void;
 }
-/** A bidirectional stream transport (a TCP connection, say). */
+/** A bidirectional stream transport (a TCP connection, say). @example const [t] = yield* loop.createConnection(() => proto, '127.0.0.1', 8888); t.write('hi'); */
 export interface Transport extends ReadTransport, WriteTransport {}
-/** A datagram (UDP) transport. */
+/** A datagram (UDP) transport. @example t.sendto(new Uint8Array([1]), ['127.0.0.1', 9999]); */
 export interface DatagramTransport extends BaseTransport {
   sendto(data: Uint8Array | string, addr?: SockAddr): void; abort(): void; getWriteBufferSize(): number;
 }
-/** A child process seen as a transport. */
+/** A child process seen as a transport. @example const [t] = yield* loop.subprocessExec(() => proto, 'ls', []); t.terminate(); */
 export interface SubprocessTransport extends BaseTransport {
   getPid(): number; getReturncode(): number | null;
   getPipeTransport(fd: 0 | 1 | 2): ReadTransport | WriteTransport | null;
   sendSignal(sig: string | number): void; terminate(): void; kill(): void;
 }
 
-/** A stream protocol: plain code that reacts to bytes. */
+/** A stream protocol: plain code that reacts to bytes. @example const echo: Protocol = { connectionMade(t) { this.t = t; }, dataReceived(d) { this.t.write(d); } } as Protocol & { t: Transport }; */
 export interface Protocol {
   connectionMade?(t: Transport): void;
   dataReceived?(data: Uint8Array): void;
@@ -55,19 +55,19 @@ export interface Protocol {
   pauseWriting?(): void;
   resumeWriting?(): void;
 }
-/** A protocol that lends its own buffer for reads, saving a copy per read. */
+/** A protocol that lends its own buffer for reads, saving a copy per read. @example getBuffer(n) { return this.buf.subarray(this.used); } */
 export interface BufferedProtocol extends Protocol {
   getBuffer(sizeHint: number): Uint8Array;
   bufferUpdated(nbytes: number): void;
 }
-/** A datagram protocol. */
+/** A datagram protocol. @example const p: DatagramProtocol = { datagramReceived(d, addr) { console.log(addr, d.length); } }; */
 export interface DatagramProtocol {
   connectionMade?(t: DatagramTransport): void;
   datagramReceived(data: Uint8Array, addr: SockAddr): void;
   errorReceived?(exc: Error): void;
   connectionLost?(exc?: Error): void;
 }
-/** A subprocess protocol. */
+/** A subprocess protocol. @example const p: SubprocessProtocol = { pipeDataReceived(fd, d) { out[fd].push(d); }, processExited() { done.setResult(); } }; */
 export interface SubprocessProtocol {
   connectionMade?(t: SubprocessTransport): void;
   pipeDataReceived?(fd: 1 | 2, data: Uint8Array): void;
@@ -76,7 +76,7 @@ export interface SubprocessProtocol {
   connectionLost?(exc?: Error): void;
 }
 
-/** A listening server. */
+/** A listening server. @example const s = yield* loop.createServer(factory, '127.0.0.1', 0); console.log(s.addresses()); s.close(); yield* s.waitClosed(); */
 export interface Server {
   close(): void;
   waitClosed(): Generator<unknown, void, unknown>;
@@ -88,12 +88,12 @@ export interface Server {
   abortClients(): void;
 }
 
-/** One result of `getAddrInfo`. */
+/** One result of `getAddrInfo`. @example for (const { family, addr } of yield* loop.getAddrInfo('localhost', 80)) console.log(family, addr); */
 export interface AddrInfo { family: 4 | 6; type: number; proto: number; canonname: string; addr: SockAddr }
 
-/** A function a worker thread runs: an export of an ES module. */
+/** A function a worker thread runs: an export of an ES module. @example yield* toThread({ module: new URL('./hash.js', import.meta.url), name: 'sha256' }, data); */
 export interface WorkerFunction { module: string | URL; name?: string }
-/** Runs {@link WorkerFunction}s somewhere else (a worker pool). */
+/** Runs {@link WorkerFunction}s somewhere else (a worker pool). @example loop.setDefaultExecutor(new ThreadPoolExecutor({ maxThreads: 4 })); */
 export interface Executor {
   submit<R>(fn: WorkerFunction, ...args: unknown[]): PromiseLike<R>;
   shutdown(): Promise<void>;
