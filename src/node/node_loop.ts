@@ -17,7 +17,7 @@ import type {
 } from '../kernel/transport_types.js';
 import { type AddrInfoOptions, getAddrInfo, getNameInfo } from './dns.js';
 import { DefaultExecutorSlot, runInExecutor } from './executor.js';
-import { foreignResources } from './idle.js';
+import { DeadlockWatch } from './idle.js';
 import { connectReadPipe, connectWritePipe, type PipeLike } from './pipes.js';
 import { closeTracked } from './registry.js';
 import { sendfile } from './sendfile.js';
@@ -28,7 +28,6 @@ import { startTls } from './tls.js';
 import { createDatagramEndpoint, type DatagramEndpointOptions } from './udp.js';
 
 const REFUSED = new Set(['SIGKILL', 'SIGSTOP']);
-const POLL_MIN = 5, POLL_MAX = 1000;
 
 function signalName(sig: string | number): NodeJS.Signals {
   if (typeof sig === 'string') {
@@ -50,10 +49,13 @@ export class NodeEventLoop extends BaseEventLoop {
   #immediate: NodeJS.Immediate | null = null;
   #timer: NodeJS.Timeout | null = null;
   #timerWhen = Infinity;
-  #poll: NodeJS.Timeout | null = null;
-  #idleCheck: NodeJS.Immediate | null = null;
-  #pollDelay = POLL_MIN;
-  #confirmations = 0;
+  readonly #deadlockWatch = new DeadlockWatch({
+    stuck: () => this._isIdle(),
+    // A signal handler can wake the loop too; SIGINT's does not count, as run() always installs one.
+    otherWakers: () => this.#waitsForSignals(),
+    promisesPending: () => this._promisesPending(),
+    declare: () => this._declareDeadlock('no callback is ready, no timer is pending and nothing else keeps Node running'),
+  });
   #signals = new Map<NodeJS.Signals, () => void>();
   readonly #executor = new DefaultExecutorSlot();
   readonly #tickNow = (): void => { this.#immediate = null; this._tick(); };
@@ -75,57 +77,22 @@ export class NodeEventLoop extends BaseEventLoop {
     this.#timer = setTimeout(this.#tickTimer, delay);
   }
 
-  // The deadlock check is armed when the loop goes idle and left armed when it wakes: it looks at the loop
-  // as it is when it fires. A program woken by I/O thousands of times a second goes idle as often, and
-  // checking (process.getActiveResourcesInfo()) or even re-arming at each of those moments would cost
-  // more than the I/O itself; this way it costs a timer every few milliseconds at most.
-  protected override _hostIdle(): void {
-    if (this.#poll !== null || this.#idleCheck !== null) return;
-    this.#poll = setTimeout(this.#pollFired, this.#pollDelay);
-  }
-
-  // Check from an immediate: inside its own callback a timer still counts among Node's active resources,
-  // so a check run there would always find something that might wake us, and never report a deadlock.
-  readonly #pollFired = (): void => {
-    this.#poll = null;
-    this.#idleCheck = setImmediate(this.#checkIdle);
-  };
-
-  readonly #checkIdle = (): void => {
-    this.#idleCheck = null;
-    if (!this._isIdle()) { this.#pollDelay = POLL_MIN; this.#confirmations = 0; return; }
-    const others = foreignResources();
-    // A signal handler can wake the loop too; SIGINT's does not count, as run() always installs one.
-    if (others.length === 0 && !this.#waitsForSignals()) {
-      // A pending Promise may be settled by work Node does not list as a resource (a worker thread being
-      // terminated, say): with one pending, confirm over a few more polls (tens of ms) before reporting.
-      if (this._promisesPending() === 0 || this.#confirmations >= 3) {
-        this._declareDeadlock('no callback is ready, no timer is pending and nothing else keeps Node running');
-        return;
-      }
-      this.#confirmations++;
-    }
-    // Something else (a socket, a foreign timer) may still wake us: look again later.
-    this.#pollDelay = Math.min(POLL_MAX, this.#pollDelay * 2);
-    this.#poll = setTimeout(this.#pollFired, this.#pollDelay);
-  };
+  // The deadlock check (idle.ts) is armed when the loop goes idle and left armed when it wakes: a program
+  // woken by I/O thousands of times a second goes idle as often, so it starts after a first 5 ms poll.
+  protected override _hostIdle(): void { this.#deadlockWatch.arm(5); }
 
   #waitsForSignals(): boolean {
     for (const sig of this.#signals.keys()) if (sig !== 'SIGINT') return true;
     return false;
   }
 
-  #cancelIdle(): void {
-    if (this.#poll !== null) { clearTimeout(this.#poll); this.#poll = null; }
-    if (this.#idleCheck !== null) { clearImmediate(this.#idleCheck); this.#idleCheck = null; }
-  }
 
   override close(): void {
     if (this.isClosed()) return;
     if (this.isRunning()) throw new Error('cannot close a running event loop');
     closeTracked(this);
     super.close();
-    this.#cancelIdle();
+    this.#deadlockWatch.cancel();
     if (this.#immediate !== null) { clearImmediate(this.#immediate); this.#immediate = null; }
     for (const [sig, listener] of this.#signals) process.removeListener(sig, listener);
     this.#signals.clear();

@@ -20,11 +20,10 @@ import { BaseEventLoop } from '../kernel/base_loop.js';
 import type { Coro, ConnectionOptions, ServerOptions } from '../kernel/events.js';
 import { run } from '../kernel/run.js';
 import type { AddrInfo, DatagramTransport, Server, SockAddr, Transport } from '../kernel/transport_types.js';
-import { foreignResources } from '../node/idle.js';
+import { DeadlockWatch } from '../node/idle.js';
 import { seededRandom } from './random.js';
 import { VirtualNetwork } from './network.js';
 
-const POLL_MIN = 5, POLL_MAX = 1000;
 
 /**
  * Options of {@link TestEventLoop}.
@@ -60,10 +59,14 @@ export class TestEventLoop extends BaseEventLoop {
   #immediate: NodeJS.Immediate | null = null;
   #jumpWanted = false;
   #sync = false;
-  #idleCheck: NodeJS.Immediate | null = null;
-  #poll: NodeJS.Timeout | null = null;
-  #pollDelay = POLL_MIN;
-  #confirmations = 0;
+  readonly #deadlockWatch = new DeadlockWatch({
+    stuck: () => this.#stuck(),
+    otherWakers: () => false,
+    promisesPending: () => this._promisesPending(),
+    declare: () => this._declareDeadlock(this._promisesPending() === 0
+      ? 'no callback is ready, no virtual timer is pending, no Promise is awaited and nothing else keeps Node running'
+      : 'a Promise is awaited that nothing can settle: nothing keeps Node running'),
+  });
 
   constructor(opts: TestEventLoopOptions = {}) {
     super();
@@ -116,18 +119,18 @@ export class TestEventLoop extends BaseEventLoop {
 
   protected _hostWake(): void {
     this.#jumpWanted = false;
-    this.#cancelIdle();
+    this.#deadlockWatch.cancel();
     this.#schedule();
   }
 
   protected _hostTimer(when: number | null): void {
     if (when === null) { this.#jumpWanted = false; return; }
-    this.#cancelIdle();
+    this.#deadlockWatch.cancel();
     if (when <= this.#now) { this.#jumpWanted = false; this.#schedule(); return; }
     if (!this.#autojump) return;
     this.#jumpWanted = true;
     if (this._promisesPending() === 0) this.#schedule();
-    else this.#armIdleCheck();   // the clock waits for a Promise: if nothing can ever settle it, that is a deadlock
+    else this.#deadlockWatch.arm(0);   // the clock waits for a Promise: if nothing can ever settle it, that is a deadlock
   }
 
   #schedule(): void {
@@ -156,14 +159,7 @@ export class TestEventLoop extends BaseEventLoop {
 
   protected override _hostIdle(): void {
     if (this.#sync) return;
-    this.#armIdleCheck();
-  }
-
-  #armIdleCheck(): void {
-    if (this.#idleCheck !== null || this.#poll !== null) return;
-    this.#pollDelay = POLL_MIN;
-    this.#confirmations = 0;
-    this.#idleCheck = setImmediate(this.#checkIdle);
+    this.#deadlockWatch.arm(0);
   }
 
   /** Nothing virtual can wake main: nothing ready, and no timer or one the clock may not jump to (a Promise is pending). */
@@ -171,41 +167,11 @@ export class TestEventLoop extends BaseEventLoop {
     return this._isWaiting() && (this._nextTimerWhen() === null || (this._promisesPending() > 0 && this.#autojump));
   }
 
-  readonly #checkIdle = (): void => {
-    this.#idleCheck = null;
-    this.#poll = null;
-    if (!this.#stuck()) return;
-    if (foreignResources().length === 0) {
-      // A pending Promise may be settled by work Node does not list as a resource: confirm over a few polls.
-      if (this._promisesPending() === 0 || this.#confirmations >= 3) {
-        this._declareDeadlock(this._promisesPending() === 0
-          ? 'no callback is ready, no virtual timer is pending, no Promise is awaited and nothing else keeps Node running'
-          : 'a Promise is awaited that nothing can settle: nothing keeps Node running');
-        return;
-      }
-      this.#confirmations++;
-    }
-    this.#poll = setTimeout(this.#pollFired, this.#pollDelay);
-    this.#pollDelay = Math.min(POLL_MAX, this.#pollDelay * 2);
-  };
-
-  // Check from an immediate: inside its own callback the poll timer still counts among Node's active
-  // resources, and the check would never find Node idle.
-  readonly #pollFired = (): void => {
-    this.#poll = null;
-    this.#idleCheck = setImmediate(this.#checkIdle);
-  };
-
-  #cancelIdle(): void {
-    if (this.#idleCheck !== null) { clearImmediate(this.#idleCheck); this.#idleCheck = null; }
-    if (this.#poll !== null) { clearTimeout(this.#poll); this.#poll = null; }
-  }
-
   override close(): void {
     if (this.isClosed()) return;
     super.close();
     this.network._closeAll();
-    this.#cancelIdle();
+    this.#deadlockWatch.cancel();
     if (this.#immediate !== null) { clearImmediate(this.#immediate); this.#immediate = null; }
   }
 
