@@ -12,7 +12,8 @@
  * TODO(issue 4): unify WriteFlow with the protocols layer's flow-control base.
  */
 import { type Context, currentContext, swapContext } from '../kernel/context.js';
-import { _enterLoop, _leaveLoop, type EventLoop } from '../kernel/events.js';
+import { _enterLoop, _leaveLoop, type Coro, type EventLoop } from '../kernel/events.js';
+import { Future } from '../kernel/future.js';
 import type { BaseTransport, PushProducer } from '../kernel/transport_types.js';
 
 /** The default write-buffer limits (asyncio's): pause above 64 KiB, resume at 16 KiB. */
@@ -124,5 +125,21 @@ export class WriteFlow {
       const p = this.producer;
       if (p !== null && !this.paused) this.#callProducer(p, 'resumeProducing');
     }
+  }
+}
+
+/**
+ * Start a new transport on the loop's next turn (its protocol's `connectionMade` runs there, as asyncio
+ * does) and wait for that; a cancel meanwhile closes the transport instead.
+ */
+export function* startSoon(loop: EventLoop, description: string, start: () => void, abort: () => void): Coro<void> {
+  const ready = new Future<void>({ loop, description });
+  loop.callSoon(() => { if (!ready.done()) { start(); ready.setResult(); } });
+  let ok = false;
+  try {
+    yield* ready;
+    ok = true;
+  } finally {
+    if (!ok) abort();
   }
 }

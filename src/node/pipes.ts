@@ -15,9 +15,8 @@ import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { isatty, ReadStream as TtyReadStream, WriteStream as TtyWriteStream } from 'node:tty';
 import type { Coro, EventLoop } from '../kernel/events.js';
-import { Future } from '../kernel/future.js';
 import type { Protocol, PushProducer, ReadTransport, WriteTransport } from '../kernel/transport_types.js';
-import { ProtocolCaller, toBytes, WriteFlow } from './io_common.js';
+import { ProtocolCaller, startSoon, toBytes, WriteFlow } from './io_common.js';
 import { type LoopResource, track, untrack } from './registry.js';
 
 /**
@@ -267,26 +266,13 @@ export class WritePipeTransport implements WriteTransport, LoopResource {
   }
 }
 
-/** Wait one loop turn, then start `t` (its protocol hears `connectionMade`), and return. */
-function* startSoon(loop: EventLoop, t: { _start(): void; _loopClosing(): void }, what: string): Coro<void> {
-  const ready = new Future<void>({ loop, description: what });
-  loop.callSoon(() => { if (!ready.done()) { t._start(); ready.setResult(); } });
-  let ok = false;
-  try {
-    yield* ready;
-    ok = true;
-  } finally {
-    if (!ok) t._loopClosing();
-  }
-}
-
 /** @internal `loop.connectReadPipe(factory, pipe)`. */
 export function* connectReadPipe<P>(loop: EventLoop, factory: () => P, pipe: PipeLike): Coro<[ReadTransport, P]> {
   const stream = typeof pipe === 'number' ? streamForFd(pipe, 'r') as Readable : pipe;
   if (!isReadable(stream)) throw new TypeError('connectReadPipe: pipe must be a readable Node stream or a file descriptor');
   const protocol = factory();
   const t = new ReadPipeTransport(new ProtocolCaller(loop), stream, protocol as Protocol);
-  yield* startSoon(loop, t, 'connectReadPipe');
+  yield* startSoon(loop, 'connectReadPipe', () => t._start(), () => t._loopClosing());
   return [t, protocol];
 }
 
@@ -296,6 +282,6 @@ export function* connectWritePipe<P>(loop: EventLoop, factory: () => P, pipe: Pi
   if (!isWritable(stream)) throw new TypeError('connectWritePipe: pipe must be a writable Node stream or a file descriptor');
   const protocol = factory();
   const t = new WritePipeTransport(new ProtocolCaller(loop), stream, protocol as Protocol);
-  yield* startSoon(loop, t, 'connectWritePipe');
+  yield* startSoon(loop, 'connectWritePipe', () => t._start(), () => t._loopClosing());
   return [t, protocol];
 }

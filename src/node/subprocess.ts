@@ -20,7 +20,7 @@ import { Future } from '../kernel/future.js';
 import type {
   Protocol, ReadTransport, SubprocessProtocol, SubprocessTransport, WriteTransport,
 } from '../kernel/transport_types.js';
-import { ProtocolCaller } from './io_common.js';
+import { ProtocolCaller, startSoon } from './io_common.js';
 import { type LoopResource, track, untrack } from './registry.js';
 import { ReadPipeTransport, WritePipeTransport } from './pipes.js';
 
@@ -208,15 +208,7 @@ function* start<P>(loop: EventLoop, factory: () => P, command: string, args: str
     if (!ok) t._loopClosing();
   }
   const protocol = factory();
-  const ready = new Future<void>({ loop, description: `start ${command}` });
-  loop.callSoon(() => { if (!ready.done()) { t._start(protocol as SubprocessProtocol); ready.setResult(); } });
-  ok = false;
-  try {
-    yield* ready;
-    ok = true;
-  } finally {
-    if (!ok) t._loopClosing();
-  }
+  yield* startSoon(loop, `start ${command}`, () => t._start(protocol as SubprocessProtocol), () => t._loopClosing());
   return [t, protocol];
 }
 

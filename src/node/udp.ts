@@ -13,7 +13,7 @@ import { isIPv6 } from 'node:net';
 import type { Coro, EventLoop } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import type { DatagramProtocol, DatagramTransport, SockAddr } from '../kernel/transport_types.js';
-import { ProtocolCaller, toBytes } from './io_common.js';
+import { ProtocolCaller, startSoon, toBytes } from './io_common.js';
 import { type LoopResource, track, untrack } from './registry.js';
 
 /**
@@ -179,14 +179,6 @@ export function* createDatagramEndpoint<P>(loop: EventLoop, factory: () => P, op
   let remote: SockAddr | null = null;
   if (remoteAddr !== undefined) { const r = sock.remoteAddress(); remote = [r.address, r.port]; }
   const t = new UdpTransport(new ProtocolCaller(loop), sock, protocol as DatagramProtocol, remote, remoteAddr ?? null);
-  const ready = new Future<void>({ loop, description: 'createDatagramEndpoint' });
-  loop.callSoon(() => { if (!ready.done()) { t._start(); ready.setResult(); } });
-  ok = false;
-  try {
-    yield* ready;
-    ok = true;
-  } finally {
-    if (!ok) t._loopClosing();
-  }
+  yield* startSoon(loop, 'createDatagramEndpoint', () => t._start(), () => t._loopClosing());
   return [t, protocol];
 }
