@@ -20,7 +20,7 @@
 import { CancelledError, InvalidStateError } from './errors.js';
 import { type Context, currentContext, swapContext } from './context.js';
 import type { Coro, EventLoop } from './events.js';
-import { CANCELLED, ERROR, Future, isThenable, PENDING, RESULT, type Runnable } from './future.js';
+import { Future, isThenable, type Runnable } from './future.js';
 import { REHALT } from './traps.js';
 
 /** What a task needs from its loop beyond the public interface. */
@@ -38,9 +38,12 @@ export interface HaltTarget { readonly name: string }
 const MUST_HALT = 1;   // a task-level cancel is pending: the next step calls return()
 const HALTING = 2;     // return() was sent; the generator is unwinding
 const SCHEDULED = 4;   // a step is in the ready queue
-const RUNNING = 8;     // the generator is executing now
 const HALT_PENDING = 16; // a scope's halt waits in _pendingHalt (a flag, so the hot path reads no absent field)
 const CANCEL_SHIFT = 5; // _flags >>> CANCEL_SHIFT: cancel requests so far (one field fewer per task)
+// While a step runs, the task is `current`: no flag is kept for it.
+
+// The future states (future.ts), as local constants: an imported binding is a load and a check on every use.
+const S_PENDING = 0, S_RESULT = 1, S_ERROR = 2, S_CANCELLED = 3;
 
 let current: Task<unknown> | null = null;
 let nextId = 1;
@@ -83,8 +86,8 @@ export class Task<T> extends Future<T> implements Runnable {
       this._coro = null;
       loop._promiseStarted();
       aw.then(
-        (v) => { loop._promiseSettled(); if (this._state === PENDING) this._settleWith(RESULT, v); },
-        (e) => { loop._promiseSettled(); if (this._state === PENDING) this._settleWith(ERROR, e); },
+        (v) => { loop._promiseSettled(); if (this._state === S_PENDING) this._settleWith(S_RESULT, v); },
+        (e) => { loop._promiseSettled(); if (this._state === S_PENDING) this._settleWith(S_ERROR, e); },
       );
       return;
     }
@@ -98,14 +101,14 @@ export class Task<T> extends Future<T> implements Runnable {
   setName(name: string): void { this._name = name; }
 
   /** How many cancel requests are pending (0 once the task is done). */
-  cancelling(): number { return this._state === PENDING ? this._flags >>> CANCEL_SHIFT : 0; }
+  cancelling(): number { return this._state === S_PENDING ? this._flags >>> CANCEL_SHIFT : 0; }
 
   /** An `AbortSignal` that aborts when the task is cancelled, for Promise-based APIs such as `fetch`. */
   get signal(): AbortSignal {
     let a = this._abort;
     if (a === undefined) {
       a = this._abort = new AbortController();
-      if (this._state === CANCELLED || this._flags >>> CANCEL_SHIFT > 0) a.abort(new CancelledError());
+      if (this._state === S_CANCELLED || this._flags >>> CANCEL_SHIFT > 0) a.abort(new CancelledError());
     }
     return a.signal;
   }
@@ -113,7 +116,7 @@ export class Task<T> extends Future<T> implements Runnable {
   /** What the task waits on, for `DeadlockError` and debugging. */
   waitingOn(): string {
     const f = this._waitFor;
-    if (this._state !== PENDING) return 'nothing (done)';
+    if (this._state !== S_PENDING) return 'nothing (done)';
     if (f === null) return this._flags & SCHEDULED ? 'nothing (ready to run)' : (this._coro === null ? 'a Promise' : 'nothing');
     if (f instanceof Task) return `task '${f.getName()}'`;
     return f.describe();
@@ -134,21 +137,21 @@ export class Task<T> extends Future<T> implements Runnable {
    * Promise runs on, and its signal aborts.
    */
   override cancel(msg?: string): boolean {
-    if (this._state !== PENDING) return false;
+    if (this._state !== S_PENDING) return false;
     this._flags += 1 << CANCEL_SHIFT;   // the count of cancel requests lives above the flag bits
     this._abort?.abort(new CancelledError(msg));
-    if (this._coro === null) { this._settleWith(CANCELLED, msg); return true; }
+    if (this._coro === null) { this._settleWith(S_CANCELLED, msg); return true; }
     if (msg !== undefined) this._value = msg;
     this._flags |= MUST_HALT;
     this._pendingHalt = null;
     this._flags &= ~HALT_PENDING;
-    if (!(this._flags & RUNNING)) this._interrupt();
+    if (current !== this) this._interrupt();   // not while its own step runs
     return true;
   }
 
   /** @internal a scope asks to halt its body. */
   _haltScope(s: HaltTarget): void {
-    if (this._state !== PENDING || this._flags & (MUST_HALT | HALTING)) return;
+    if (this._state !== S_PENDING || this._flags & (MUST_HALT | HALTING)) return;
     const cur = this._pendingHalt;
     if (cur != null && cur !== s) {
       const scopes = this._scopes ?? [];
@@ -156,7 +159,7 @@ export class Task<T> extends Future<T> implements Runnable {
     }
     this._pendingHalt = s;
     this._flags |= HALT_PENDING;
-    if (!(this._flags & RUNNING)) this._interrupt();
+    if (current !== this) this._interrupt();   // not while its own step runs
   }
 
   /** @internal */
@@ -176,7 +179,7 @@ export class Task<T> extends Future<T> implements Runnable {
   _interrupt(): void {
     const f = this._waitFor;
     // A pending future's completion (now, or when a cancelled child task finishes) wakes us.
-    if (f !== null && f._state === PENDING) f.cancel();
+    if (f !== null && f._state === S_PENDING) f.cancel();
     else this._wake();
   }
 
@@ -189,51 +192,52 @@ export class Task<T> extends Future<T> implements Runnable {
 
   /** @internal one step of the coroutine (the loop calls it from its ready queue). */
   _run(): void {
-    this._flags &= ~SCHEDULED;
-    if (this._state !== PENDING) return;
+    const flags = this._flags & ~SCHEDULED;
+    this._flags = flags;
+    if (this._state !== S_PENDING) return;
     const f = this._waitFor;
     if (f !== null) {
-      if (f._state === PENDING) return;   // a stale wake-up
+      if (f._state === S_PENDING) return;   // a stale wake-up
       this._waitFor = null;
     }
     const gen = this._coro!;
     const prevTask = current;
-    const prevCtx = swapContext(this._ctx);
+    const ctx = this._ctx;
+    const prevCtx = swapContext(ctx);
     current = this;
-    this._flags |= RUNNING;
     let r: IteratorResult<unknown, T>;
     try {
-      if (this._flags & MUST_HALT) {
-        this._flags = (this._flags & ~MUST_HALT) | HALTING;
+      if ((flags & (MUST_HALT | HALT_PENDING)) === 0) {
+        if (f === null) r = gen.next(undefined);
+        else if (f._state === S_RESULT) {
+          f._retrieved = true;
+          r = gen.next(f._value);
+        } else {
+          f._markRetrieved();
+          r = gen.throw(f._state === S_CANCELLED ? f._cancelError() : f._value);
+        }
+      } else if (flags & MUST_HALT) {
+        this._flags = (flags & ~MUST_HALT) | HALTING;
         r = gen.return(undefined as T);
-      } else if (this._flags & HALT_PENDING) {
+      } else {
         const s = this._pendingHalt;
         this._pendingHalt = null;
-        this._flags &= ~HALT_PENDING;
+        this._flags = flags & ~HALT_PENDING;
         r = gen.next(s);
-      } else if (f === null) {
-        r = gen.next(undefined);
-      } else if (f._state === RESULT) {
-        f._retrieved = true;
-        r = gen.next(f._value);
-      } else {
-        f._markRetrieved();
-        r = gen.throw(f._state === CANCELLED ? f._cancelError() : f._value);
       }
     } catch (e) {
-      this._flags &= ~RUNNING;
-      this._ctx = swapContext(prevCtx);
       current = prevTask;
-      if (e instanceof CancelledError) this._settleWith(CANCELLED, e.message);
-      else this._settleWith(ERROR, e);
+      this._ctx = swapContext(prevCtx);
+      if (e instanceof CancelledError) this._settleWith(S_CANCELLED, e.message);
+      else this._settleWith(S_ERROR, e);
       return;
     }
-    this._flags &= ~RUNNING;
-    this._ctx = swapContext(prevCtx);
     current = prevTask;
+    const after = swapContext(prevCtx);
+    if (after !== ctx) this._ctx = after;   // the step set a context variable
     if (r.done) {
-      if (this._flags & HALTING) this._settleWith(CANCELLED, this._value);
-      else this._settleWith(RESULT, r.value);
+      if (this._flags & HALTING) this._settleWith(S_CANCELLED, this._value);
+      else this._settleWith(S_RESULT, r.value);
       return;
     }
     this._wait(r.value);
@@ -244,7 +248,7 @@ export class Task<T> extends Future<T> implements Runnable {
   _wait(v: unknown): void {
     if (v instanceof Future) {
       this._waitFor = v;
-      if (v._state === PENDING) v._addWaiter(this);
+      if (v._state === S_PENDING) v._addWaiter(this);
       else this._interrupt();
       return;
     }
@@ -261,15 +265,15 @@ export class Task<T> extends Future<T> implements Runnable {
       const loop = this._loop as unknown as TaskLoop;
       loop._promiseStarted();
       v.then(
-        (x) => { loop._promiseSettled(); if (w._state === PENDING) w.setResult(x); },
-        (e) => { loop._promiseSettled(); if (w._state === PENDING) w.setException(e); },
+        (x) => { loop._promiseSettled(); if (w._state === S_PENDING) w.setResult(x); },
+        (e) => { loop._promiseSettled(); if (w._state === S_PENDING) w.setException(e); },
       );
     } else {
       w = new Future<unknown>({ loop: this._loop });
       w.setException(new TypeError(`a coroutine yielded ${String(v)}: use yield* with a Future, a coroutine or fromPromise()`));
     }
     this._waitFor = w;
-    if (w._state === PENDING) w._addWaiter(this);
+    if (w._state === S_PENDING) w._addWaiter(this);
     else this._interrupt();
   }
 
@@ -278,13 +282,13 @@ export class Task<T> extends Future<T> implements Runnable {
     this._coro = null;
     this._waitFor = null;
     this._complete(state, value);
-    if (state === ERROR) this._noteFailure();
+    if (state === S_ERROR) this._noteFailure();
     (this._loop as unknown as TaskLoop)._taskDone(this);
   }
 
   override toString(): string {
     const s = ['pending', 'finished', 'failed', 'cancelled'][this._state];
-    return `<Task '${this.getName()}' ${s}${this._state === PENDING ? ` waiting on ${this.waitingOn()}` : ''}>`;
+    return `<Task '${this.getName()}' ${s}${this._state === S_PENDING ? ` waiting on ${this.waitingOn()}` : ''}>`;
   }
 }
 

@@ -1,24 +1,36 @@
 /**
- * Queue, PriorityQueue and LifoQueue, with asyncio's semantics: items stay
- * in the queue until a getter takes them in its own step, and a waiter's
- * future is only a wake-up ("look again"). So an item can never be lost
- * between a wake-up and the task that was meant to take it: a getter halted
- * after its wake-up leaves the item where it was and passes the wake-up on
- * to the next getter (likewise a putter, with the free slot). A cancelled
- * `get()` takes nothing, a cancelled `put()` adds nothing.
+ * Queue, PriorityQueue and LifoQueue, with asyncio's semantics except in
+ * one place, where a FIFO `Queue` behaves as Go's and Trio's channels do:
+ * an item put while a getter waits is handed straight to that getter (the
+ * longest waiting), not stored. So the producer does not block on an item
+ * that a consumer is about to take, and a producer/consumer pair switches
+ * tasks once per two items instead of once per item. The item is never
+ * counted by `qsize()`, and `maxsize` bounds the items nobody is waiting
+ * for. (A PriorityQueue or LifoQueue, whose getter must pick the best item
+ * when it resumes, and a subclass with its own storage, wake the getter as
+ * asyncio does and leave the item in the queue until it takes it.)
+ *
+ * Nothing is lost to a cancellation: a getter halted after an item was
+ * handed to it, before it resumed, gives the item back to the next waiting
+ * getter or to the front of the queue (which then may hold one item more
+ * than `maxsize` until it is taken). A waiter's wake-up that it does not
+ * use (a "look again" for a putter, or for a getter of the queues that do
+ * not hand over) passes to the next waiter. A cancelled `get()` takes
+ * nothing, a cancelled `put()` adds nothing.
  *
  * Unfinished work is counted as in asyncio: every successful put adds one,
  * and `join()` waits until a `taskDone()` has been called for each.
  *
  * The hot paths (`get()`/`put()` that need not wait) allocate no future.
  */
-import { Future, QueueEmpty, QueueFull, QueueShutDown, type Coro } from '../kernel/index.js';
+import { currentTask, Future, QueueEmpty, QueueFull, QueueShutDown, type Coro } from '../kernel/index.js';
 import { Deque } from './deque.js';
 import { Event } from './event.js';
 import { Waiters } from './waiters.js';
 
 /**
- * A FIFO queue for tasks, bounded if `maxsize > 0`.
+ * A FIFO queue for tasks, bounded if `maxsize > 0`. An item put while a
+ * getter waits goes straight to that getter (see the module comment).
  * @example
  * const q = new Queue<string>(10);
  * function* producer() { for (const url of urls) yield* q.put(url); }
@@ -27,16 +39,22 @@ import { Waiters } from './waiters.js';
 export class Queue<T> {
   /** The capacity; 0 (or less) means unbounded. */
   readonly maxsize: number;
-  /** @internal */ readonly _getters = new Waiters<void>('Queue.get');
+  /** @internal a getter's future gets an item (handed over) or LOOK (look again) */
+  readonly _getters = new Waiters<unknown>('Queue.get');
   /** @internal */ readonly _putters = new Waiters<void>('Queue.put');
   #unfinished = 0;
   #finished = new Event();
   /** @internal */ _shutdown = false;
+  #dropAll = false;
+  /** @internal items go straight to waiting getters (FIFO storage only: see the module comment) */
+  readonly _handOff: boolean;
 
   constructor(maxsize = 0) {
     this.maxsize = maxsize;
     this.#finished.set();
     this._init();
+    const base = Queue.prototype;
+    this._handOff = this._put === base._put && this._get === base._get && this._qsize === base._qsize;
   }
 
   // ---- storage: subclasses override these four --------------------------------
@@ -46,7 +64,7 @@ export class Queue<T> {
   /** @internal */ _get(): T { return this._items.shift() as T; }
   /** @internal */ _qsize(): number { return this._items.length; }
 
-  /** Number of items in the queue. */
+  /** Number of items in the queue (an item handed straight to a waiting getter never is). */
   qsize(): number { return this._qsize(); }
   /** True if the queue holds no item. */
   empty(): boolean { return this._qsize() === 0; }
@@ -71,10 +89,21 @@ export class Queue<T> {
    */
   putNowait(v: T): void {
     if (this._shutdown) throw new QueueShutDown();
-    if (this.maxsize > 0 && this._qsize() >= this.maxsize) throw new QueueFull();
-    this._put(v);
+    if (this._handOff) {
+      // A getter waits only while the queue is empty: the item goes to it, or into the queue.
+      if (this._getters.wakeNext(v)) {
+        // A putter woken for a free slot may have handed its item over instead: the slot is free still.
+        if (!this.full()) this._putters.wakeNext(undefined);
+      } else {
+        if (this.maxsize > 0 && this._qsize() >= this.maxsize) throw new QueueFull();
+        this._put(v);
+      }
+    } else {
+      if (this.maxsize > 0 && this._qsize() >= this.maxsize) throw new QueueFull();
+      this._put(v);
+      this._getters.wakeNext(LOOK);
+    }
     if (this.#unfinished++ === 0) this.#finished.clear();
-    this._getters.wakeNext(undefined);
   }
 
   /**
@@ -132,14 +161,22 @@ export class Queue<T> {
   shutdown(immediate = false): void {
     this._shutdown = true;
     if (immediate) {
+      this.#dropAll = true;
       while (this._qsize() > 0) {
         this._get();
         if (this.#unfinished > 0) this.#unfinished--;
       }
       if (this.#unfinished === 0) this.#wakeJoiners();
     }
-    this._getters.wakeAll(undefined);
+    this._getters.wakeAll(LOOK);
     this._putters.wakeAll(undefined);
+  }
+
+  /** @internal a getter halted after `v` was handed to it gives it back: to the next waiting getter, or to the front. */
+  _giveBack(v: T): void {
+    if (this._getters.wakeNext(v)) return;
+    if (this.#dropAll) { this.taskDone(); return; }   // shut down with `immediate`: dropped, as the queued items were
+    this._items.unshift(v);
   }
 
   #wakeJoiners(): void { this.#finished.set(); }
@@ -149,22 +186,18 @@ export class Queue<T> {
   }
 }
 
-/** A waiter leaves without using its wake-up: pass the wake-up on if what it was for is still there. */
-function abandon(f: Future<void>, line: Waiters<void>, stillThere: boolean): void {
-  if (!f.done()) f.cancel();
-  if (f.cancelled()) line.discard();
-  else if (stillThere) line.wakeNext(undefined);
-}
+/** "Look again": a getter's wake-up that carries no item (from a queue that does not hand over, or shutdown). */
+const LOOK: unique symbol = Symbol('Queue: look again');
 
 /**
  * `get()` as a small iterator object rather than a generator: it is the hot
  * path of every pipeline. `yield*` drives it exactly as it would drive
- * `function* get() { while (empty) { yield* waiter } return getNowait() }`,
+ * `function* get() { for (;;) { if (nonEmpty) return take(); v = yield* wait(); if (v !== LOOK) return v } }`,
  * and its `return()`/`throw()` are that generator's `finally`.
  */
 class GetOp<T> {
   readonly #q: Queue<T>;
-  #f: Future<void> | null = null;
+  #f: Future<unknown> | null = null;
   constructor(q: Queue<T>) { this.#q = q; }
   [Symbol.iterator](): this { return this; }
   next(): IteratorResult<unknown, T> {
@@ -172,7 +205,9 @@ class GetOp<T> {
     const f = this.#f;
     if (f !== null) {
       this.#f = null;
-      if (f.cancelled()) { abandon(f, q._getters, false); f.result(); }
+      if (f.cancelled()) { q._getters.discard(); f.result(); }
+      const v = f.result();
+      if (v !== LOOK) return { done: true, value: v as T };   // handed over
     }
     if (q._qsize() > 0) return { done: true, value: q.getNowait() };
     if (q._shutdown) throw new QueueShutDown();
@@ -187,15 +222,21 @@ class GetOp<T> {
     this.#leave();
     return { done: true, value };
   }
+  /** Halted while waiting: take nothing, and pass on what came for this getter. */
   #leave(): void {
     const f = this.#f;
     if (f === null) return;
     this.#f = null;
-    abandon(f, this.#q._getters, this.#q._qsize() > 0);
+    const q = this.#q;
+    if (!f.done()) f.cancel();
+    if (f.cancelled()) { q._getters.discard(); return; }
+    const v = f.result();
+    if (v !== LOOK) q._giveBack(v as T);
+    else if (q._qsize() > 0) q._getters.wakeNext(LOOK);
   }
 }
 
-/** `put()` as a small iterator object; see {@link GetOp}. */
+/** `put()` as a small iterator object; see {@link GetOp}. A putter's wake-up means "look again". */
 class PutOp<T> {
   readonly #q: Queue<T>;
   readonly #v: T;
@@ -207,9 +248,9 @@ class PutOp<T> {
     const f = this.#f;
     if (f !== null) {
       this.#f = null;
-      if (f.cancelled()) { abandon(f, q._putters, false); f.result(); }
+      if (f.cancelled()) { q._putters.discard(); f.result(); }
     }
-    if (q.maxsize > 0 && q._qsize() >= q.maxsize) {
+    if (q.full()) {   // (a full queue has no waiting getter to hand the item to)
       if (q._shutdown) throw new QueueShutDown();
       const w = (this.#f = q._putters.add());
       return { done: false, value: w };
@@ -225,10 +266,14 @@ class PutOp<T> {
     this.#leave();
     return { done: true, value };
   }
+  /** Halted while waiting: add nothing, and pass the wake-up on if the room it was for is still there. */
   #leave(): void {
     const f = this.#f;
     if (f === null) return;
     this.#f = null;
-    abandon(f, this.#q._putters, !this.#q.full());
+    const q = this.#q;
+    if (!f.done()) f.cancel();
+    if (f.cancelled()) q._putters.discard();
+    else if (!q.full()) q._putters.wakeNext(undefined);
   }
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  createTask, Queue, QueueEmpty, QueueFull, QueueShutDown, cede, sleep, timeout, TimeoutError, type Coro,
+  createTask, LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull, QueueShutDown, cede, sleep, timeout, TimeoutError, type Coro,
 } from '../../src/index.js';
 import { runRecording } from '../helpers.js';
 
@@ -34,32 +34,99 @@ void test('get() waits for a put(); put() waits for room; waiters are served in 
     const g1 = createTask(getter('g1'));
     const g2 = createTask(getter('g2'));
     yield* cede();
-    yield* q.put('a');
-    yield* q.put('b');   // waits until g1 has taken 'a'
+    yield* q.put('a');   // handed to g1, the longest waiter
+    yield* q.put('b');   // handed to g2: no room is needed
     trace.push('b was put');
     yield* g1;
     yield* g2;
     q.putNowait('c');
     const p = createTask((function* () { yield* q.put('d'); trace.push('d was put'); })());
     yield* cede();
-    assert.equal(q.qsize(), 1);
+    assert.equal(q.qsize(), 1);   // 'd' waits for room
     trace.push(`main got ${yield* q.get()}`);
+    trace.push(`main got ${yield* q.get()}`);   // waits; the woken putter hands 'd' straight over
     yield* p;
-    trace.push(`main got ${yield* q.get()}`);
   });
-  assert.deepEqual(trace, ['g1 got a', 'b was put', 'g2 got b', 'main got c', 'd was put', 'main got d']);
+  assert.deepEqual(trace, ['b was put', 'g1 got a', 'g2 got b', 'main got c', 'd was put', 'main got d']);
 });
 
-void test('qsize() counts an item until its getter takes it (asyncio semantics)', async () => {
+void test('an item put while a getter waits is handed to it: not counted by qsize(), no room needed', async () => {
   await runRecording(function* () {
     const q = new Queue<number>(1);
     const g = createTask(q.get());
     yield* cede();
-    q.putNowait(1);
-    assert.equal(q.qsize(), 1);
-    assert.throws(() => q.putNowait(2), QueueFull);
-    assert.equal(yield* g, 1);
+    q.putNowait(1);              // to the waiting getter
     assert.equal(q.qsize(), 0);
+    q.putNowait(2);              // into the queue
+    assert.equal(q.qsize(), 1);
+    assert.throws(() => q.putNowait(3), QueueFull);
+    assert.equal(yield* g, 1);
+    assert.equal(q.getNowait(), 2);
+  });
+});
+
+for (const [name, make] of [['PriorityQueue', () => new PriorityQueue<number>(1)], ['LifoQueue', () => new LifoQueue<number>(1)]] as const) {
+  void test(`${name}: the woken getter takes its item when it runs (asyncio semantics), so qsize() counts it until then`, async () => {
+    await runRecording(function* () {
+      const q = make();
+      const g = createTask(q.get());
+      yield* cede();
+      q.putNowait(1);
+      assert.equal(q.qsize(), 1);
+      assert.throws(() => q.putNowait(2), QueueFull);
+      assert.equal(yield* g, 1);
+      assert.equal(q.qsize(), 0);
+    });
+  });
+}
+
+void test('a putter woken for room that hands its item to a getter passes the room on (no lost wake-up)', async () => {
+  await runRecording(function* () {
+    const q = new Queue<number>(1);
+    const committed: number[] = [];
+    function* producer(v: number): Coro<void> { yield* q.put(v); committed.push(v); }
+    const ps = [0, 1, 2].map((v) => createTask(producer(v)));
+    yield* cede();                        // 0 is queued; 1 and 2 wait for room
+    assert.equal(q.getNowait(), 0);       // wakes the putter of 1 ...
+    const g = createTask(q.get());        // ... which hands 1 to this getter instead of taking the room
+    yield* cede();
+    yield* cede();
+    for (const p of ps) yield* p;         // so the putter of 2 must have been woken for the room
+    assert.deepEqual(committed, [0, 1, 2]);
+    assert.equal(yield* g, 1);
+    assert.equal(q.getNowait(), 2);
+  });
+});
+
+void test('a getter halted after an item was handed to it gives it back to the front of the queue', async () => {
+  await runRecording(function* () {
+    const q = new Queue<string>(1);
+    const g = createTask(q.get());
+    yield* cede();
+    q.putNowait('x');    // handed to g ...
+    q.putNowait('y');    // ... so 'y' is queued
+    g.cancel();          // g is halted before it resumes
+    yield* cede();
+    assert.ok(g.cancelled());
+    assert.equal(q.qsize(), 2);   // one more than maxsize, until taken: nothing is lost
+    assert.ok(q.full());
+    assert.equal(q.getNowait(), 'x');
+    assert.equal(q.getNowait(), 'y');
+  });
+});
+
+void test('an item given back after shutdown(true) is dropped and counted done, as the queued ones are', async () => {
+  await runRecording(function* () {
+    const q = new Queue<string>();
+    const g = createTask(q.get());
+    yield* cede();
+    q.putNowait('x');    // handed to g
+    const j = createTask(q.join());
+    q.shutdown(true);
+    g.cancel();
+    yield* cede();
+    yield* j;            // 'x' was counted done when g gave it back
+    assert.throws(() => q.getNowait(), QueueShutDown);
   });
 });
 
