@@ -23,7 +23,7 @@
  *
  * The hot paths (`get()`/`put()` that need not wait) allocate no future.
  */
-import { currentTask, Future, QueueEmpty, QueueFull, QueueShutDown, type Coro } from '../kernel/index.js';
+import { Future, QueueEmpty, QueueFull, QueueShutDown, type Coro } from '../kernel/index.js';
 import { Deque } from './deque.js';
 import { Event } from './event.js';
 import { Waiters } from './waiters.js';
