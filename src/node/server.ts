@@ -26,7 +26,7 @@ import { NotImplementedError } from '../kernel/errors.js';
 import { Future } from '../kernel/future.js';
 import type { Protocol, Server, SockAddr } from '../kernel/transport_types.js';
 import { track, untrack } from './registry.js';
-import { SocketTransport, type TransportOwner } from './socket_transport.js';
+import { adoptReadingInPlace, isBuffered, onreadFor, SocketTransport, type TransportOwner } from './socket_transport.js';
 import { resolveHost } from './tcp.js';
 import { SSL_HANDSHAKE_TIMEOUT, serverTlsOptions } from './tls.js';
 
@@ -55,6 +55,7 @@ export class NodeServer implements Server, TransportOwner {
   #closed = false;
   #waiters: Future<void>[] = [];
   #forever: Future<never> | null = null;
+  #tls = false;
 
   /** @internal use `loop.createServer`. */
   constructor(loop: EventLoop, factory: () => unknown, ctx: Context, unixPath?: string) {
@@ -67,9 +68,10 @@ export class NodeServer implements Server, TransportOwner {
   /** @internal start listening with a Node server for each of `targets`. */
   *_listen(targets: Array<net.ListenOptions>, opts: ServerOptions): Coro<void> {
     const tlsOpts = opts.ssl != null && opts.ssl !== false ? serverTlsOptions(opts.ssl) : null;
+    this.#tls = tlsOpts !== null;
     try {
       for (const target of targets) {
-        const srv = tlsOpts !== null ? makeTlsServer(tlsOpts, opts.sslHandshakeTimeout as number | undefined) : net.createServer({ allowHalfOpen: true, noDelay: true });
+        const srv = tlsOpts !== null ? makeTlsServer(tlsOpts, opts.sslHandshakeTimeout as number | undefined) : net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true });
         this.#servers.push(srv);
         const fut = new Future<void>({ loop: this.#loop, description: 'createServer: listen' });
         const onError = (e: Error): void => { if (!fut.done()) fut.setException(e); };
@@ -118,7 +120,13 @@ export class NodeServer implements Server, TransportOwner {
       _leaveLoop(prevLoop);
     }
     socket.removeListener('error', noop);
-    const t = new SocketTransport(this.#loop, socket, protocol as Protocol, { context: this.#ctx, owner: this, unixPath: this.#unixPath });
+    // A BufferedProtocol on a plain socket: Node reads straight into the protocol's buffers (no allocation per read).
+    const holder: { t: SocketTransport | null } = { t: null };
+    const inPlace = !this.#tls && isBuffered(protocol) ? adoptReadingInPlace(socket, onreadFor(holder)) : null;
+    const t = new SocketTransport(this.#loop, inPlace ?? socket, protocol as Protocol, {
+      context: this.#ctx, owner: this, unixPath: this.#unixPath, readsInPlace: inPlace !== null,
+    });
+    holder.t = t;
     this.#transports.add(t);
     t._start();
   };

@@ -12,7 +12,9 @@ import type { TLSSocket } from 'node:tls';
 import type { Context } from '../kernel/context.js';
 import type { EventLoop } from '../kernel/events.js';
 import type { Protocol } from '../kernel/transport_types.js';
-import { StreamTransportBase } from '../protocols/stream_transport.js';
+import { isBuffered, StreamTransportBase } from '../protocols/stream_transport.js';
+
+export { isBuffered };
 import { track, untrack } from './registry.js';
 
 type Bytes = Uint8Array | string;
@@ -33,6 +35,54 @@ function onEnd(this: Owned): void { this[OWNER]?._eofReceived(); }
 function onError(this: Owned, e: Error): void { this[OWNER]?._noteError(e); }
 function onClose(this: Owned): void { const t = this[OWNER]; t?._connectionLost(t._errorSeen()); }
 function onFinish(this: Owned): void { this.destroy(); }
+
+/**
+ * What a protocol reads into, for sockets made with `onread`: Node reads
+ * straight into the buffer the protocol's `getBuffer()` returns, asking
+ * again after every read. A read before the transport exists lands in a
+ * spare buffer and is copied into the protocol's own.
+ */
+export function onreadFor(holder: { t: SocketTransport | null }): net.OnReadOpts {
+  let spare: Uint8Array | null = null;
+  return {
+    buffer: () => holder.t?._getBuffer(65536) ?? (spare ??= new Uint8Array(65536)),
+    callback: (n: number, buf: Uint8Array) => {
+      const t = holder.t;
+      if (t === null) return true;
+      if (buf === spare) t._dataReceived(spare.slice(0, n));
+      else t._bufferUpdated(n);
+      return true;
+    },
+  };
+}
+
+interface SocketInternals { _handle?: { readStart?: unknown } | null; _server?: net.Server | null; server?: net.Server | null }
+
+/**
+ * A socket a server accepted, remade to read in place. Node gives accepted
+ * sockets no `onread` option, so the connection's handle is moved into a
+ * new socket made with one (the server was made with `pauseOnConnect`, so
+ * nothing was read yet). This uses the `handle` option and the `_handle` and
+ * `_server` fields of net.Socket, which Node's own server relies on but does
+ * not document: if they are not there, `null` (the caller keeps the socket
+ * and copies each read into the protocol's buffer instead).
+ */
+export function adoptReadingInPlace(old: net.Socket, onread: net.OnReadOpts): net.Socket | null {
+  const o = old as net.Socket & SocketInternals;
+  const handle = o._handle;
+  if (handle == null || typeof handle.readStart !== 'function' || old.destroyed) return null;
+  const server = o._server ?? null;
+  const s = new (old.constructor as typeof net.Socket)({
+    handle, allowHalfOpen: true, readable: true, writable: true, pauseOnCreate: true, onread,
+  } as net.SocketConstructorOpts) as net.Socket & SocketInternals;
+  // The old object lets go of the connection: its destroy() closes nothing and counts nothing off the server.
+  o._handle = null;
+  o._server = null;
+  old.destroy();
+  s._server = server;
+  s.server = server;
+  return s;
+}
 
 /** Options of {@link SocketTransport}. */
 export interface SocketTransportOptions {

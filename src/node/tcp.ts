@@ -18,8 +18,8 @@ import { fromPromise } from '../kernel/coro.js';
 import type { ConnectionOptions, Coro, EventLoop } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import type { TimerHandle } from '../kernel/handles.js';
-import type { BufferedProtocol, Protocol, Transport } from '../kernel/transport_types.js';
-import { holdSocket, SocketTransport } from './socket_transport.js';
+import type { Protocol, Transport } from '../kernel/transport_types.js';
+import { holdSocket, isBuffered, onreadFor, SocketTransport } from './socket_transport.js';
 import { clientHandshake, validateClientSsl } from './tls.js';
 
 interface Target { address: string; family: number }
@@ -48,25 +48,6 @@ function combine(errors: Error[]): Error {
   const codes = new Set(errors.map((e) => (e as NodeJS.ErrnoException).code));
   const err = new Error(`Multiple exceptions: ${errors.map((e) => e.message).join('; ')}`);
   return Object.assign(err, { code: codes.size === 1 ? [...codes][0] : (errors[0] as NodeJS.ErrnoException).code, errors });
-}
-
-/**
- * What a protocol reads into, for sockets made with `onread`. Node asks for
- * a buffer before the transport exists: that read lands in a spare buffer
- * and is copied into the protocol's own.
- */
-function onreadFor(holder: { t: SocketTransport | null }): net.OnReadOpts {
-  let spare: Uint8Array | null = null;
-  return {
-    buffer: () => holder.t?._getBuffer(65536) ?? (spare ??= new Uint8Array(65536)),
-    callback: (n: number, buf: Uint8Array) => {
-      const t = holder.t;
-      if (t === null) return true;
-      if (buf === spare) t._dataReceived(spare.slice(0, n));
-      else t._bufferUpdated(n);
-      return true;
-    },
-  };
 }
 
 /** Connect to one of `addrs`, as described in the file header. */
@@ -167,6 +148,3 @@ export function* createUnixConnection<P>(loop: EventLoop, factory: () => P, path
   return [t, protocol];
 }
 
-function isBuffered(p: unknown): p is BufferedProtocol {
-  return p !== null && typeof p === 'object' && typeof (p as BufferedProtocol).getBuffer === 'function';
-}

@@ -380,7 +380,8 @@ export abstract class StreamTransportBase implements Transport {
   }
 }
 
-function isBuffered(p: unknown): p is BufferedProtocol {
+/** Does `p` read into its own buffers (asyncio's BufferedProtocol)? */
+export function isBuffered(p: unknown): p is BufferedProtocol {
   return p !== null && typeof p === 'object' && typeof (p as BufferedProtocol).getBuffer === 'function'
     && typeof (p as BufferedProtocol).bufferUpdated === 'function';
 }
