@@ -5,7 +5,11 @@
  * comes from a child process speaking raw node:net (bench/net_load.js), so
  * the client's cost is the same for every server and is not on the
  * servers' thread. Servers are measured in rotating order over several
- * rounds (A/B alternation) and the medians are compared. This is a
+ * rounds (A/B alternation); each ratio is the median of the per-round
+ * ratios (a server against raw measured in the same round, so that the
+ * machine's slow swings cancel out). Also a tulip BufferedProtocol echo
+ * server (Node reads into its own buffer, no allocation per read), and
+ * Python's asyncio protocol echo server when python3 is here. This is a
  * throughput measurement taken by the client, so it does not use mitata.
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -13,10 +17,10 @@ import * as net from 'node:net';
 import { join } from 'node:path';
 import {
   Future, NodeEventLoop, type Protocol, type StreamReader, type StreamWriter, startServer, type Transport, type Coro,
-  type Server, type SockAddr,
+  type Server, type SockAddr, type BufferedProtocol,
 } from '../src/index.js';
 
-const ROUNDS = 11;
+const ROUNDS = 15;
 const IDLE_CONNS = 10_000;
 const MS = 200;
 const CONFIGS: Array<{ size: number; conns: number }> = [
@@ -27,6 +31,18 @@ class EchoProtocol implements Protocol {
   t: Transport | null = null;
   connectionMade(t: Transport): void { this.t = t; }
   dataReceived(d: Uint8Array): void { this.t!.write(d); }
+}
+
+/** Echo from the buffer Node read into; a fresh buffer only while a write still holds the last one. */
+class BufferedEcho implements BufferedProtocol {
+  t: Transport | null = null;
+  buf = new Uint8Array(65536);
+  connectionMade(t: Transport): void { this.t = t; }
+  getBuffer(): Uint8Array {
+    if (this.t!.getWriteBufferSize() > 0) this.buf = new Uint8Array(65536);
+    return this.buf;
+  }
+  bufferUpdated(n: number): void { this.t!.write(this.buf.subarray(0, n)); }
 }
 
 function* echoStreams(r: StreamReader, w: StreamWriter): Coro<void> {
@@ -42,15 +58,17 @@ function* echoStreams(r: StreamReader, w: StreamWriter): Coro<void> {
   }
 }
 
-function* serveTulip(loop: NodeEventLoop, ports: { protocol: number; streams: number }, stop: Future<void>): Coro<void> {
+function* serveTulip(loop: NodeEventLoop, ports: { protocol: number; streams: number; buffered: number }, stop: Future<void>): Coro<void> {
   const a: Server = yield* loop.createServer(() => new EchoProtocol(), '127.0.0.1', 0);
   const b: Server = yield* startServer(echoStreams, '127.0.0.1', 0);
+  const c: Server = yield* loop.createServer(() => new BufferedEcho(), '127.0.0.1', 0);
   ports.protocol = (a.addresses()[0] as SockAddr)[1];
   ports.streams = (b.addresses()[0] as SockAddr)[1];
+  ports.buffered = (c.addresses()[0] as SockAddr)[1];
   try {
     yield* stop;
   } finally {
-    a.close(); a.abortClients(); b.close(); b.abortClients();
+    for (const x of [a, b, c]) { x.close(); x.abortClients(); }
   }
 }
 
@@ -66,10 +84,10 @@ export async function main(): Promise<void> {
   const rawPort = (raw.address() as net.AddressInfo).port;
 
   const loop = new NodeEventLoop();
-  const ports = { protocol: 0, streams: 0 };
+  const ports = { protocol: 0, streams: 0, buffered: 0 };
   const stop = new Future<void>({ loop, description: 'bench stop' });
   const serving = loop.runUntilComplete(loop.createTask(serveTulip(loop, ports, stop)));
-  while (ports.streams === 0) await new Promise((r) => setTimeout(r, 5));
+  while (ports.buffered === 0) await new Promise((r) => setTimeout(r, 5));
 
   const child = fork(join(import.meta.dirname, 'net_load.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise<void>((resolve) => child.once('message', () => resolve()));
@@ -91,7 +109,9 @@ export async function main(): Promise<void> {
     py = spawn('python3', [join(import.meta.dirname, 'asyncio_echo.py')], { stdio: ['ignore', 'pipe', 'inherit'] });
     pyPort = await new Promise<number>((resolve) => { py!.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))); });
   }
-  const servers: Array<readonly [string, number]> = [['raw', rawPort], ['protocol', ports.protocol], ['streams', ports.streams]];
+  const servers: Array<readonly [string, number]> = [
+    ['raw', rawPort], ['protocol', ports.protocol], ['streams', ports.streams], ['buffered', ports.buffered],
+  ];
   if (py !== null) servers.push(['python asyncio', pyPort]);
   try {
     for (const { size, conns } of CONFIGS) {
@@ -107,14 +127,23 @@ export async function main(): Promise<void> {
         }
       }
       const m = (n: string): number => median(results.get(n)!);
+      /** The median over rounds of (server / raw) measured in the same round. */
+      const vsRaw = (n: string): string => {
+        const a = results.get(n)!, r = results.get('raw')!;
+        return `${median(a.map((x, i) => x / r[i]!)).toFixed(2)}x`;
+      };
       const c = (n: string): string => `${median(cpus.get(n)!).toFixed(1)} µs`;
       const fmt = (x: number): string => x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`;
       const label = `echo ${size === 64 ? '64 B' : '16 KiB'} x ${conns} conn${conns > 1 ? 's' : ''}`;
       const pad = ' '.repeat(label.length);
-      console.log(`${label}: raw ${fmt(m('raw'))} rt/s, protocol ${fmt(m('protocol'))} rt/s -> ${(m('protocol') / m('raw')).toFixed(2)}x raw (target >= 0.95x)`);
-      console.log(`${pad}  streams ${fmt(m('streams'))} rt/s -> ${(m('streams') / m('raw')).toFixed(2)}x raw (target >= 0.85x)`);
-      console.log(`${pad}  server CPU per round trip: raw ${c('raw')}, protocol ${c('protocol')}, streams ${c('streams')}   [medians of ${ROUNDS} rounds of ${MS} ms]`);
-      if (py !== null) console.log(`${pad}  python3 asyncio protocol (its own process) ${fmt(m('python asyncio'))} rt/s -> tulip protocol / asyncio ${(m('protocol') / m('python asyncio')).toFixed(2)}x`);
+      console.log(`${label}: raw ${fmt(m('raw'))} rt/s, protocol ${fmt(m('protocol'))} rt/s -> ${vsRaw('protocol')} raw (target >= 0.95x)`);
+      console.log(`${pad}  streams ${fmt(m('streams'))} rt/s -> ${vsRaw('streams')} raw (target >= 0.85x)`);
+      console.log(`${pad}  BufferedProtocol ${fmt(m('buffered'))} rt/s -> ${vsRaw('buffered')} raw (aim > 1x)`);
+      console.log(`${pad}  server CPU per round trip: raw ${c('raw')}, protocol ${c('protocol')}, streams ${c('streams')}, buffered ${c('buffered')}   [medians of ${ROUNDS} rounds of ${MS} ms]`);
+      if (py !== null) {
+        const pr = (n: string): string => `${median(results.get(n)!.map((x, i) => x / results.get('python asyncio')![i]!)).toFixed(2)}x`;
+        console.log(`${pad}  python3 asyncio protocol (its own process) ${fmt(m('python asyncio'))} rt/s -> tulip protocol / asyncio ${pr('protocol')}, BufferedProtocol / asyncio ${pr('buffered')}, raw node:net / asyncio ${pr('raw')}`);
+      }
     }
     await idleMemory(child, rawPort, ports.protocol);
   } finally {
