@@ -25,6 +25,11 @@ export interface ReadTransport extends BaseTransport {
 }
 /** The write side of a transport; every write transport is a consumer (PEP 3153). @example t.setWriteBufferLimits(1 << 20); t.write(bytes); */
 export interface WriteTransport extends BaseTransport {
+  /**
+   * Send `data` (never waits). The transport may keep a reference to the
+   * bytes until they are handed to the OS, as Node's sockets do: do not
+   * change them after `write()` while `getWriteBufferSize()` is above 0.
+   */
   write(data: Uint8Array | string): void;
   writeLines(list: Iterable<Uint8Array | string>): void;
   writeEof(): void; canWriteEof(): boolean; abort(exc?: Error): void;
@@ -55,7 +60,17 @@ export interface Protocol {
   pauseWriting?(): void;
   resumeWriting?(): void;
 }
-/** A protocol that lends its own buffer for reads, saving a copy per read. @example getBuffer(n) { return this.buf.subarray(this.used); } */
+/**
+ * A protocol that lends its own buffer for reads: on a plain TCP or Unix
+ * socket Node reads straight into it, saving the allocation of a buffer per
+ * read (the fastest way to move bulk data). `getBuffer` is asked before
+ * every read. A protocol that writes from that buffer (an echo, a proxy)
+ * hands out a fresh one while `getWriteBufferSize()` shows an earlier write
+ * still holds it.
+ * @example
+ * getBuffer() { if (this.t.getWriteBufferSize() > 0) this.buf = new Uint8Array(65536); return this.buf; }
+ * bufferUpdated(n) { this.t.write(this.buf.subarray(0, n)); }
+ */
 export interface BufferedProtocol extends Protocol {
   getBuffer(sizeHint: number): Uint8Array;
   bufferUpdated(nbytes: number): void;
