@@ -5,9 +5,9 @@
  *
  * Node streams already buffer and poll; the transports add the protocol's
  * call order (`connectionMade` → `dataReceived`* → `eofReceived`? →
- * `connectionLost` exactly once) and write flow control counted in bytes
- * the OS has not yet taken (a write is subtracted when Node's write callback
- * runs, i.e. when libuv handed it to the kernel). A pipe has one direction,
+ * `connectionLost` exactly once) and, for writing, the flow control of the
+ * shared stream transport base (the bytes Node has not yet handed to the
+ * OS: the stream's `writableLength`). A pipe has one direction,
  * so a read pipe's EOF ends it, and a write pipe's `writeEof()` is `close()`.
  */
 import { createReadStream, createWriteStream, fstatSync } from 'node:fs';
@@ -15,8 +15,9 @@ import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { isatty, ReadStream as TtyReadStream, WriteStream as TtyWriteStream } from 'node:tty';
 import type { Coro, EventLoop } from '../kernel/events.js';
-import type { Protocol, PushProducer, ReadTransport, WriteTransport } from '../kernel/transport_types.js';
-import { ProtocolCaller, startSoon, toBytes, WriteFlow } from './io_common.js';
+import type { Protocol, ReadTransport, WriteTransport } from '../kernel/transport_types.js';
+import { StreamTransportBase } from '../protocols/stream_transport.js';
+import { ProtocolCaller, startSoon } from './io_common.js';
 import { type LoopResource, track, untrack } from './registry.js';
 
 /**
@@ -157,112 +158,95 @@ export class ReadPipeTransport implements ReadTransport, LoopResource {
 }
 
 /**
- * The write end of a pipe as a transport, with write flow control.
+ * The write end of a pipe as a transport. Flow control, producers, the
+ * protocol's call order and `writeLines` come from the shared stream
+ * transport base (as for sockets); this class maps its hooks onto a Node
+ * Writable. A pipe has one direction, so `writeEof()` is `close()`. A write
+ * to a pipe whose reader left fails with EPIPE: that ends the transport
+ * (`connectionLost(error)`), it is never thrown. (Node polls a pipe only
+ * while a write is pending, so a reader that leaves is noticed at the next
+ * write, not at once as asyncio's reader trick on the write end does.)
  * @example
  * const [t] = yield* loop.connectWritePipe(() => ({}), child.stdin!);
  * t.write('hello\n'); t.close();
  */
-export class WritePipeTransport implements WriteTransport, LoopResource {
-  readonly #caller: ProtocolCaller;
+export class WritePipeTransport extends StreamTransportBase implements WriteTransport, LoopResource {
   readonly #stream: Writable;
-  readonly #extra: Record<string, unknown>;
-  readonly #flow: WriteFlow;
-  #protocol: Protocol;
-  #closing = false;
-  #lost = false;
-  #started = false;
-  #lostEarly: { exc: Error | undefined } | null = null;
-  #closeExc: Error | undefined = undefined;
+  #error: Error | undefined = undefined;
+  #closed = false;
+  /** Made on first use: only a write that crosses the high-water mark waits for the flush. */
+  #flushedCb: ((err?: Error | null) => void) | null = null;
 
   /** @internal */
-  constructor(caller: ProtocolCaller, stream: Writable, protocol: Protocol, extra: Record<string, unknown> = {}) {
-    this.#caller = caller;
+  constructor(loop: EventLoop, stream: Writable, protocol: Protocol, extra: Record<string, unknown> = {}) {
+    super(loop, protocol);
     this.#stream = stream;
-    this.#protocol = protocol;
-    this.#extra = { pipe: stream, ...extra };
-    this.#flow = new WriteFlow(
-      () => this.#report('pauseWriting', () => this.#protocol.pauseWriting?.()),
-      () => this.#report('resumeWriting', () => this.#protocol.resumeWriting?.()),
-      (p, name) => this.#report(name, () => { p[name](); }, 'producer'),
-    );
-    // A write to a pipe whose reader is gone fails with EPIPE: it ends the transport, it is never thrown.
-    stream.on('error', (e: Error) => this.#shutdown(e));
-    stream.on('close', () => this.#connectionLost(this.#closeExc));
-    track(caller.loop, this);
-    if (stream.destroyed) this.#connectionLost(undefined);
+    Object.assign(this._extra, { pipe: stream }, extra);
+    stream.on('error', (e: Error) => {
+      if (this.#error === undefined) this.#error = e;
+      if (!stream.destroyed) stream.destroy();
+    });
+    stream.on('close', () => this.#lost());
+    track(loop, this);
   }
 
-  /** @internal */
+  /** @internal `connectionMade`; a pipe that closed before this is reported lost right after it. */
   _start(): void {
-    if (this.#started) return;
-    this.#started = true;
-    this.#caller.call(this, this.#protocol, 'protocol.connectionMade()', () => this.#protocol.connectionMade?.(this as never), (e) => this.abort(e));
-    if (this.#lostEarly !== null) this.#deliverLost(this.#lostEarly.exc);
+    this._connectionMade();
+    if (this.#closed || this.#stream.destroyed) this.#lost();
   }
 
-  getExtraInfo(name: string, fallback?: unknown): unknown { return name in this.#extra ? this.#extra[name] : fallback; }
-  isClosing(): boolean { return this.#closing; }
-  setProtocol(p: unknown): void { this.#protocol = p as Protocol; }
-  getProtocol(): unknown { return this.#protocol; }
-
-  /** Buffer `data` for the pipe; never blocks. Writing after `close()` or a lost connection is ignored. */
-  write(data: Uint8Array | string): void {
-    const buf = toBytes(data);
-    if (this.#closing || this.#lost || buf.length === 0) return;
-    const n = buf.length;
-    this.#flow.added(n);
-    this.#stream.write(buf, () => { if (!this.#lost) this.#flow.removed(n); });
-  }
-  writeLines(list: Iterable<Uint8Array | string>): void { for (const d of list) this.write(d); }
   /** A pipe has one direction: this is `close()`. */
-  writeEof(): void { this.close(); }
-  canWriteEof(): boolean { return true; }
+  override writeEof(): void { this.close(); }
 
-  getWriteBufferSize(): number { return this.#flow.size; }
-  getWriteBufferLimits(): [low: number, high: number] { return [this.#flow.low, this.#flow.high]; }
-  setWriteBufferLimits(high?: number, low?: number): void { this.#flow.setLimits(high, low); }
-  registerProducer(p: PushProducer): void { this.#flow.registerProducer(p); }
-  unregisterProducer(): void { this.#flow.unregisterProducer(); }
-
-  /** Flush the buffer, then close the pipe; `connectionLost(undefined)` follows. */
-  close(): void {
-    if (this.#closing) return;
-    this.#closing = true;
-    this.#stream.end(() => this.#shutdown(undefined));
+  /** @internal close at once (loop.close()). */
+  _loopClosing(): void {
+    this.abort();
+    this._connectionLost(undefined);
   }
 
-  /** Drop the buffer and close at once; `connectionLost(exc)` follows. */
-  abort(exc?: Error): void {
-    if (this.#lost) return;
-    this.#shutdown(exc);
+  protected _send(data: Uint8Array | string, notify: boolean): void {
+    if (notify) this.#stream.write(data, this.#flushed());
+    else this.#stream.write(data);
   }
 
-  /** @internal */
-  _loopClosing(): void { this.#closing = true; this.#stream.destroy(); this.#connectionLost(undefined); }
-
-  #report(what: string, fn: () => void, who = 'protocol'): void { this.#caller.call(this, this.#protocol, `${who}.${what}()`, fn); }
-
-  /** Destroy the stream; its 'close' event (or, failing that, the next loop turn) brings `connectionLost(exc)`. */
-  #shutdown(exc: Error | undefined): void {
-    this.#closing = true;
-    if (this.#closeExc === undefined) this.#closeExc = exc;
-    if (this.#stream.destroyed) { this.#connectionLost(this.#closeExc); return; }
-    this.#stream.destroy();
-    this.#caller.soon(() => this.#connectionLost(this.#closeExc));
+  protected _sendMany(list: Array<Uint8Array | string>, notify: boolean): void {
+    const s = this.#stream;
+    s.cork();
+    const last = list.length - 1;
+    for (let i = 0; i < last; i++) s.write(list[i]!);
+    this._send(list[last]!, notify);
+    s.uncork();
   }
 
-  #connectionLost(exc: Error | undefined): void {
-    if (this.#lost) return;
-    this.#lost = true;
-    this.#closing = true;
-    untrack(this.#caller.loop, this);
-    this.#flow.stop();
-    if (!this.#started) { this.#lostEarly = { exc }; return; }
-    this.#deliverLost(exc);
+  protected _bufferSize(): number { return this.#stream.writableLength; }
+  protected _shutdown(): void { this.close(); }
+
+  protected _closeGracefully(): void {
+    const s = this.#stream;
+    if (s.destroyed) { this.#lost(); return; }
+    s.end(() => this.#destroy());
   }
 
-  #deliverLost(exc: Error | undefined): void {
-    this.#caller.call(this, this.#protocol, 'protocol.connectionLost()', () => this.#protocol.connectionLost?.(exc));
+  protected _destroy(): void { this.#destroy(); }
+  protected _setReading(_on: boolean): void { /* a write pipe does not read */ }
+  protected override _onLost(): void { untrack(this._loop, this); }
+
+  /** Destroy the stream; its 'close' event (or, failing that, the next loop turn) brings `connectionLost`. */
+  #destroy(): void {
+    const s = this.#stream;
+    if (!s.destroyed) s.destroy();
+    if (this._loop.isClosed()) this.#lost();
+    else this._loop.callSoon(() => this.#lost());   // in case the stream never emits 'close' (emitClose: false)
+  }
+
+  #lost(): void {
+    this.#closed = true;
+    if (this._made) this._connectionLost(this.#error);
+  }
+
+  #flushed(): (err?: Error | null) => void {
+    return this.#flushedCb ??= (err?: Error | null): void => { if (err == null && !this.#stream.destroyed) this._flushed(); };
   }
 }
 
@@ -281,7 +265,7 @@ export function* connectWritePipe<P>(loop: EventLoop, factory: () => P, pipe: Pi
   const stream = typeof pipe === 'number' ? streamForFd(pipe, 'w') as Writable : pipe;
   if (!isWritable(stream)) throw new TypeError('connectWritePipe: pipe must be a writable Node stream or a file descriptor');
   const protocol = factory();
-  const t = new WritePipeTransport(new ProtocolCaller(loop), stream, protocol as Protocol);
+  const t = new WritePipeTransport(loop, stream, protocol as Protocol);
   yield* startSoon(loop, 'connectWritePipe', () => t._start(), () => t._loopClosing());
   return [t, protocol];
 }

@@ -98,7 +98,7 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
             dataReceived: (data) => this.#protocol.pipeDataReceived?.(fd, data),
             connectionLost: (exc) => this.#pipeLost(fd, exc),
           };
-      this.#pipes.set(fd, fd === 0 ? new WritePipeTransport(caller, s as Writable, forward) : new ReadPipeTransport(caller, s as Readable, forward));
+      this.#pipes.set(fd, fd === 0 ? new WritePipeTransport(caller.loop, s as Writable, forward) : new ReadPipeTransport(caller, s as Readable, forward));
       this.#open.add(fd);
     }
     child.on('exit', (code, signal) => this.#exited(code ?? -signalNumber(signal)));
