@@ -18,6 +18,7 @@ import type { Coro, EventLoop } from '../kernel/events.js';
 import type { Protocol, ReadTransport, WriteTransport } from '../kernel/transport_types.js';
 import { StreamTransportBase } from '../protocols/stream_transport.js';
 import { ProtocolCaller, startSoon } from './io_common.js';
+import { writeCorked } from './socket_transport.js';
 import { type LoopResource, track, untrack } from './registry.js';
 
 /**
@@ -211,12 +212,7 @@ export class WritePipeTransport extends StreamTransportBase implements WriteTran
   }
 
   protected _sendMany(list: Array<Uint8Array | string>, notify: boolean): void {
-    const s = this.#stream;
-    s.cork();
-    const last = list.length - 1;
-    for (let i = 0; i < last; i++) s.write(list[i]!);
-    this._send(list[last]!, notify);
-    s.uncork();
+    writeCorked(this.#stream, list, notify ? this.#flushed() : undefined);
   }
 
   protected _bufferSize(): number { return this.#stream.writableLength; }

@@ -8,6 +8,7 @@
  * `eofReceived` and the protocol decides whether to close.
  */
 import type * as net from 'node:net';
+import type { Writable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Context } from '../kernel/context.js';
 import type { EventLoop } from '../kernel/events.js';
@@ -18,6 +19,16 @@ export { isBuffered };
 import { track, untrack } from './registry.js';
 
 type Bytes = Uint8Array | string;
+
+/** Several chunks as one vectored write (`writev`); `done` is called once the last is handed on. */
+export function writeCorked(s: Writable, list: Bytes[], done?: (err?: Error | null) => void): void {
+  s.cork();
+  const last = list.length - 1;
+  for (let i = 0; i < last; i++) s.write(list[i]!);
+  if (done !== undefined) s.write(list[last]!, done);
+  else s.write(list[last]!);
+  s.uncork();
+}
 
 /** Errors a socket reported before a transport took it over. */
 const earlyErrors = new WeakMap<net.Socket, Error>();
@@ -170,13 +181,7 @@ export class SocketTransport extends StreamTransportBase {
   }
 
   protected _sendMany(list: Bytes[], notify: boolean): void {
-    const s = this._socket;
-    s.cork();
-    const last = list.length - 1;
-    for (let i = 0; i < last; i++) s.write(list[i]!);
-    if (notify) s.write(list[last]!, this.#flushed());
-    else s.write(list[last]!);
-    s.uncork();
+    writeCorked(this._socket, list, notify ? this.#flushed() : undefined);
   }
 
   protected _bufferSize(): number { return this._socket.writableLength; }
