@@ -33,6 +33,8 @@ function internals(loop: EventLoop): LoopInternals | null {
 }
 
 type DoneCallback<T> = (f: Future<T>) => void;
+/** The Promise behind a future's `then()`, and what settles it. */
+interface ThenState { promise: Promise<void>; settle: (() => void) | undefined }
 /** @internal what waits on a future: told `_wake(future)` when it is done (a task schedules its step). */
 export interface Waiter { _wake(f: Future<any>): void }
 
@@ -60,8 +62,8 @@ export class Future<T> implements PromiseLike<T> {
   /** @internal result, error, or cancel message */ _value: unknown = undefined;
   /** @internal */ _loop: EventLoop;
   /** @internal one waiter, an array of them, or null */ _waiters: Waiter | Waiter[] | null = null;
-  /** @internal resolves the Promise behind `then()` */ declare _settle?: () => void;
-  /** @internal */ declare _promise?: Promise<void>;
+  /** @internal the Promise behind `then()`, made on first use (one field, so that every future has one shape) */
+  _then: ThenState | undefined = undefined;
   /** @internal the outcome was read (or delivered); an in-object field, so setting it changes no hidden class */
   _retrieved = false;
   /** @internal what this future stands for, for DeadlockError and debugging */ _desc: string | undefined;
@@ -160,11 +162,13 @@ export class Future<T> implements PromiseLike<T> {
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     this._retrieved = true;
-    let p = this._promise;
-    if (p === undefined) {
-      p = this._state !== PENDING ? Promise.resolve() : new Promise<void>((resolve) => { this._settle = resolve; });
-      this._promise = p;
+    let ts = this._then;
+    if (ts === undefined) {
+      const t: ThenState = ts = { promise: undefined as unknown as Promise<void>, settle: undefined };
+      t.promise = this._state !== PENDING ? Promise.resolve() : new Promise<void>((resolve) => { t.settle = resolve; });
+      this._then = t;
     }
+    const p = ts.promise;
     // The internal promise resolves with `undefined`, never with the user's value: a thenable result would be
     // adopted. The outcome goes straight to the user's callbacks.
     return p.then(() => {
@@ -230,8 +234,8 @@ export class Future<T> implements PromiseLike<T> {
       if (Array.isArray(w)) for (const x of w) this._scheduleWaiter(x);
       else this._scheduleWaiter(w);
     }
-    const settle = this._settle;
-    if (settle !== undefined) { this._settle = undefined; settle(); }
+    const ts = this._then;
+    if (ts !== undefined && ts.settle !== undefined) { const settle = ts.settle; ts.settle = undefined; settle(); }
   }
 
   /** @internal */

@@ -38,12 +38,33 @@ export interface HaltTarget { readonly name: string }
 const MUST_HALT = 1;   // a task-level cancel is pending: the next step calls return()
 const HALTING = 2;     // return() was sent; the generator is unwinding
 const SCHEDULED = 4;   // a step is in the ready queue
-const HALT_PENDING = 16; // a scope's halt waits in _pendingHalt (a flag, so the hot path reads no absent field)
+const HALT_PENDING = 16; // a scope's halt waits in _x.pendingHalt (a flag, so the hot path reads no other object)
+const NATIVE = 8;      // the coroutine is a native generator: its next() is called directly
 const CANCEL_SHIFT = 5; // _flags >>> CANCEL_SHIFT: cancel requests so far (one field fewer per task)
 // While a step runs, the task is `current`: no flag is kept for it.
 
 // The future states (future.ts), as local constants: an imported binding is a load and a check on every use.
 const S_PENDING = 0, S_RESULT = 1, S_ERROR = 2, S_CANCELLED = 3;
+
+// A native generator's own methods, called directly: a task's `gen.next(v)` call site sees every
+// generator function's objects (each has its own prototype), which would make it megamorphic.
+const GeneratorPrototype = Object.getPrototypeOf(function* () { /* empty */ }.prototype) as Generator;
+const genNext = GeneratorPrototype.next;
+/** Is `g` a native generator object (not a hand-written iterator such as a queue's get())? */
+function isNativeGenerator(g: object): boolean {
+  const proto = Object.getPrototypeOf(g) as object | null;
+  return proto !== null && Object.getPrototypeOf(proto) === GeneratorPrototype && (g as Generator).next === genNext;
+}
+
+/** The rarely used parts of a task (its name, signal, scopes), in one object of one shape. */
+class TaskExtras {
+  name: string | undefined = undefined;
+  abort: AbortController | undefined = undefined;
+  /** active scopes, outermost first */
+  scopes: HaltTarget[] = [];
+  /** a scope's halt waiting for the next step */
+  pendingHalt: HaltTarget | null = null;
+}
 
 let current: Task<unknown> | null = null;
 let nextId = 1;
@@ -70,15 +91,13 @@ export class Task<T> extends Future<T> implements Runnable {
   /** @internal */ readonly _id: number;
   /** @internal the loop's list of pending tasks */ _prev: Task<unknown> | null = null;
   /** @internal */ _next: Task<unknown> | null = null;
-  /** @internal */ declare _name?: string;
-  /** @internal */ declare _abort?: AbortController;
-  /** @internal active scopes, outermost first */ declare _scopes?: HaltTarget[];
-  /** @internal */ declare _pendingHalt?: HaltTarget | null;
+  /** @internal the rarely used parts, made on first use (one field, so that every task has one shape) */
+  _x: TaskExtras | null = null;
 
   constructor(aw: Coro<T> | PromiseLike<T>, opts?: { loop?: EventLoop; name?: string; eagerStart?: boolean }) {
     super(opts);
     this._id = nextId++;
-    if (opts?.name !== undefined) this._name = opts.name;
+    if (opts?.name !== undefined) this._extras().name = opts.name;
     this._ctx = currentContext();
     const loop = this._loop as unknown as TaskLoop;
     loop._taskCreated(this);
@@ -92,22 +111,24 @@ export class Task<T> extends Future<T> implements Runnable {
       return;
     }
     this._coro = aw as Coro<T>;
-    this._flags = SCHEDULED;
+    if (isNativeGenerator(aw)) this._flags = NATIVE;
+    this._flags |= SCHEDULED;
     if (opts?.eagerStart === true && this._loop.isRunning()) this._run();   // the first step now, up to the first suspension
     else loop._schedule(this);
   }
 
-  getName(): string { return this._name ?? `Task-${this._id}`; }
-  setName(name: string): void { this._name = name; }
+  getName(): string { return this._x?.name ?? `Task-${this._id}`; }
+  setName(name: string): void { this._extras().name = name; }
 
   /** How many cancel requests are pending (0 once the task is done). */
   cancelling(): number { return this._state === S_PENDING ? this._flags >>> CANCEL_SHIFT : 0; }
 
   /** An `AbortSignal` that aborts when the task is cancelled, for Promise-based APIs such as `fetch`. */
   get signal(): AbortSignal {
-    let a = this._abort;
+    const x = this._extras();
+    let a = x.abort;
     if (a === undefined) {
-      a = this._abort = new AbortController();
+      a = x.abort = new AbortController();
       if (this._state === S_CANCELLED || this._flags >>> CANCEL_SHIFT > 0) a.abort(new CancelledError());
     }
     return a.signal;
@@ -139,11 +160,11 @@ export class Task<T> extends Future<T> implements Runnable {
   override cancel(msg?: string): boolean {
     if (this._state !== S_PENDING) return false;
     this._flags += 1 << CANCEL_SHIFT;   // the count of cancel requests lives above the flag bits
-    this._abort?.abort(new CancelledError(msg));
+    this._x?.abort?.abort(new CancelledError(msg));
     if (this._coro === null) { this._settleWith(S_CANCELLED, msg); return true; }
     if (msg !== undefined) this._value = msg;
     this._flags |= MUST_HALT;
-    this._pendingHalt = null;
+    if (this._x !== null) this._x.pendingHalt = null;
     this._flags &= ~HALT_PENDING;
     if (current !== this) this._interrupt();   // not while its own step runs
     return true;
@@ -152,25 +173,30 @@ export class Task<T> extends Future<T> implements Runnable {
   /** @internal a scope asks to halt its body. */
   _haltScope(s: HaltTarget): void {
     if (this._state !== S_PENDING || this._flags & (MUST_HALT | HALTING)) return;
-    const cur = this._pendingHalt;
-    if (cur != null && cur !== s) {
-      const scopes = this._scopes ?? [];
+    const x = this._extras();
+    const cur = x.pendingHalt;
+    if (cur !== null && cur !== s) {
+      const scopes = x.scopes;
       if (scopes.indexOf(cur) <= scopes.indexOf(s)) return;   // the enclosing scope's halt wins
     }
-    this._pendingHalt = s;
+    x.pendingHalt = s;
     this._flags |= HALT_PENDING;
     if (current !== this) this._interrupt();   // not while its own step runs
   }
 
   /** @internal */
-  _enterScope(s: HaltTarget): void { (this._scopes ??= []).push(s); }
+  _extras(): TaskExtras { return this._x ??= new TaskExtras(); }
+
+  /** @internal */
+  _enterScope(s: HaltTarget): void { this._extras().scopes.push(s); }
   /** @internal */
   _exitScope(s: HaltTarget): void {
-    const a = this._scopes;
-    if (a === undefined) return;
+    const x = this._x;
+    if (x === null) return;
+    const a = x.scopes;
     const i = a.lastIndexOf(s);
     if (i >= 0) a.splice(i, 1);
-    if (this._pendingHalt === s) { this._pendingHalt = null; this._flags &= ~HALT_PENDING; }
+    if (x.pendingHalt === s) { x.pendingHalt = null; this._flags &= ~HALT_PENDING; }
   }
   /** @internal is a task-level halt unwinding the generator? */
   _isHalting(): boolean { return (this._flags & (MUST_HALT | HALTING)) !== 0; }
@@ -208,20 +234,21 @@ export class Task<T> extends Future<T> implements Runnable {
     let r: IteratorResult<unknown, T>;
     try {
       if ((flags & (MUST_HALT | HALT_PENDING)) === 0) {
-        if (f === null) r = gen.next(undefined);
-        else if (f._state === S_RESULT) {
-          f._retrieved = true;
-          r = gen.next(f._value);
-        } else {
+        if (f !== null && f._state !== S_RESULT) {
           f._markRetrieved();
           r = gen.throw(f._state === S_CANCELLED ? f._cancelError() : f._value);
+        } else {
+          let v: unknown;
+          if (f !== null) { f._retrieved = true; v = f._value; }
+          r = flags & NATIVE ? genNext.call(gen, v) as IteratorResult<unknown, T> : gen.next(v);
         }
       } else if (flags & MUST_HALT) {
         this._flags = (flags & ~MUST_HALT) | HALTING;
         r = gen.return(undefined as T);
       } else {
-        const s = this._pendingHalt;
-        this._pendingHalt = null;
+        const x = this._x!;
+        const s = x.pendingHalt;
+        x.pendingHalt = null;
         this._flags = flags & ~HALT_PENDING;
         r = gen.next(s);
       }
