@@ -27,9 +27,13 @@ const CONFIGS: Array<{ size: number; conns: number }> = [
   { size: 64, conns: 1 }, { size: 64, conns: 50 }, { size: 16384, conns: 1 }, { size: 16384, conns: 50 },
 ];
 
+/** Connections each server has open (the idle-memory measurement waits until every one is accepted). */
+const open = { raw: 0, tulip: 0 };
+
 class EchoProtocol implements Protocol {
   t: Transport | null = null;
-  connectionMade(t: Transport): void { this.t = t; }
+  connectionMade(t: Transport): void { this.t = t; open.tulip++; }
+  connectionLost(): void { open.tulip--; }
   dataReceived(d: Uint8Array): void { this.t!.write(d); }
 }
 
@@ -79,7 +83,10 @@ function median(xs: number[]): number {
 }
 
 export async function main(): Promise<void> {
-  const raw = net.createServer({ noDelay: true }, (s) => { s.on('data', (d) => s.write(d)); s.on('error', () => undefined); });
+  const raw = net.createServer({ noDelay: true }, (s) => {
+    open.raw++;
+    s.on('data', (d) => s.write(d)); s.on('error', () => undefined); s.on('close', () => { open.raw--; });
+  });
   await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
   const rawPort = (raw.address() as net.AddressInfo).port;
 
@@ -145,7 +152,7 @@ export async function main(): Promise<void> {
         console.log(`${pad}  python3 asyncio protocol (its own process) ${fmt(m('python asyncio'))} rt/s -> tulip protocol / asyncio ${pr('protocol')}, BufferedProtocol / asyncio ${pr('buffered')}, raw node:net / asyncio ${pr('raw')}`);
       }
     }
-    await idleMemory(child, rawPort, ports.protocol);
+    await idleMemory(child, rawPort, ports.protocol);   // (the load generator has closed every echo connection by now)
   } finally {
     py?.kill();
     child.send('exit');
@@ -161,17 +168,23 @@ async function idleMemory(child: ChildProcess, rawPort: number, tulipPort: numbe
   if (typeof globalThis.gc !== 'function') { console.log('idle connections: run with --expose-gc'); return; }
   const used = (): number => { globalThis.gc!(); globalThis.gc!(); const m = process.memoryUsage(); return m.heapUsed + m.external; };
   const ask = (cmd: string | { port: number; conns: number; hold: boolean }): Promise<{ error?: string }> => new Promise((resolve) => { child.once('message', resolve as (m: unknown) => void); child.send(cmd); });
-  const perConn = async (port: number): Promise<number> => {
+  /** Wait (at most 10 s) until the server has `n` connections open. */
+  const until = async (count: () => number, n: number): Promise<void> => {
+    for (let i = 0; i < 1000 && count() !== n; i++) await new Promise((res) => setTimeout(res, 10));
+    if (count() !== n) throw new Error(`the server has ${count()} connections open, not ${n}`);
+  };
+  const perConn = async (port: number, count: () => number): Promise<number> => {
+    await until(count, 0);
     const before = used();
     const r = await ask({ port, conns: IDLE_CONNS, hold: true });
     if (r.error !== undefined) throw new Error(r.error);
-    await new Promise((res) => setTimeout(res, 300));   // let the server accept every connection
+    await until(count, IDLE_CONNS);   // every connection accepted (and, for tulip, its protocol made)
     const bytes = (used() - before) / IDLE_CONNS;
     await ask('release');
-    await new Promise((res) => setTimeout(res, 300));
+    await until(count, 0);
     return bytes;
   };
-  const raw = await perConn(rawPort);
-  const tulip = await perConn(tulipPort);
+  const raw = await perConn(rawPort, () => open.raw);
+  const tulip = await perConn(tulipPort, () => open.tulip);
   console.log(`${IDLE_CONNS} idle connections: raw node:net server ${raw.toFixed(0)} B/conn, tulip Protocol server ${tulip.toFixed(0)} B/conn -> ${(tulip / raw).toFixed(2)}x raw (JS heap + external, after GC; reported)`);
 }

@@ -145,7 +145,7 @@ interface Timing { median: number; best: number }
  * Time per call (ns) of each case over alternating rounds (a noisy neighbour hurts every case alike):
  * the median of the rounds' p50s, and the best p50 (the least disturbed round, on a shared machine).
  */
-async function compare(cases: Case[], rounds = 3): Promise<Map<string, Timing>> {
+async function compare(cases: Case[], rounds = 5): Promise<Map<string, Timing>> {
   const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]));
   for (let r = 0; r < rounds; r++) {
     for (const c of cases) {
