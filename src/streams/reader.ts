@@ -34,11 +34,13 @@ const encoder = new TextEncoder();
 /** @internal concatenate into one array of the kind the first chunk is (a Node Buffer stays a Buffer). */
 export function concatBytes(list: Uint8Array[], total: number): Uint8Array {
   if (list.length === 1) return list[0]!;
+  // Node's chunks are Buffers: their class joins them (from its pool for small sizes) and the result is a Buffer
+  // too. (Giving a plain Uint8Array Buffer's prototype afterwards would make every such array a slow object.)
+  const cls = list.length > 0 ? list[0]!.constructor as { concat?: (l: Uint8Array[], n: number) => Uint8Array } : undefined;
+  if (cls !== undefined && cls !== Uint8Array && typeof cls.concat === 'function') return cls.concat(list, total);
   const out = new Uint8Array(total);
   let off = 0;
   for (const c of list) { out.set(c, off); off += c.length; }
-  const proto = list.length > 0 ? Object.getPrototypeOf(list[0]) as object : Uint8Array.prototype;
-  if (proto !== Uint8Array.prototype) Object.setPrototypeOf(out, proto);
   return out;
 }
 

@@ -136,3 +136,16 @@ function* fromAsync(r: StreamReader): Coro<string[]> {
     out.push(str(res.value));
   }
 }
+
+void test('bytes joined from several chunks are of the chunks\' kind: Node Buffers give a Buffer, Uint8Arrays a Uint8Array', () => go(function* () {
+  const r = new StreamReader();
+  r.feedData(Buffer.from('hello ')); r.feedData(Buffer.from('world\n'));
+  const line = yield* r.readLine();
+  assert.ok(Buffer.isBuffer(line));
+  assert.equal(line.toString(), 'hello world\n');
+  const u = new StreamReader();
+  u.feedData(new Uint8Array([1, 2])); u.feedData(new Uint8Array([3]));
+  const all = yield* u.readExactly(3);
+  assert.equal(Object.getPrototypeOf(all), Uint8Array.prototype);
+  assert.deepEqual([...all], [1, 2, 3]);
+}));
