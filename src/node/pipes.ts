@@ -182,7 +182,7 @@ export class WritePipeTransport extends StreamTransportBase implements WriteTran
   constructor(loop: EventLoop, stream: Writable, protocol: Protocol, extra: Record<string, unknown> = {}) {
     super(loop, protocol);
     this.#stream = stream;
-    Object.assign(this._extra, { pipe: stream }, extra);
+    this._setExtra({ pipe: stream, ...extra });
     stream.on('error', (e: Error) => {
       if (this.#error === undefined) this.#error = e;
       if (!stream.destroyed) stream.destroy();

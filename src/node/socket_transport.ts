@@ -126,21 +126,23 @@ export class SocketTransport extends StreamTransportBase {
   readonly #tls: boolean;
   /** Made on first use: only a write that crosses the high-water mark waits for the flush. */
   #flushedCb: ((err?: Error | null) => void) | null = null;
+  readonly #unixPath: string | undefined;
+  #localAddress: string | undefined = undefined;
+  #localPort: number | undefined = undefined;
 
   constructor(loop: EventLoop, socket: net.Socket, protocol: Protocol, opts: SocketTransportOptions = {}) {
     super(loop, protocol, { context: opts.context });
     this._socket = socket;
     this._owner = opts.owner;
     this.#tls = typeof (socket as TLSSocket).getPeerCertificate === 'function' && (socket as TLSSocket).encrypted === true;
-    const ex = this._extra;
-    ex.socket = socket;
-    if (opts.unixPath !== undefined) {
-      ex.peername = opts.unixPath; ex.sockname = opts.unixPath;
-    } else {
-      if (socket.remoteAddress !== undefined) ex.peername = [socket.remoteAddress, socket.remotePort];
-      if (socket.localAddress !== undefined) ex.sockname = [socket.localAddress, socket.localPort];
+    this.#unixPath = opts.unixPath;
+    // Read the addresses now, so that they stay known after the socket closes; getExtraInfo builds the
+    // [host, port] pairs when asked (no arrays kept per connection).
+    if (opts.unixPath === undefined) {
+      void socket.remoteAddress;                 // Node keeps the peer's address after close ...
+      this.#localAddress = socket.localAddress;  // ... but not the local one
+      this.#localPort = socket.localPort;
     }
-    if (this.#tls) ex.sslObject = socket;
     const early = earlyErrors.get(socket);
     if (early !== undefined) this.#error = early;
     socket.removeListener('error', recordEarly);
@@ -165,12 +167,24 @@ export class SocketTransport extends StreamTransportBase {
   override canWriteEof(): boolean { return !this.#tls; }
 
   protected override _extraInfo(name: string): unknown {
-    if (!this.#tls) return undefined;
-    const s = this._socket as TLSSocket;
+    const s = this._socket;
     switch (name) {
-      case 'peercert': return s.getPeerCertificate();
-      case 'cipher': return s.getCipher();
-      case 'sslProtocol': return s.getProtocol();
+      case 'socket': return s;
+      case 'peername':
+        if (this.#unixPath !== undefined) return this.#unixPath;
+        return s.remoteAddress !== undefined ? [s.remoteAddress, s.remotePort] : undefined;
+      case 'sockname':
+        if (this.#unixPath !== undefined) return this.#unixPath;
+        return this.#localAddress !== undefined ? [this.#localAddress, this.#localPort] : undefined;
+      default: break;
+    }
+    if (!this.#tls) return undefined;
+    const t = s as TLSSocket;
+    switch (name) {
+      case 'sslObject': return t;
+      case 'peercert': return t.getPeerCertificate();
+      case 'cipher': return t.getCipher();
+      case 'sslProtocol': return t.getProtocol();
       default: return undefined;
     }
   }

@@ -72,8 +72,8 @@ export abstract class StreamTransportBase implements Transport {
   #producer: PushProducer | null = null;
   #reading = true;
   #writableWaiters: Future<void>[] | null = null;
-  /** Fixed extra info (`getExtraInfo`), filled by the backend. */
-  protected readonly _extra: Record<string, unknown> = {};
+  /** Fixed extra info (`getExtraInfo`), set by a backend with `_setExtra` (made on first use: most compute theirs). */
+  #extra: Record<string, unknown> | null = null;
 
   /** `context`: the context protocol methods run in (default: the current one). */
   constructor(loop: EventLoop, protocol: Protocol, opts?: { context?: Context }) {
@@ -99,13 +99,16 @@ export abstract class StreamTransportBase implements Transport {
   protected abstract _destroy(): void;
   /** Start or stop delivering incoming data. */
   protected abstract _setReading(on: boolean): void;
-  /** Extra info computed on demand (`getExtraInfo` looks in `_extra` first). */
+  /** Extra info computed on demand (`getExtraInfo` looks in what `_setExtra` set first). */
   protected _extraInfo(_name: string): unknown { return undefined; }
+  /** Add fixed extra info. */
+  protected _setExtra(info: Record<string, unknown>): void { Object.assign(this.#extra ??= {}, info); }
 
   // ---- the Transport interface -------------------------------------------------
 
   getExtraInfo(name: string, fallback?: unknown): unknown {
-    const v = name in this._extra ? this._extra[name] : this._extraInfo(name);
+    const ex = this.#extra;
+    const v = ex !== null && name in ex ? ex[name] : this._extraInfo(name);
     return v === undefined ? fallback : v;
   }
   isClosing(): boolean { return this.#closing || this.#state === LOST; }

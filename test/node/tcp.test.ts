@@ -202,7 +202,7 @@ void test('cancelling createConnection while it connects destroys the attempt', 
   void hung;
 }));
 
-void test('localAddr binds the local end; extra info gives peername, sockname and the socket', () => go(function* () {
+void test('localAddr binds the local end; extra info gives peername, sockname and the socket, also after the connection is lost', () => go(function* () {
   const [probe, free] = yield* listen(() => new Rec());
   yield* shutdown(probe);
   const [server, port] = yield* listen(() => new Rec());
@@ -211,8 +211,19 @@ void test('localAddr binds the local end; extra info gives peername, sockname an
   assert.deepEqual(t.getExtraInfo('peername'), ['127.0.0.1', port]);
   assert.ok(t.getExtraInfo('socket') instanceof netCjs.Socket);
   assert.equal(t.getExtraInfo('peercert', 'none'), 'none');
+  const srv: Rec[] = [];
+  const [server2, port2] = yield* listen(() => new Rec(), srv);
+  const [t2, p2] = yield* getRunningLoop().createConnection(() => new Rec(), '127.0.0.1', port2);
+  while (srv.length === 0) yield* sleep(1);
+  const clientPort = (t2.getExtraInfo('sockname') as [string, number])[1];
+  srv[0]!.t!.abort();   // a reset: the server side never asked for its addresses before
+  yield* srv[0]!.lost;
+  yield* p2.lost;
+  assert.deepEqual(srv[0]!.t!.getExtraInfo('peername'), ['127.0.0.1', clientPort]);   // still known after the connection is gone
+  assert.deepEqual(srv[0]!.t!.getExtraInfo('sockname'), ['127.0.0.1', port2]);
   t.close();
   yield* shutdown(server);
+  yield* shutdown(server2);
 }));
 
 void test('pauseReading stops dataReceived until resumeReading', () => go(function* () {
