@@ -18,7 +18,11 @@ import { fromPromise } from '../kernel/coro.js';
 import { Future } from '../kernel/future.js';
 import type { PushProducer, WriteTransport } from '../kernel/transport_types.js';
 
-/** Options of {@link FileProducer}. */
+/**
+ * Options of {@link FileProducer}.
+ * @example
+ * const producer = new FileProducer('/var/backups/big.tar', { chunkSize: 256 * 1024 });
+ */
 export interface FileProducerOptions {
   /** Bytes read and written at a time (default 64 KiB). */
   chunkSize?: number;

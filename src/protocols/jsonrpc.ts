@@ -20,7 +20,11 @@ import type { Task } from '../kernel/task.js';
 import type { Protocol, Transport } from '../kernel/transport_types.js';
 import { connectionLostError } from './stream_transport.js';
 
-/** The error codes JSON-RPC 2.0 reserves. */
+/**
+ * The error codes JSON-RPC 2.0 reserves.
+ * @example
+ * try { yield* rpc.call('nope'); } catch (e) { if (e instanceof JsonRpcError && e.code === JsonRpcErrorCode.MethodNotFound) fallback(); }
+ */
 export const JsonRpcErrorCode = {
   ParseError: -32700,
   InvalidRequest: -32600,
@@ -29,7 +33,11 @@ export const JsonRpcErrorCode = {
   InternalError: -32603,
 } as const;
 
-/** A request id: JSON-RPC allows a string, a number or null. */
+/**
+ * A request id: JSON-RPC allows a string, a number or null.
+ * @example
+ * const methods = { whoami: (_p: unknown, info: JsonRpcCallInfo) => ({ id: info.id satisfies JsonRpcId | undefined }) };
+ */
 export type JsonRpcId = string | number | null;
 
 /**
@@ -53,13 +61,25 @@ export class JsonRpcError extends Error {
   }
 }
 
-/** What a method handler gets besides its params. */
+/**
+ * What a method handler gets besides its params (`id` is undefined for a notification).
+ * @example
+ * const methods = { ping: (_p: unknown, info: JsonRpcCallInfo) => (info.id === undefined ? undefined : 'pong') };
+ */
 export interface JsonRpcCallInfo { protocol: JsonRpcProtocol; method: string; id: JsonRpcId | undefined }
 
-/** A method: returns the result (a value, a coroutine or a Promise) or throws (a {@link JsonRpcError} to pick the code). */
+/**
+ * A method: returns the result (a value, a coroutine or a Promise) or throws (a {@link JsonRpcError} to pick the code).
+ * @example
+ * const slowAdd: JsonRpcMethod = function* (params) { yield* sleep(10); const [a, b] = params as number[]; return a! + b!; };
+ */
 export type JsonRpcMethod = (params: unknown, info: JsonRpcCallInfo) => unknown;
 
-/** Options of {@link JsonRpcProtocol}. */
+/**
+ * Options of {@link JsonRpcProtocol}.
+ * @example
+ * const rpc = new JsonRpcProtocol({ methods: { add: ([a, b]: number[]) => a! + b! } } satisfies JsonRpcOptions);
+ */
 export interface JsonRpcOptions {
   /** The methods this side serves. */
   methods?: Record<string, JsonRpcMethod>;

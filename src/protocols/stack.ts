@@ -25,7 +25,12 @@ import { ChunkProtocol } from './chunk_protocol.js';
 type Bytes = Uint8Array | string;
 const NEW = 0, OPEN = 1, LOST = 2;
 
-/** Options of {@link stack} and {@link StackedProtocol}. */
+/**
+ * Options of {@link stack} and {@link StackedProtocol}.
+ * @example
+ * // a length-prefixed framing protocol whose send method is not writeChunk:
+ * const p = stack((deliver) => new LengthPrefixed(deliver), upper, { send: (lower, msg) => lower.sendFrame(msg) });
+ */
 export interface StackOptions<L> {
   /**
    * Send one upper-level message down through `lower`. Default: a
