@@ -187,7 +187,12 @@ async function idleMemory(child: ChildProcess, rawPort: number, tulipPort: numbe
     await until(count, 0);
     return bytes;
   };
-  const raw = await perConn(rawPort, () => open.raw);
-  const tulip = await perConn(tulipPort, () => open.tulip);
-  console.log(`${IDLE_CONNS} idle connections: raw node:net server ${raw.toFixed(0)} B/conn, tulip Protocol server ${tulip.toFixed(0)} B/conn -> ${(tulip / raw).toFixed(2)}x raw (JS heap + external, after GC; reported)`);
+  // Alternated over three rounds (a single measurement of raw has swung 630-1000 B/conn): the medians.
+  const raws: number[] = [], tulips: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    raws.push(await perConn(rawPort, () => open.raw));
+    tulips.push(await perConn(tulipPort, () => open.tulip));
+  }
+  const raw = median(raws), tulip = median(tulips);
+  console.log(`${IDLE_CONNS} idle connections: raw node:net server ${raw.toFixed(0)} B/conn, tulip Protocol server ${tulip.toFixed(0)} B/conn -> ${(tulip / raw).toFixed(2)}x raw (JS heap + external, after GC, medians of 3 rounds; reported)`);
 }

@@ -42,3 +42,26 @@ void test('a stale socket file is removed before binding; a regular file in the 
   yield* rejects(getRunningLoop().createUnixConnection(() => ({}), join(dir, 'missing.sock')), (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT');
 }));
 
+
+void test('a BufferedProtocol Unix server reads in place: every byte through its buffer, none through dataReceived', () => go(function* () {
+  const path = join(tempDir(), 'buffered.sock');
+  const own = new Uint8Array(700);
+  let got = 0, bad = 0, copies = 0;
+  const done = new Future<void>({ loop: getRunningLoop(), description: 'server eof' });
+  const server = yield* getRunningLoop().createUnixServer(() => ({
+    getBuffer: () => own,
+    bufferUpdated: (n: number) => { for (let i = 0; i < n; i++) if (own[i] !== (got + i) % 199) bad++; got += n; },
+    dataReceived: () => { copies++; },
+    eofReceived: () => { done.setResult(); },
+  }), path);
+  const [t] = yield* getRunningLoop().createUnixConnection(() => ({}), path);
+  const data = new Uint8Array(50_000);
+  for (let i = 0; i < data.length; i++) data[i] = i % 199;
+  t.write(data);
+  t.writeEof();
+  yield* done;
+  assert.deepEqual([got, bad, copies], [50_000, 0, 0]);
+  t.close();
+  server.close();
+  yield* server.waitClosed();
+}));
