@@ -1,3 +1,4 @@
+import { adoptReadingInPlace } from '../../src/node/socket_transport.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
@@ -425,3 +426,10 @@ void test('TCP_NODELAY is on for connections made and accepted: write-write-read
   t.close();
   yield* shutdown(server);
 }));
+
+void test('a socket that cannot be remade to read in place is kept as it is (the copy path serves it)', () => {
+  const unconnected = new netCjs.Socket();   // no handle to move
+  assert.equal(adoptReadingInPlace(unconnected, { buffer: new Uint8Array(16), callback: () => true }), null);
+  assert.equal(unconnected.destroyed, false);
+  unconnected.destroy();
+});
