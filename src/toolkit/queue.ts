@@ -89,19 +89,14 @@ export class Queue<T> {
    */
   putNowait(v: T): void {
     if (this._shutdown) throw new QueueShutDown();
-    if (this._handOff) {
-      // A getter waits only while the queue is empty: the item goes to it, or into the queue.
-      if (this._getters.wakeNext(v)) {
-        // A putter woken for a free slot may have handed its item over instead: the slot is free still.
-        if (!this.full()) this._putters.wakeNext(undefined);
-      } else {
-        if (this.maxsize > 0 && this._qsize() >= this.maxsize) throw new QueueFull();
-        this._put(v);
-      }
+    // A getter waits only while the queue is empty: a queue that hands over gives it the item, no room needed.
+    if (this._handOff && this._getters.wakeNext(v)) {
+      // A putter woken for a free slot may have handed its item over instead: the slot is free still.
+      if (!this.full()) this._putters.wakeNext(undefined);
     } else {
-      if (this.maxsize > 0 && this._qsize() >= this.maxsize) throw new QueueFull();
+      if (this.full()) throw new QueueFull();
       this._put(v);
-      this._getters.wakeNext(LOOK);
+      if (!this._handOff) this._getters.wakeNext(LOOK);
     }
     if (this.#unfinished++ === 0) this.#finished.clear();
   }
@@ -189,6 +184,13 @@ export class Queue<T> {
 /** "Look again": a getter's wake-up that carries no item (from a queue that does not hand over, or shutdown). */
 const LOOK: unique symbol = Symbol('Queue: look again');
 
+/** A waiter leaves without using its wake-up: pass the wake-up (`wake`) on if what it was for is still there. */
+function abandon<W>(f: Future<W>, line: Waiters<W>, stillThere: boolean, wake: W): void {
+  if (!f.done()) f.cancel();
+  if (f.cancelled()) line.discard();
+  else if (stillThere) line.wakeNext(wake);
+}
+
 /**
  * `get()` as a small iterator object rather than a generator: it is the hot
  * path of every pipeline. `yield*` drives it exactly as it would drive
@@ -228,11 +230,8 @@ class GetOp<T> {
     if (f === null) return;
     this.#f = null;
     const q = this.#q;
-    if (!f.done()) f.cancel();
-    if (f.cancelled()) { q._getters.discard(); return; }
-    const v = f.result();
-    if (v !== LOOK) q._giveBack(v as T);
-    else if (q._qsize() > 0) q._getters.wakeNext(LOOK);
+    if (f.done() && !f.cancelled() && f.result() !== LOOK) q._giveBack(f.result() as T);   // an item was handed over
+    else abandon(f, q._getters, q._qsize() > 0, LOOK);
   }
 }
 
@@ -271,9 +270,6 @@ class PutOp<T> {
     const f = this.#f;
     if (f === null) return;
     this.#f = null;
-    const q = this.#q;
-    if (!f.done()) f.cancel();
-    if (f.cancelled()) q._putters.discard();
-    else if (!q.full()) q._putters.wakeNext(undefined);
+    abandon(f, this.#q._putters, !this.#q.full(), undefined);
   }
 }
