@@ -16,9 +16,8 @@ import type { Readable, Writable } from 'node:stream';
 import { isatty, ReadStream as TtyReadStream, WriteStream as TtyWriteStream } from 'node:tty';
 import type { Coro, EventLoop } from '../kernel/events.js';
 import type { Protocol, ReadTransport, WriteTransport } from '../kernel/transport_types.js';
-import { StreamTransportBase } from '../protocols/stream_transport.js';
 import { ProtocolCaller, startSoon } from './io_common.js';
-import { writeCorked } from './socket_transport.js';
+import { WritableTransport } from './writable_transport.js';
 import { type LoopResource, track, untrack } from './registry.js';
 
 /**
@@ -171,12 +170,10 @@ export class ReadPipeTransport implements ReadTransport, LoopResource {
  * const [t] = yield* loop.connectWritePipe(() => ({}), child.stdin!);
  * t.write('hello\n'); t.close();
  */
-export class WritePipeTransport extends StreamTransportBase implements WriteTransport, LoopResource {
+export class WritePipeTransport extends WritableTransport implements WriteTransport, LoopResource {
   readonly #stream: Writable;
   #error: Error | undefined = undefined;
   #closed = false;
-  /** Made on first use: only a write that crosses the high-water mark waits for the flush. */
-  #flushedCb: ((err?: Error | null) => void) | null = null;
 
   /** @internal */
   constructor(loop: EventLoop, stream: Writable, protocol: Protocol, extra: Record<string, unknown> = {}) {
@@ -206,16 +203,7 @@ export class WritePipeTransport extends StreamTransportBase implements WriteTran
     this._connectionLost(undefined);
   }
 
-  protected _send(data: Uint8Array | string, notify: boolean): void {
-    if (notify) this.#stream.write(data, this.#flushed());
-    else this.#stream.write(data);
-  }
-
-  protected _sendMany(list: Array<Uint8Array | string>, notify: boolean): void {
-    writeCorked(this.#stream, list, notify ? this.#flushed() : undefined);
-  }
-
-  protected _bufferSize(): number { return this.#stream.writableLength; }
+  protected _writable(): Writable { return this.#stream; }
   protected _shutdown(): void { this.close(); }
 
   protected _closeGracefully(): void {
@@ -241,9 +229,6 @@ export class WritePipeTransport extends StreamTransportBase implements WriteTran
     if (this._made) this._connectionLost(this.#error);
   }
 
-  #flushed(): (err?: Error | null) => void {
-    return this.#flushedCb ??= (err?: Error | null): void => { if (err == null && !this.#stream.destroyed) this._flushed(); };
-  }
 }
 
 /** @internal `loop.connectReadPipe(factory, pipe)`. */

@@ -55,7 +55,6 @@ export class NodeServer implements Server, TransportOwner {
   #closed = false;
   #waiters: Future<void>[] = [];
   #forever: Future<never> | null = null;
-  #tls = false;
 
   /** @internal use `loop.createServer`. */
   constructor(loop: EventLoop, factory: () => unknown, ctx: Context, unixPath?: string) {
@@ -68,7 +67,6 @@ export class NodeServer implements Server, TransportOwner {
   /** @internal start listening with a Node server for each of `targets`. */
   *_listen(targets: Array<net.ListenOptions>, opts: ServerOptions): Coro<void> {
     const tlsOpts = opts.ssl != null && opts.ssl !== false ? serverTlsOptions(opts.ssl) : null;
-    this.#tls = tlsOpts !== null;
     try {
       for (const target of targets) {
         const srv = tlsOpts !== null ? makeTlsServer(tlsOpts, opts.sslHandshakeTimeout as number | undefined) : net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true });
@@ -122,7 +120,7 @@ export class NodeServer implements Server, TransportOwner {
     socket.removeListener('error', noop);
     // A BufferedProtocol on a plain socket: Node reads straight into the protocol's buffers (no allocation per read).
     const holder: { t: SocketTransport | null } = { t: null };
-    const inPlace = !this.#tls && isBuffered(protocol) ? adoptReadingInPlace(socket, onreadFor(holder)) : null;
+    const inPlace = isBuffered(protocol) ? adoptReadingInPlace(socket, onreadFor(holder)) : null;
     const t = new SocketTransport(this.#loop, inPlace ?? socket, protocol as Protocol, {
       context: this.#ctx, owner: this, unixPath: this.#unixPath, readsInPlace: inPlace !== null,
     });

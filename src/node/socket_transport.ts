@@ -1,34 +1,22 @@
 /**
  * The transport over a Node `net.Socket` (TCP, Unix) or `tls.TLSSocket`.
- * StreamTransportBase keeps the protocol's promises; this file only maps
- * its hooks onto the socket: `write` (with a callback only when flow
- * control needs to hear of the flush), `cork`/`uncork` for vectored
- * writes, `end()` for EOF, `destroy()` for abort, `pause`/`resume`. The
+ * StreamTransportBase keeps the protocol's promises and WritableTransport
+ * (writable_transport.ts, shared with write pipes) does the writing; this
+ * file maps the rest of the hooks onto the socket: `end()` for EOF,
+ * `destroy()` for abort, `pause`/`resume`, the extra info. The
  * socket is always made with `allowHalfOpen`, so a peer's EOF reaches
  * `eofReceived` and the protocol decides whether to close.
  */
 import type * as net from 'node:net';
-import type { Writable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Context } from '../kernel/context.js';
 import type { EventLoop } from '../kernel/events.js';
 import type { Protocol } from '../kernel/transport_types.js';
-import { isBuffered, StreamTransportBase } from '../protocols/stream_transport.js';
+import { isBuffered } from '../protocols/stream_transport.js';
 
 export { isBuffered };
 import { track, untrack } from './registry.js';
-
-type Bytes = Uint8Array | string;
-
-/** Several chunks as one vectored write (`writev`); `done` is called once the last is handed on. */
-export function writeCorked(s: Writable, list: Bytes[], done?: (err?: Error | null) => void): void {
-  s.cork();
-  const last = list.length - 1;
-  for (let i = 0; i < last; i++) s.write(list[i]!);
-  if (done !== undefined) s.write(list[last]!, done);
-  else s.write(list[last]!);
-  s.uncork();
-}
+import { WritableTransport } from './writable_transport.js';
 
 /** Errors a socket reported before a transport took it over. */
 const earlyErrors = new WeakMap<net.Socket, Error>();
@@ -81,7 +69,8 @@ interface SocketInternals { _handle?: { readStart?: unknown } | null; _server?: 
 export function adoptReadingInPlace(old: net.Socket, onread: net.OnReadOpts): net.Socket | null {
   const o = old as net.Socket & SocketInternals;
   const handle = o._handle;
-  if (handle == null || typeof handle.readStart !== 'function' || old.destroyed) return null;
+  // A TLS socket's bytes are decrypted in JavaScript: there is nothing for Node to read in place.
+  if (handle == null || typeof handle.readStart !== 'function' || old.destroyed || (old as TLSSocket).encrypted === true) return null;
   const server = o._server ?? null;
   const s = new (old.constructor as typeof net.Socket)({
     handle, allowHalfOpen: true, readable: true, writable: true, pauseOnCreate: true, onread,
@@ -118,14 +107,12 @@ export interface TransportOwner {
  * const [t, p] = yield* loop.createConnection(() => new Echo(), '127.0.0.1', 8888);
  * t.write('hello'); t.close();
  */
-export class SocketTransport extends StreamTransportBase {
+export class SocketTransport extends WritableTransport {
   /** @internal */ _socket: net.Socket;
   #error: Error | undefined = undefined;
   /** @internal */ _owner: TransportOwner | undefined;
   #detached = false;
   readonly #tls: boolean;
-  /** Made on first use: only a write that crosses the high-water mark waits for the flush. */
-  #flushedCb: ((err?: Error | null) => void) | null = null;
   readonly #unixPath: string | undefined;
   #localAddress: string | undefined = undefined;
   #localPort: number | undefined = undefined;
@@ -189,25 +176,15 @@ export class SocketTransport extends StreamTransportBase {
     }
   }
 
-  protected _send(data: Bytes, notify: boolean): void {
-    if (notify) this._socket.write(data, this.#flushed());
-    else this._socket.write(data);
-  }
-
-  protected _sendMany(list: Bytes[], notify: boolean): void {
-    writeCorked(this._socket, list, notify ? this.#flushed() : undefined);
-  }
-
-  protected _bufferSize(): number { return this._socket.writableLength; }
+  protected _writable(): net.Socket { return this._socket; }
+  /** A socket handed to another transport (startTls) flushes for that one. */
+  protected override _flushCounts(): boolean { return !this.#detached && !this._socket.destroyed; }
 
   /** @internal the socket reported an error (the first one is kept for `connectionLost`). */
   _noteError(e: Error): void { if (this.#error === undefined) this.#error = e; }
   /** @internal */
   _errorSeen(): Error | undefined { return this.#error; }
 
-  #flushed(): (err?: Error | null) => void {
-    return this.#flushedCb ??= (err?: Error | null): void => { if (err == null && !this.#detached && !this._socket.destroyed) this._flushed(); };
-  }
   protected _shutdown(): void { this._socket.end(); }
 
   protected _closeGracefully(): void {

@@ -134,3 +134,21 @@ function* waitEvent(emitter: NodeJS.EventEmitter, ev: string): Generator<unknown
   emitter.once(ev, () => { if (!f.done()) f.setResult(); });
   yield* f;
 }
+
+void test('a BufferedProtocol TLS server gets the decrypted bytes through its buffer (copied: TLS cannot read in place)', () => go(function* () {
+  const own = new Uint8Array(100);
+  let text = '';
+  const done = new Future<void>({ loop: getRunningLoop(), description: 'tls buffered' });
+  const server = yield* getRunningLoop().createServer(() => ({
+    getBuffer: () => own,
+    bufferUpdated: (n: number) => { text += str(own.subarray(0, n)); if (text.length === 1000) done.setResult(); },
+  }), '127.0.0.1', 0, { ssl: { key, cert } });
+  const [t] = yield* getRunningLoop().createConnection(() => ({}), '127.0.0.1', portOf(server), { ssl: { ca: cert } });
+  t.write('abcdefghij'.repeat(100));
+  yield* done;
+  assert.equal(text, 'abcdefghij'.repeat(100));
+  t.close();
+  server.close();
+  server.closeClients();
+  yield* server.waitClosed();
+}));
