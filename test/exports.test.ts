@@ -19,6 +19,8 @@ const MAIN = [
   'timeoutAt', 'toThread', 'wait', 'waitFor',
   'FileProducer', 'JsonRpcError', 'JsonRpcErrorCode', 'JsonRpcProtocol', 'ProtocolTransport', 'StackedProtocol',
   'SubprocessPipesProtocol', 'stack',
+  // scope signals, defer, cancelling from outside (issue 10)
+  'cancelOn', 'currentSignal', 'defer',
 ];
 const TESTING = ['TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom'];
 const CONFORMANCE = ['conformanceScenarios', 'runConformance'];

@@ -8,6 +8,7 @@ import { Future, isThenable, PENDING } from './future.js';
 import type { TimerEntry } from './timer_heap.js';
 import { Task } from './task.js';
 import { track } from './debug.js';
+import { currentSignal } from './region.js';
 
 /**
  * A sleep is one object: the coroutine that `yield* sleep(ms)` drives and the
@@ -109,24 +110,71 @@ export function ensureFuture<T>(aw: Awaitable<T>, loop?: EventLoop): Future<T> {
 
 interface PromiseCounting { _promiseStarted?(): void; _promiseSettled?(): void }
 
-/**
- * A Future that settles with a Promise (so a coroutine can `yield*` it).
- * The Promise cannot be cancelled: cancelling the future only stops the
- * wait. In virtual time the clock does not move while such a Promise is
- * pending: real work takes no virtual time.
- * @example
- * const res = yield* fromPromise(fetch(url, { signal: currentTask()!.signal }));
- */
-export function fromPromise<T>(p: PromiseLike<T>, loop?: EventLoop): Future<T> {
-  const l = loop ?? getEventLoop();
-  const f = new Future<T>({ loop: l, description: 'a Promise' });
-  const c = l as PromiseCounting;
+/** A future that settles with `p`; a rejection once `signal` has aborted cancels it instead (the abort caused it). */
+function settleWith<T>(p: PromiseLike<T>, loop: EventLoop, signal: AbortSignal | null): Future<T> {
+  const f = new Future<T>({ loop, description: 'a Promise' });
+  const c = loop as PromiseCounting;
   c._promiseStarted?.();
   p.then(
     (v) => { c._promiseSettled?.(); if (!f.done()) f.setResult(v); },
-    (e) => { c._promiseSettled?.(); if (!f.done()) f.setException(e); },
+    (e) => {
+      c._promiseSettled?.();
+      if (f.done()) return;
+      if (signal !== null && signal.aborted) f.cancel('the Promise was aborted through its signal');
+      else f.setException(e);
+    },
   );
   return f;
+}
+
+/** `fromPromise(fn)`: calls `fn(currentSignal())` when first driven, then waits for its Promise. */
+class PromiseCall<T> {
+  readonly #fn: (signal: AbortSignal) => PromiseLike<T>;
+  #f: Future<T> | null = null;
+  constructor(fn: (signal: AbortSignal) => PromiseLike<T>) { this.#fn = fn; }
+  next(): IteratorResult<unknown, T> {
+    let f = this.#f;
+    if (f === null) {
+      const signal = currentSignal();
+      const p = this.#fn(signal);
+      if (!isThenable(p)) throw new TypeError('fromPromise(fn): fn must return a Promise (or another thenable)');
+      f = this.#f = settleWith(p, getRunningLoop(), signal);
+    }
+    if (f._state === PENDING) return { done: false, value: f };
+    return { done: true, value: f.result() };
+  }
+  throw(e: unknown): never { throw e; }
+  return(value?: any): IteratorResult<unknown, T> {
+    this.#f?.cancel();   // a halt does not wait for the Promise: its signal has aborted it
+    return { done: true, value };
+  }
+  [Symbol.iterator](): this { return this; }
+}
+
+/**
+ * Call `fn` with the {@link currentSignal} and wait for the Promise it
+ * returns: `yield* fromPromise((signal) => fetch(url, { signal }))` aborts
+ * the request the moment the enclosing scope halts (a `timeout()` fires, the
+ * task is cancelled). The halt does not wait for the Promise to settle, and
+ * a rejection the abort causes is not reported anywhere. `fn` is called
+ * when the coroutine is first driven, not before.
+ * @example
+ * const res = yield* timeout(5000, () => fromPromise((signal) => fetch('https://example.org', { signal })));
+ */
+export function fromPromise<T>(fn: (signal: AbortSignal) => PromiseLike<T>): Coro<T>;
+/**
+ * A Future that settles with a Promise (so a coroutine can `yield*` it).
+ * The Promise cannot be cancelled: cancelling the future only stops the
+ * wait (pass `(signal) => promise` instead to abort it with the scope). In
+ * virtual time the clock does not move while such a Promise is pending:
+ * real work takes no virtual time.
+ * @example
+ * const res = yield* fromPromise(fetch(url, { signal: currentSignal() }));
+ */
+export function fromPromise<T>(p: PromiseLike<T>, loop?: EventLoop): Future<T>;
+export function fromPromise<T>(p: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T>), loop?: EventLoop): Future<T> | Coro<T> {
+  if (typeof p === 'function' && !isThenable(p)) return new PromiseCall(p);
+  return settleWith(p as PromiseLike<T>, loop ?? getEventLoop(), null);
 }
 
 /**

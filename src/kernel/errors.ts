@@ -19,7 +19,7 @@ function named<T extends Error>(self: T, name: string): T {
  * try { yield* task; } catch (e) { if (e instanceof CancelledError) console.log('task was cancelled'); }
  */
 export class CancelledError extends Error {
-  constructor(message = 'cancelled') { super(message); named(this, 'CancelledError'); }
+  constructor(message = 'cancelled', options?: ErrorOptions) { super(message, options); named(this, 'CancelledError'); }
 }
 
 /**
@@ -40,7 +40,7 @@ export class InvalidStateError extends Error {
  * try { yield* timeout(100, function* () { yield* sleep(1000); }); } catch (e) { console.log(e instanceof TimeoutError); }
  */
 export class TimeoutError extends Error {
-  constructor(message = 'timed out') { super(message); named(this, 'TimeoutError'); }
+  constructor(message = 'timed out', options?: ErrorOptions) { super(message, options); named(this, 'TimeoutError'); }
 }
 
 /** A description of one pending task, as listed by a {@link DeadlockError}. @example for (const t of err.tasks) console.log(t.name, t.waitingOn); */
