@@ -20,6 +20,7 @@ export type { DatagramEndpointOptions } from './node/udp.js';
 export type { AddrInfoOptions } from './node/dns.js';
 export type { PipeLike } from './node/pipes.js';
 export { Process, createSubprocessExec, createSubprocessShell } from './node/process.js';
+export { main } from './node/main.js';
 export type { ProcessOptions } from './node/process.js';
 export { FileProducer } from './node/file_producer.js';
 export type { FileProducerOptions } from './node/file_producer.js';

@@ -20,7 +20,7 @@ const MAIN = [
   'FileProducer', 'JsonRpcError', 'JsonRpcErrorCode', 'JsonRpcProtocol', 'ProtocolTransport', 'StackedProtocol',
   'SubprocessPipesProtocol', 'stack',
   // scope signals, defer, cancelling from outside (issue 10)
-  'cancelOn', 'currentSignal', 'defer',
+  'cancelOn', 'currentSignal', 'defer', 'main',
 ];
 const TESTING = ['TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom'];
 const CONFORMANCE = ['conformanceScenarios', 'runConformance'];
