@@ -169,7 +169,7 @@ export function fromPromise<T>(fn: (signal: AbortSignal) => PromiseLike<T>): Cor
  * virtual time the clock does not move while such a Promise is pending:
  * real work takes no virtual time.
  * @example
- * const res = yield* fromPromise(fetch(url, { signal: currentSignal() }));
+ * const res = yield* fromPromise(fetch('https://example.org/', { signal: currentSignal() }));
  */
 export function fromPromise<T>(p: PromiseLike<T>, loop?: EventLoop): Future<T>;
 export function fromPromise<T>(p: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T>), loop?: EventLoop): Future<T> | Coro<T> {

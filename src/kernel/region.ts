@@ -69,9 +69,9 @@ class DeferIter {
  * the body's own error if it had one). In a `taskGroup()` body, the
  * cleanups run after every child has finished.
  * @example
- * function* handle(conn: StreamWriter) {
- *   yield* defer(function* () { conn.close(); yield* conn.waitClosed(); });
- *   yield* serve(conn);
+ * function* echo(reader: StreamReader, writer: StreamWriter): Coro<void> {
+ *   yield* defer(function* () { writer.close(); yield* writer.waitClosed(); });   // however echo ends
+ *   for (let line = yield* reader.readLine(); line.length > 0; line = yield* reader.readLine()) writer.write(line);
  * }
  */
 export function defer(cleanup: () => void | Coro<void>): Coro<void> {

@@ -25,7 +25,7 @@ interface LoopExtras {
 /**
  * Options of {@link run}: `signal` cancels main when it aborts (already
  * aborted: main never starts); `handleSignals: false` leaves SIGINT alone.
- * @example await run(main, { debug: true, handleSignals: false, signal: AbortSignal.timeout(60_000) });
+ * @example await run(function* () { yield* sleep(10); }, { debug: true, handleSignals: false, signal: AbortSignal.timeout(60_000) });
  */
 export interface RunOptions { debug?: boolean; loop?: EventLoop; handleSignals?: boolean; signal?: AbortSignal }
 

@@ -101,9 +101,9 @@ export class CancelScope implements HaltTarget {
    * It never aborts when the scope ends normally. Pass it to Promise-based
    * APIs, or use `fromPromise((signal) => ...)`, which does.
    * @example
-   * yield* timeout(1000, function* () {
-   *   const res = yield* fromPromise(fetch(url, { signal: currentSignal() }));
-   * });
+   * const scope = new CancelScope({ deadline: getRunningLoop().time() + 1000 });
+   * yield* scope.run(fromPromise((signal) => fetch('https://example.org/', { signal })));
+   * console.log(scope.signal.aborted);   // true if the deadline passed first
    */
   get signal(): AbortSignal {
     let a = this.#abort;

@@ -15,9 +15,9 @@ import { CancelScope, type Coro } from '../kernel/index.js';
  * `CancelledError` whose `cause` is the signal's reason.
  * @example
  * const ac = new AbortController();
- * stopButton.onclick = () => ac.abort();
- * const done = yield* cancelOn(ac.signal, function* () { yield* sync(); return true; });
- * if (done === undefined) console.log('stopped by the user');
+ * process.once('SIGTERM', () => ac.abort());
+ * const done = yield* cancelOn(ac.signal, function* () { yield* sleep(60_000); return true; });
+ * if (done === undefined) console.log('stopped by SIGTERM');
  */
 export function* cancelOn<T>(signal: AbortSignal, body: Coro<T> | (() => Coro<T>)): Coro<T | undefined> {
   const scope = new CancelScope({ signal, name: 'cancelOn' });

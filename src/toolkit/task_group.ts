@@ -45,10 +45,11 @@ export class TaskGroup {
    * `undefined` as the body's value (a `CancelScope` does the same). After
    * it, `createTask()` is refused. No effect once the group has finished.
    * @example
+   * const stop = new Event();
    * yield* taskGroup(function* (tg) {
-   *   tg.createTask(serve(listener));
-   *   tg.createTask((function* () { yield* shutdownRequested.wait(); tg.cancel(); })());
-   * });
+   *   tg.createTask((function* () { for (;;) { console.log('tick'); yield* sleep(1000); } })());
+   *   tg.createTask((function* () { yield* stop.wait(); tg.cancel(); })());
+   * });   // returns once someone calls stop.set()
    */
   cancel(): void {
     if (this.#finished) return;
