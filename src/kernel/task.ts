@@ -187,6 +187,7 @@ export class Task<T> extends Future<T> implements Runnable {
 
   /** @internal a cancel aborts the task's signal, every active scope's, and the signal of the cleanup it interrupts. */
   _abortSignals(x: TaskExtras, msg: string | undefined): void {
+    if (x.abort === undefined && x.cleanupAbort === undefined && x.scopes.length === 0) return;
     const reason = new CancelledError(msg ?? `task '${this.getName()}' was cancelled`);
     x.abort?.abort(reason);
     const c = x.cleanupAbort;

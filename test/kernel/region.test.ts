@@ -302,3 +302,20 @@ void test('defer: a plain function registered on the task; a non-function is ref
     assert.match(String(err), /must be a function/);
   });
 });
+
+void test('defer: an enclosing halt during a scope\'s deferred cleanup (after a normal end) interrupts it; the rest run; the halt goes on', async () => {
+  const trace: string[] = [];
+  await runRecording(function* () {
+    try {
+      yield* timeout(10, function* () {
+        yield* moveOnAfter(60_000, function* () {
+          yield* defer(() => { trace.push(`last cleanup, signal: ${reasonName(currentSignal())}`); });
+          yield* defer(function* () { try { yield* sleep(60_000); } finally { trace.push('slow cleanup interrupted'); } });
+        });
+        trace.push('never: the outer halt was lost');
+      });
+    } catch (e) { trace.push(`outer: ${(e as Error).name}`); }
+  });
+  // The last cleanup runs because of the outer halt: its currentSignal() is the one around it, not aborted.
+  assert.deepEqual(trace, ['slow cleanup interrupted', 'last cleanup, signal: not aborted', 'outer: TimeoutError']);
+});

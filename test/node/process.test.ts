@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import {
-  createSubprocessExec, createSubprocessShell, createTask, getRunningLoop, moveOnAfter, type Process, type ProcessOptions, sleep, STDOUT,
+  createSubprocessExec, createSubprocessShell, createTask, defer, getRunningLoop, moveOnAfter, type Process, type ProcessOptions, sleep, STDOUT,
   StreamReader, StreamWriter, type SubprocessTransport, timeout, type Coro,
 } from '../../src/index.js';
 import { runRecording } from '../helpers.js';
@@ -305,4 +305,17 @@ void test('killGrace must be a number of ms >= 0', T, async () => {
     try { yield* createSubprocessExec('true', [], { killGrace: -1 }); } catch (e) { err = e; }
     assert.match(String(err), /killGrace must be a number/);
   });
+});
+
+void test('the scope\'s own cleanups may end its child gently first: a deferred close of stdin lets cat exit 0, no signal needed', T, async () => {
+  const r = await runRecording(function* () {
+    let proc: Process | undefined;
+    yield* moveOnAfter(30, function* () {
+      const p = proc = yield* createSubprocessExec('cat', [], { stdin: 'pipe', stdout: 'ignore' });
+      yield* defer(function* () { p.stdin!.close(); yield* p.wait(); });
+      yield* sleep(60_000);
+    });
+    return proc!.returncode;
+  });
+  assert.equal(r, 0);
 });
