@@ -1,12 +1,15 @@
 // Instruction counts of the kernel's hot paths, for changes too small for wall-clock time on a noisy machine.
 //
-//   node bench/instructions.js [distA [distB ...]]     (default: ./dist; needs valgrind)
+//   node bench/instructions.js [distA [distB ...]]     (default: ./dist; needs valgrind; REPS=n, default 2)
 //
 // For each built package (a dist/ folder) and each case, runs the case under
 // `valgrind --tool=cachegrind --cache-sim=no node --single-threaded` at two sizes
 // and prints (instructions at N2 - instructions at N1) / (N2 - N1): the cost of one
-// operation, startup and JIT warm-up cancelled out. With two dists it prints the
-// ratio of each case (B / A). A run of one case: node bench/instructions.js --case spawn 1000 ./dist
+// operation, startup and JIT warm-up cancelled out (the mean of REPS runs; the
+// garbage collector's timing moves a single run by about 1%). With two dists it
+// prints the ratio of each case (B / A), the dists taking turns so that a
+// neighbour's load hurts both alike. One run of one case:
+// node bench/instructions.js --case spawn 1000 ./dist
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,10 +64,15 @@ if (argv[0] === '--case') {
   await runCase(argv[1], Number(argv[2]), argv[3]);
 } else {
   const dists = argv.length > 0 ? argv : ['dist'];
+  const reps = Number(process.env.REPS ?? 2);
   const per = {};
   for (const name of Object.keys(CASES)) {
     const [n1, n2] = SIZES[name];
-    per[name] = dists.map((d) => (instructions(name, n2, d) - instructions(name, n1, d)) / (n2 - n1));
+    const sums = dists.map(() => 0);
+    for (let r = 0; r < reps; r++) {
+      dists.forEach((d, i) => { sums[i] += (instructions(name, n2, d) - instructions(name, n1, d)) / (n2 - n1); });
+    }
+    per[name] = sums.map((x) => x / reps);
     const cols = per[name].map((x, i) => `${dists[i]}: ${x.toFixed(0)}`).join(', ');
     const ratios = per[name].slice(1).map((x) => `${(x / per[name][0]).toFixed(3)}x`).join(', ');
     console.log(`${name}: instructions per operation ${cols}${ratios ? `; ratio ${ratios}` : ''}`);

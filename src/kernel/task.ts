@@ -175,12 +175,18 @@ export class Task<T> extends Future<T> implements Runnable {
   override cancel(msg?: string): boolean {
     if (this._state !== S_PENDING) return false;
     this._flags += 1 << CANCEL_SHIFT;   // the count of cancel requests lives above the flag bits
-    if (this._x !== null) this._abortSignals(this._x, msg);
-    if (this._coro === null) { this._settleWith(S_CANCELLED, msg); return true; }
+    const x = this._x;
+    if (this._coro === null) {
+      this._settleWith(S_CANCELLED, msg);
+      if (x !== null) this._abortSignals(x, msg);
+      return true;
+    }
     if (msg !== undefined) this._value = msg;
-    this._flags |= MUST_HALT;
-    if (this._x !== null) this._x.pendingHalt = null;
-    this._flags &= ~HALT_PENDING;
+    this._flags = (this._flags | MUST_HALT) & ~HALT_PENDING;
+    if (x !== null) {
+      x.pendingHalt = null;
+      this._abortSignals(x, msg);   // abort listeners run once the task's state says it halts
+    }
     if (current !== this) this._interrupt();   // not while its own step runs
     return true;
   }
