@@ -319,3 +319,18 @@ void test('the scope\'s own cleanups may end its child gently first: a deferred 
   });
   assert.equal(r, 0);
 });
+
+void test('a scope that fails (its body throws) ends its child too, before the error leaves the scope', T, async () => {
+  const r = await runRecording(function* () {
+    let proc: Process | undefined;
+    let seen = '';
+    try {
+      yield* timeout(60_000, function* () {
+        proc = yield* createSubprocessExec('sleep', ['30']);
+        throw new Error('body failed');
+      });
+    } catch (e) { seen = `${(e as Error).message}, child ${proc!.returncode}`; }
+    return seen;
+  });
+  assert.equal(r, 'body failed, child -15');
+});
