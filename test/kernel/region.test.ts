@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CancelScope, createTask, currentSignal, currentTask, defer, moveOnAfter, rehalt, sleep, taskGroup, timeout, type Coro,
+  CancelScope, createTask, currentSignal, currentTask, defer, Future, moveOnAfter, rehalt, sleep, taskGroup, timeout, type Coro,
   type ExceptionContext,
 } from '../../src/index.js';
 import { runRecording } from '../helpers.js';
@@ -29,11 +29,13 @@ void test('currentSignal() in a timeout body is the scope\'s signal: aborted wit
 void test('a scope that ends normally never aborts its signal, even when the task is cancelled later', async () => {
   await runRecording(function* () {
     let kept: AbortSignal | undefined;
+    const scopeEnded = new Future<void>();
     const t = createTask((function* () {
       yield* timeout(1000, function* () { kept = currentSignal(); yield* sleep(1); });
+      scopeEnded.setResult();
       yield* sleep(1000);
     })());
-    yield* sleep(10);
+    yield* scopeEnded;
     assert.equal(kept!.aborted, false);
     t.cancel();
     yield* sleep(1);

@@ -173,9 +173,10 @@ void test('a timeout halts the scope that started a child: SIGTERM, and the Time
     let proc: Process | undefined;
     let seen = '';
     try {
-      yield* timeout(50, function* () {
+      yield* timeout(60_000, function* (d) {
         proc = yield* createSubprocessExec('sleep', ['30']);
         assert.ok(ourChildren().pids.includes(proc.pid));
+        d.reschedule(getRunningLoop().time());   // the deadline passes now (a fixed one could pass during the spawn)
         yield* proc.wait();
       });
     } catch (e) {
@@ -193,7 +194,7 @@ void test('killGrace: a child that ignores SIGTERM gets SIGKILL when the grace p
     const procs: Process[] = [];
     let t0 = 0;
     const v = yield* moveOnAfter(60_000, function* (d) {
-      for (let i = 0; i < 3; i++) procs.push(yield* stubborn({ killGrace: 300 }));
+      for (let i = 0; i < 3; i++) procs.push(yield* stubborn({ killGrace: 1_000 }));
       t0 = loop.time();
       d.reschedule(t0);   // halt now
       yield* sleep(60_000);
@@ -203,7 +204,7 @@ void test('killGrace: a child that ignores SIGTERM gets SIGKILL when the grace p
   });
   assert.equal(r.v, undefined);
   assert.deepEqual(r.codes, [-9, -9, -9]);
-  assert.ok(r.took >= 290 && r.took < 900, `took ${r.took} ms: one grace period of 300 ms, not three`);
+  assert.ok(r.took >= 990 && r.took < 3_000, `took ${r.took} ms: one grace period of 1 s, not three`);
   assert.deepEqual(r.table.zombies, []);
 });
 
@@ -227,7 +228,7 @@ void test('a scope that ends normally leaves its child running and hands it to t
     const trace: string[] = [];
     let proc: Process | undefined;
     const t = createTask((function* () {
-      const p = proc = (yield* timeout(5_000, () => createSubprocessExec('sleep', ['30'])));
+      const p = proc = (yield* timeout(30_000, () => createSubprocessExec('sleep', ['30'])));
       yield* sleep(20);
       trace.push(`after the scope it runs: ${p.returncode === null}`);
       yield* sleep(60_000);
@@ -258,9 +259,10 @@ void test('detached: true opts out: a halt leaves the child running, and so does
   let pid = 0;
   try {
     const code = await runRecording(function* () {
-      yield* moveOnAfter(20, function* () {
+      yield* moveOnAfter(60_000, function* (d) {
         const p = yield* createSubprocessExec('sleep', ['30'], { detached: true });
         pid = p.pid;
+        d.reschedule(getRunningLoop().time());
         yield* sleep(60_000);
       });
       return null;
@@ -290,8 +292,9 @@ void test('run() ends every child still running at its end (SIGTERM), and resolv
 void test('a subprocess transport (loop.subprocessExec) belongs to its scope as a Process does', T, async () => {
   const r = await runRecording(function* () {
     let t: SubprocessTransport | undefined;
-    yield* moveOnAfter(30, function* () {
+    yield* moveOnAfter(60_000, function* (d) {
       [t] = yield* getRunningLoop().subprocessExec(() => ({}), 'sleep', ['30']);
+      d.reschedule(getRunningLoop().time());
       yield* sleep(60_000);
     });
     return t!.getReturncode();
@@ -310,9 +313,10 @@ void test('killGrace must be a number of ms >= 0', T, async () => {
 void test('the scope\'s own cleanups may end its child gently first: a deferred close of stdin lets cat exit 0, no signal needed', T, async () => {
   const r = await runRecording(function* () {
     let proc: Process | undefined;
-    yield* moveOnAfter(30, function* () {
+    yield* moveOnAfter(60_000, function* (d) {
       const p = proc = yield* createSubprocessExec('cat', [], { stdin: 'pipe', stdout: 'ignore' });
       yield* defer(function* () { p.stdin!.close(); yield* p.wait(); });
+      d.reschedule(getRunningLoop().time());
       yield* sleep(60_000);
     });
     return proc!.returncode;
