@@ -321,3 +321,27 @@ void test('defer: an enclosing halt during a scope\'s deferred cleanup (after a 
   // The last cleanup runs because of the outer halt: its currentSignal() is the one around it, not aborted.
   assert.deepEqual(trace, ['slow cleanup interrupted', 'last cleanup, signal: not aborted', 'outer: TimeoutError']);
 });
+
+void test('defer on the task: a second cancel interrupts its running cleanup; a cancel during the cleanups of a task that returned ends it cancelled', async () => {
+  const trace: string[] = [];
+  await runRecording(function* () {
+    const t = createTask((function* () {
+      yield* defer(() => { trace.push('t: other cleanup runs'); });
+      yield* defer(function* () { try { yield* sleep(60_000); } finally { trace.push('t: slow cleanup interrupted'); } });
+      yield* sleep(60_000);
+    })());
+    yield* sleep(1);
+    t.cancel();
+    yield* sleep(1);
+    t.cancel();
+    try { yield* t; } catch (e) { trace.push(`t: ${(e as Error).name}`); }
+    const u = createTask((function* () {
+      yield* defer(function* () { try { yield* sleep(60_000); } finally { trace.push('u: cleanup interrupted'); } });
+      return 'value';
+    })());
+    yield* sleep(1);
+    u.cancel();
+    try { yield* u; } catch (e) { trace.push(`u: ${(e as Error).name}`); }
+  });
+  assert.deepEqual(trace, ['t: slow cleanup interrupted', 't: other cleanup runs', 't: CancelledError', 'u: cleanup interrupted', 'u: CancelledError']);
+});
