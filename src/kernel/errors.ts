@@ -36,8 +36,22 @@ export class InvalidStateError extends Error {
 /**
  * A deadline passed: thrown by `timeout()`, `waitFor()` and `asCompleted()`
  * at the boundary of the scope that timed out.
+ *
+ * Its `name` is `'TimeoutError'`, as asyncio's is, and so is the `name` of
+ * the `DOMException` that `AbortSignal.timeout()` aborts with (what `fetch`
+ * throws when such a signal fires). Test with `instanceof` to tell them
+ * apart: tulip's is an `instanceof TimeoutError` and never a `DOMException`;
+ * the other is a `DOMException` and never an `instanceof TimeoutError`.
+ * `e.name === 'TimeoutError'` matches both.
  * @example
- * try { yield* timeout(100, function* () { yield* sleep(1000); }); } catch (e) { console.log(e instanceof TimeoutError); }
+ * try {
+ *   const signal = AbortSignal.timeout(50);
+ *   yield* timeout(100, function* () { yield* fromPromise(fetch('http://example.com', { signal })); });
+ * } catch (e) {
+ *   if (e instanceof TimeoutError) console.log('tulip gave up first');
+ *   else if (e instanceof DOMException && e.name === 'TimeoutError') console.log('the fetch signal fired first');
+ *   else throw e;
+ * }
  */
 export class TimeoutError extends Error {
   constructor(message = 'timed out') { super(message); named(this, 'TimeoutError'); }

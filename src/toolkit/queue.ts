@@ -25,7 +25,7 @@
  */
 import { Future, QueueEmpty, QueueFull, QueueShutDown, type Coro } from '../kernel/index.js';
 import { Deque } from './deque.js';
-import { Event } from './event.js';
+import { AsyncEvent } from './event.js';
 import { Waiters } from './waiters.js';
 
 /**
@@ -43,7 +43,7 @@ export class Queue<T> {
   readonly _getters = new Waiters<unknown>('Queue.get');
   /** @internal */ readonly _putters = new Waiters<void>('Queue.put');
   #unfinished = 0;
-  #finished = new Event();
+  #finished = new AsyncEvent();
   /** @internal */ _shutdown = false;
   #dropAll = false;
   /** @internal items go straight to waiting getters (FIFO storage only: see the module comment) */
