@@ -1,6 +1,6 @@
 /**
  * `tulip/conformance`: the suite every loop runs to prove it keeps the
- * guarantees of DESIGN.md (Trio's `check_two_way_stream`, for loops). The
+ * guarantees of docs/design.md (Trio's `check_two_way_stream`, for loops). The
  * scenarios use only the public `EventLoop` interface, so a third party's
  * loop runs them exactly as `NodeEventLoop` and `TestEventLoop` do.
  */

@@ -136,7 +136,7 @@ export abstract class BaseEventLoop implements EventLoop {
     if (this.#debug) { this.#debug = false; _noteDebugLoop(-1); }
   }
 
-  /** @internal called by the host: one tick of the loop (see the diagram above). */
+  /** Called by the host (a loop's `_hostWake`/`_hostTimer` arrange it): one tick of the loop (see the diagram above). */
   protected _tick(): void {
     if (!this.#running) return;
     const prev = _enterLoop(this);
@@ -305,7 +305,7 @@ export abstract class BaseEventLoop implements EventLoop {
 
   // ---- deadlock ----------------------------------------------------------------
 
-  /** @internal nothing can wake `runUntilComplete`'s future: make it reject with `DeadlockError`. */
+  /** Nothing can wake `runUntilComplete`'s future: make it reject with `DeadlockError` (for `_hostIdle`). */
   protected _declareDeadlock(detail?: string): void {
     const main = this.#main;
     if (main === null || main.done() || !this.#running) return;
@@ -316,13 +316,13 @@ export abstract class BaseEventLoop implements EventLoop {
     this.stop();
   }
 
-  /** @internal is the loop idle with its main future pending? */
+  /** Is the loop idle with its main future pending (for `_hostIdle`)? */
   protected _isIdle(): boolean {
     return this.#running && !this.#stopping && this.#ready.size === 0 && this.#timers.peek() === undefined
       && this.#main !== null && !this.#main.done();
   }
 
-  /** @internal is the loop running with nothing ready while `runUntilComplete`'s future is pending (timers aside)? */
+  /** Is the loop running with nothing ready while `runUntilComplete`'s future is pending (timers aside)? */
   protected _isWaiting(): boolean {
     return this.#running && !this.#stopping && this.#ready.size === 0 && this.#main !== null && !this.#main.done();
   }

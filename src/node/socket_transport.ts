@@ -97,8 +97,8 @@ export interface SocketTransportOptions {
 
 /** Who keeps count of a transport (a server). */
 export interface TransportOwner {
-  _transportLost(t: SocketTransport): void;
-  _transportReplaced(old: SocketTransport, t: SocketTransport): void;
+  /** @internal */ _transportLost(t: SocketTransport): void;
+  /** @internal */ _transportReplaced(old: SocketTransport, t: SocketTransport): void;
 }
 
 /**

@@ -3,7 +3,7 @@
  * does not depend on what carries the bytes. A backend (a Node socket, the
  * in-memory network) supplies a few hooks (send, buffered size, shutdown,
  * close, destroy, start/stop reading) and reports its events; this class
- * keeps the promises DESIGN.md makes to protocols:
+ * keeps the promises tulip makes to protocols (docs/design.md):
  *
  * - the call order `connectionMade` → `dataReceived`* → `eofReceived`? →
  *   `connectionLost` (exactly once), whatever the path (close, abort, peer

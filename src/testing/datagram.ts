@@ -17,10 +17,10 @@ interface AnyDatagramProtocol {
   connectionLost?(exc?: Error): void;
 }
 
-/** @internal what the transport needs from the network. */
+/** What the transport needs from the network (not exported from the package). */
 export interface DatagramNet {
-  _sendDatagram(from: VirtualDatagramTransport, data: Uint8Array, to: SockAddr): void;
-  _unbindDatagram(t: VirtualDatagramTransport): void;
+  /** @internal */ _sendDatagram(from: VirtualDatagramTransport, data: Uint8Array, to: SockAddr): void;
+  /** @internal */ _unbindDatagram(t: VirtualDatagramTransport): void;
 }
 
 /**

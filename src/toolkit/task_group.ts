@@ -1,6 +1,6 @@
 /**
  * taskGroup: structured concurrency (asyncio's TaskGroup, Trio's nursery).
- * The group is a CancelScope frame around its body (DESIGN.md,
+ * The group is a CancelScope frame around its body (docs/design.md,
  * Cancellation): when a child fails, the group cancels the other children
  * and halts the body through its scope; then, in a `finally`, it waits for
  * every child, also when the task running the group is being cancelled

@@ -1,6 +1,6 @@
 /**
  * timeout, timeoutAt and moveOnAfter: a deadline around any code, built on
- * the kernel's CancelScope (DESIGN.md, Cancellation, "How"). The scope
+ * the kernel's CancelScope (docs/design.md, "How a scope halts its body"). The scope
  * halts its body when its own deadline passes, drives the body's cleanup,
  * and only then does this frame throw `TimeoutError` (or return
  * `undefined`) as ordinary code, so the caller may catch it and carry on.

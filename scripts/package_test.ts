@@ -1,0 +1,127 @@
+/**
+ * `npm run test:package`: what a newcomer gets from `npm pack`.
+ *
+ * 1. Exports HEAD (the committed tree, as a fresh clone has it; `--worktree`
+ *    takes the working tree's tracked and new files instead), runs `npm ci`
+ *    and `npm pack` there (prepack builds), and checks the tarball: the
+ *    entry points are there, every source map resolves inside the package,
+ *    no declaration shows an `@internal` member, nothing points outside the
+ *    repository.
+ * 2. Installs the tarball into a fresh ESM project (TypeScript strict,
+ *    `skipLibCheck: false`, NodeNext; test/package/consumer), compiles a
+ *    program that uses `tulip`, `tulip/testing` and `tulip/conformance`, and
+ *    runs it, once against @types/node 20 and once against the newest.
+ *
+ * It needs the npm registry. Usage: `node --import tsx scripts/package_test.ts [--worktree] [--keep]`.
+ */
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const FIXTURE = join(ROOT, 'test/package/consumer');
+const args = new Set(process.argv.slice(2));
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const NPM_FLAGS = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
+
+/** @types/node majors to compile against: the oldest Node tulip supports, and the newest. */
+const TYPES_NODE = ['20', 'latest'];
+
+function sh(cmd: string, argv: string[], opts: SpawnSyncOptions = {}): string {
+  const started = Date.now();
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  const took = ((Date.now() - started) / 1000).toFixed(1);
+  if (r.error !== undefined) throw r.error;
+  if (r.status !== 0) {
+    throw new Error(`${cmd} ${argv.join(' ')} (in ${String(opts.cwd ?? '.')}) exited ${r.status}\n${String(r.stdout)}\n${String(r.stderr)}`);
+  }
+  console.log(`  ok ${cmd} ${argv.join(' ')} (${took} s)`);
+  return String(r.stdout);
+}
+
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** The source tree to pack: HEAD's files, or the working tree's (tracked and new, not ignored). */
+function exportSource(into: string): void {
+  mkdirSync(into, { recursive: true });
+  if (args.has('--worktree')) {
+    const files = sh('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT }).split('\0').filter(Boolean);
+    for (const f of files) if (existsSync(join(ROOT, f))) cpSync(join(ROOT, f), join(into, f));
+    return;
+  }
+  const tar = join(into, '..', 'head.tar');
+  sh('git', ['archive', '--format=tar', '-o', tar, 'HEAD'], { cwd: ROOT });
+  sh('tar', ['-xf', tar, '-C', into]);
+  rmSync(tar);
+}
+
+/** What the tarball must and must not hold. */
+function checkTarball(pkg: string): void {
+  const files = walk(pkg).map((f) => relative(pkg, f).split('\\').join('/'));
+  const have = new Set(files);
+  for (const f of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts',
+    'dist/conformance/index.js', 'dist/conformance/index.d.ts', 'src/index.ts']) {
+    if (!have.has(f)) throw new Error(`the package lacks ${f}`);
+  }
+  const problems: string[] = [];
+  for (const f of files) {
+    const text = readFileSync(join(pkg, f), 'utf8');
+    if (/DESIGN\.md|\.\.\/shared\b/.test(text)) problems.push(`${f} points outside the repository`);
+    if (f.endsWith('.d.ts') && text.includes('@internal')) problems.push(`${f} still declares an @internal member`);
+    if (f.endsWith('.map')) {
+      const map = JSON.parse(text) as { sources: string[] };
+      for (const s of map.sources) {
+        const target = relative(pkg, resolve(dirname(join(pkg, f)), s)).split('\\').join('/');
+        if (!have.has(target)) problems.push(`${f} maps to ${s}, which the package does not ship`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new Error(`the tarball has problems:\n  ${problems.slice(0, 30).join('\n  ')}`);
+  console.log(`  ok the tarball: ${files.length} files, source maps resolve, no @internal in declarations`);
+}
+
+function main(): void {
+  const work = mkdtempSync(join(tmpdir(), 'tulip-package-'));
+  console.log(`package test in ${work}`);
+  try {
+    const clone = join(work, 'clone');
+    exportSource(clone);
+    sh(NPM, ['ci', ...NPM_FLAGS], { cwd: clone });
+    const packed = JSON.parse(sh(NPM, ['pack', '--json', '--pack-destination', work, '--loglevel=error'], { cwd: clone })) as { filename: string }[];
+    const tarball = join(work, packed[0]!.filename);
+    const unpacked = join(work, 'unpacked');
+    mkdirSync(unpacked);
+    sh('tar', ['-xzf', tarball, '-C', unpacked]);
+    checkTarball(join(unpacked, 'package'));
+
+    const consumer = join(work, 'consumer');
+    cpSync(FIXTURE, consumer, { recursive: true });
+    writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2));
+    const ts = (JSON.parse(readFileSync(join(ROOT, 'node_modules/typescript/package.json'), 'utf8')) as { version: string }).version;
+    for (const types of TYPES_NODE) {
+      console.log(`consumer: typescript@${ts}, @types/node@${types}`);
+      sh(NPM, ['install', ...NPM_FLAGS, tarball, `typescript@${ts}`, `@types/node@${types}`], { cwd: consumer });
+      rmSync(join(consumer, 'dist'), { recursive: true, force: true });
+      sh(process.execPath, [join(consumer, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: consumer });
+      const out = sh(process.execPath, ['dist/main.js'], { cwd: consumer, timeout: 120_000 });
+      if (!out.includes('consumer done')) throw new Error(`the consumer program did not finish:\n${out}`);
+      sh(process.execPath, ['--test', 'dist/conformance.js'], { cwd: consumer, timeout: 300_000 });
+    }
+    console.log('package test passed');
+  } finally {
+    if (args.has('--keep')) console.log(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main();
