@@ -14,7 +14,9 @@
  *
  * It needs the npm registry. Usage: `node --import tsx scripts/package_test.ts [--worktree] [--keep]`.
  */
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -90,7 +92,61 @@ function checkTarball(pkg: string): void {
   console.log(`  ok the tarball: ${files.length} files, source maps resolve, no @internal in declarations`);
 }
 
-function main(): void {
+function expectOutput(out: string, wanted: string): void {
+  if (!out.includes(wanted)) throw new Error(`expected '${wanted}' in the output:\n${out}`);
+}
+
+/** The README's code blocks that start with `// file: <path>`, written into the consumer project. */
+function writeReadmeFiles(consumer: string): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const written: string[] = [];
+  for (const m of readme.matchAll(/^```\w*\n\/\/ file: (\S+)\n([\s\S]*?)^```$/gm)) {
+    const path = join(consumer, m[1]!);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, `// file: ${m[1]!}\n${m[2]!}`);
+    written.push(m[1]!);
+  }
+  for (const f of ['tsconfig.json', 'src/echo.ts', 'src/server.ts', 'src/echo.test.ts']) {
+    if (!written.includes(f)) throw new Error(`the README has no '// file: ${f}' block`);
+  }
+  return written;
+}
+
+/** The README's server: a client's line comes back; Ctrl-C (SIGINT) stops it cleanly. */
+async function readmeServer(consumer: string): Promise<void> {
+  const child = spawn(process.execPath, ['dist/server.js'], { cwd: consumer, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  try {
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', (d: string) => {
+        out += d;
+        const m = /listening on \[ '127\.0\.0\.1', (\d+) \]/.exec(out);
+        if (m !== null) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`the server exited (${code}) before listening:\n${out}`)));
+    });
+    const sock = connect(port, '127.0.0.1');
+    sock.setEncoding('utf8');
+    await once(sock, 'connect');
+    sock.write('hello, server\n');
+    const [echoed] = await once(sock, 'data') as [string];
+    if (echoed !== 'hello, server\n') throw new Error(`the server echoed ${JSON.stringify(echoed)}`);
+    sock.end();
+    await once(sock, 'close');
+    const exited = once(child, 'exit');
+    child.kill('SIGINT');
+    const [code] = await exited as [number | null];
+    if (code !== 0 || !out.includes('stopped')) throw new Error(`after Ctrl-C the server exited ${code}:\n${out}`);
+    console.log('  ok the README server echoes a line and stops on Ctrl-C');
+  } finally {
+    clearTimeout(killer);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
+async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'tulip-package-'));
   console.log(`package test in ${work}`);
   try {
@@ -107,15 +163,21 @@ function main(): void {
     const consumer = join(work, 'consumer');
     cpSync(FIXTURE, consumer, { recursive: true });
     writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2));
+    const readmeFiles = writeReadmeFiles(consumer);
+    console.log(`  ok the README's files: ${readmeFiles.join(', ')}`);
     const ts = (JSON.parse(readFileSync(join(ROOT, 'node_modules/typescript/package.json'), 'utf8')) as { version: string }).version;
     for (const types of TYPES_NODE) {
       console.log(`consumer: typescript@${ts}, @types/node@${types}`);
       sh(NPM, ['install', ...NPM_FLAGS, tarball, `typescript@${ts}`, `@types/node@${types}`], { cwd: consumer });
       rmSync(join(consumer, 'dist'), { recursive: true, force: true });
-      sh(process.execPath, [join(consumer, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: consumer });
-      const out = sh(process.execPath, ['dist/main.js'], { cwd: consumer, timeout: 120_000 });
-      if (!out.includes('consumer done')) throw new Error(`the consumer program did not finish:\n${out}`);
+      const tsc = join(consumer, 'node_modules/typescript/bin/tsc');
+      sh(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: consumer });        // the README's settings
+      sh(process.execPath, [tsc, '-p', 'tsconfig.init.json', '--noEmit'], { cwd: consumer });   // tsc --init's
+      expectOutput(sh(process.execPath, ['dist/main.js'], { cwd: consumer, timeout: 120_000 }), 'consumer done');
+      expectOutput(sh(process.execPath, ['dist/commonjs.cjs'], { cwd: consumer, timeout: 60_000 }), 'commonjs: 42');
       sh(process.execPath, ['--test', 'dist/conformance.js'], { cwd: consumer, timeout: 300_000 });
+      sh(process.execPath, ['--test', 'dist/echo.test.js'], { cwd: consumer, timeout: 60_000 });
+      await readmeServer(consumer);
     }
     console.log('package test passed');
   } finally {
@@ -124,4 +186,4 @@ function main(): void {
   }
 }
 
-main();
+await main();

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * tulip: asynchronous I/O for TypeScript on Node.js, after PEP 3156.
  * This entry point installs the Node loop as the default.
