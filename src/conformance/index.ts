@@ -18,6 +18,7 @@ const ALL: Scenario[] = [...loopScenarios, ...transportScenarios, ...toolkitScen
 /**
  * Options of {@link runConformance}.
  * @example
+ * class MyLoop extends NodeEventLoop {}
  * runConformance(() => new MyLoop(), { prefix: 'MyLoop', skip: ['transport: abort'] });
  */
 export interface ConformanceOptions {
@@ -32,6 +33,7 @@ export interface ConformanceOptions {
  * need `createServer`/`createConnection` on 127.0.0.1; `toolkit: ...` need
  * the toolkit in the build.
  * @example
+ * class MyLoop extends NodeEventLoop {}
  * runConformance(() => new MyLoop(), { skip: conformanceScenarios().filter((n) => n.startsWith('transport:')) });
  */
 export function conformanceScenarios(): string[] { return ALL.map((s) => s.name); }
@@ -43,6 +45,8 @@ export function conformanceScenarios(): string[] { return ALL.map((s) => s.name)
  * @example
  * // test/my_loop.conformance.test.ts, run with `node --test`
  * import { runConformance } from 'tulip/conformance';
+ * import { NodeEventLoop } from 'tulip';
+ * class MyLoop extends NodeEventLoop {}
  * runConformance(() => new MyLoop(), { prefix: 'MyLoop', skip: ['transport: half-close'] });
  */
 export function runConformance(makeLoop: () => EventLoop, opts: ConformanceOptions = {}): void {

@@ -44,9 +44,21 @@ const neverRetrieved = new FinalizationRegistry<Unretrieved>((u) => {
 });
 
 /**
- * The runtime-independent part of every tulip loop.
+ * The runtime-independent part of every tulip loop. A loop supplies a
+ * clock and asks its host to call `_tick()` soon or at a time; the rest
+ * (tasks, timers, the exception handler, deadlock detection) is here.
  * @example
- * class MyLoop extends BaseEventLoop { ... implement _clock, _hostWake, _hostTimer ... }
+ * // A loop on Node's timers, with no I/O of its own:
+ * class TimersLoop extends BaseEventLoop {
+ *   #timer: ReturnType<typeof setTimeout> | undefined;
+ *   protected _clock(): number { return performance.now(); }
+ *   protected _hostWake(): void { setImmediate(() => this._tick()); }
+ *   protected _hostTimer(when: number | null): void {
+ *     clearTimeout(this.#timer);
+ *     if (when !== null) this.#timer = setTimeout(() => this._tick(), when - this._clock());
+ *   }
+ * }
+ * await run(function* () { yield* sleep(10); }, { loop: new TimersLoop() });
  */
 export abstract class BaseEventLoop implements EventLoop {
   /** Callbacks to run per tick before yielding to the host (the micro-threading proposal's EventCheckingThreshold). */

@@ -32,7 +32,10 @@ export function emptyContext(): Context { return EMPTY; }
 /**
  * Returned by {@link ContextVar.set}; pass it to {@link ContextVar.reset} to undo that `set()`.
  * @example
- * const token = user.set('alice'); try { yield* handle(); } finally { user.reset(token); }
+ * const user = new ContextVar<string>('user', { default: 'nobody' });
+ * const token = user.set('alice');
+ * try { yield* sleep(10); console.log(user.get()); } finally { user.reset(token); }   // alice
+ * console.log(user.get());   // nobody
  */
 export class Token<T = unknown> {
   /** @internal */

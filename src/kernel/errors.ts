@@ -16,6 +16,8 @@ function named<T extends Error>(self: T, name: string): T {
 /**
  * The awaited future or task was cancelled.
  * @example
+ * const task = createTask(sleep(1000));
+ * task.cancel();
  * try { yield* task; } catch (e) { if (e instanceof CancelledError) console.log('task was cancelled'); }
  */
 export class CancelledError extends Error {
@@ -57,7 +59,10 @@ export class TimeoutError extends Error {
   constructor(message = 'timed out') { super(message); named(this, 'TimeoutError'); }
 }
 
-/** A description of one pending task, as listed by a {@link DeadlockError}. @example for (const t of err.tasks) console.log(t.name, t.waitingOn); */
+/** A description of one pending task, as listed by a {@link DeadlockError}. @example
+ * try { await run(function* () { yield* new Future<void>(); }); }
+ * catch (err) { if (err instanceof DeadlockError) for (const t of err.tasks) console.log(t.name, t.waitingOn); }
+ */
 export interface PendingTaskInfo { name: string; waitingOn: string }
 
 /**
@@ -80,7 +85,10 @@ export class DeadlockError extends Error {
  * `readExactly()` or `readUntil()` met the end of the stream first; `partial`
  * holds the bytes read before it.
  * @example
- * try { yield* reader.readExactly(10); } catch (e) { if (e instanceof IncompleteReadError) console.log(e.partial.length); }
+ * const reader = new StreamReader();
+ * reader.feedData(new TextEncoder().encode('abc'));
+ * reader.feedEof();
+ * try { yield* reader.readExactly(10); } catch (e) { if (e instanceof IncompleteReadError) console.log(e.partial.length); } // 3
  */
 export class IncompleteReadError extends Error {
   readonly partial: Uint8Array;
@@ -97,6 +105,7 @@ export class IncompleteReadError extends Error {
  * A line or chunk was longer than the reader's limit. `consumed` is how many
  * bytes were consumed from the buffer.
  * @example
+ * const [reader] = yield* openConnection('127.0.0.1', 8888, { limit: 1024 });
  * try { yield* reader.readLine(); } catch (e) { if (e instanceof LimitOverrunError) console.log('line too long'); }
  */
 export class LimitOverrunError extends Error {
@@ -104,32 +113,55 @@ export class LimitOverrunError extends Error {
   constructor(message: string, consumed: number) { super(message); named(this, 'LimitOverrunError'); this.consumed = consumed; }
 }
 
-/** `getNowait()` on an empty queue. @example try { q.getNowait(); } catch (e) { console.log(e instanceof QueueEmpty); } */
+/** `getNowait()` on an empty queue. @example
+ * const q = new Queue<number>();
+ * try { q.getNowait(); } catch (e) { console.log(e instanceof QueueEmpty); } // true
+ */
 export class QueueEmpty extends Error {
   constructor(message = 'queue is empty') { super(message); named(this, 'QueueEmpty'); }
 }
 
-/** `putNowait()` on a full queue. @example try { q.putNowait(1); } catch (e) { console.log(e instanceof QueueFull); } */
+/** `putNowait()` on a full queue. @example
+ * const q = new Queue<number>(1);
+ * q.putNowait(1);
+ * try { q.putNowait(2); } catch (e) { console.log(e instanceof QueueFull); } // true
+ */
 export class QueueFull extends Error {
   constructor(message = 'queue is full') { super(message); named(this, 'QueueFull'); }
 }
 
-/** The queue was shut down. @example q.shutdown(); try { yield* q.get(); } catch (e) { console.log(e instanceof QueueShutDown); } */
+/** The queue was shut down. @example
+ * const q = new Queue<number>();
+ * q.shutdown();
+ * try { yield* q.get(); } catch (e) { console.log(e instanceof QueueShutDown); } // true
+ */
 export class QueueShutDown extends Error {
   constructor(message = 'queue is shut down') { super(message); named(this, 'QueueShutDown'); }
 }
 
-/** A barrier was aborted or reset while tasks waited on it. @example try { yield* barrier.wait(); } catch (e) { console.log(e instanceof BrokenBarrierError); } */
+/** A barrier was aborted or reset while tasks waited on it. @example
+ * const barrier = new Barrier(2);
+ * createTask(barrier.abort());
+ * try { yield* barrier.wait(); } catch (e) { console.log(e instanceof BrokenBarrierError); } // true
+ */
 export class BrokenBarrierError extends Error {
   constructor(message = 'barrier is broken') { super(message); named(this, 'BrokenBarrierError'); }
 }
 
-/** The other end of a micro-pipe is gone. @example try { yield* reader.next(); } catch (e) { console.log(e instanceof PipeClosedError); } */
+/** The other end of a micro-pipe is gone. @example
+ * const [writer, reader] = pipe<number>(1);
+ * createTask(writer.put(1));                 // its task ends without close()
+ * console.log((yield* reader.next()).value);  // 1
+ * try { yield* reader.next(); } catch (e) { console.log(e instanceof PipeClosedError); } // true
+ */
 export class PipeClosedError extends Error {
   constructor(message = 'pipe is closed') { super(message); named(this, 'PipeClosedError'); }
 }
 
-/** The loop cannot offer this method (say, subprocesses in a browser). @example try { yield* loop.subprocessExec(f, 'ls', []); } catch (e) { console.log(e instanceof NotImplementedError); } */
+/** The loop cannot offer this method (say, subprocesses in a browser). @example
+ * try { yield* getRunningLoop().subprocessExec(() => ({}), 'ls', []); }
+ * catch (e) { if (e instanceof NotImplementedError) console.log('no subprocesses on this loop'); }
+ */
 export class NotImplementedError extends Error {
   constructor(message = 'not implemented by this event loop') { super(message); named(this, 'NotImplementedError'); }
 }

@@ -58,8 +58,7 @@ class DoneEntry implements Waiter {
  * @example
  * const f = new Future<number>();
  * getRunningLoop().callLater(10, () => f.setResult(42));
- * const n: number = yield* f;   // in a coroutine
- * const m = await f;            // in an async function
+ * const n: number = yield* f;   // in a coroutine; in an async function, `await f`
  */
 export class Future<T> implements PromiseLike<T> {
   /** @internal */ _state: number = PENDING;

@@ -18,7 +18,7 @@ export interface TimerOwner extends HandleOwner {
 /**
  * A scheduled callback.
  * @example
- * const h = loop.callSoon(() => console.log('later'));
+ * const h = getRunningLoop().callSoon(() => console.log('later'));
  * h.cancel(); // it will not run
  */
 export class Handle {
@@ -70,6 +70,7 @@ export class Handle {
 /**
  * A callback scheduled for a time.
  * @example
+ * const loop = getRunningLoop();
  * const h = loop.callLater(100, () => console.log('100 ms later'));
  * console.log(h.when() - loop.time()); // 100
  */

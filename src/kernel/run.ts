@@ -16,7 +16,7 @@ import { allTasks } from './coro.js';
 /** A loop that can end the process the way an unhandled signal would. */
 interface SignalRaising { raiseDefaultSignal?(sig: string): void; shutdownDefaultExecutor?(): Coro<void> }
 
-/** Options of {@link run}. @example await run(main, { debug: true, handleSignals: false }); */
+/** Options of {@link run}. @example await run(function* () { yield* sleep(10); }, { debug: true, handleSignals: false }); */
 export interface RunOptions { debug?: boolean; loop?: EventLoop; handleSignals?: boolean }
 
 /**

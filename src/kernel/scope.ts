@@ -28,6 +28,7 @@ const NEXT = 0, THROW = 1, RETURN = 2;
  * a deadline) without halting the code around it.
  * @example
  * const scope = new CancelScope({ deadline: getRunningLoop().time() + 100 });
+ * function* work(): Coro<string> { yield* sleep(1000); return 'done'; }
  * const v = yield* scope.run(work());   // undefined if the scope halted work()
  * if (scope.cancelledCaught) console.log('gave up after 100 ms');
  */

@@ -79,6 +79,7 @@ export function currentTask(): Task<unknown> | undefined { return current ?? und
 /**
  * A coroutine scheduled on a loop, and the future of its result.
  * @example
+ * function* child(n: number): Coro<number> { try { yield* sleep(1000); return n; } finally { console.log('cleaned up'); } }
  * const t = createTask(child(1), { name: 'child-1' });
  * t.cancel();           // its finally blocks run
  * try { yield* t; } catch (e) { console.log(e instanceof CancelledError); } // true

@@ -17,7 +17,7 @@ export const SOCK_STREAM = 1, SOCK_DGRAM = 2, IPPROTO_TCP = 6, IPPROTO_UDP = 17;
 /**
  * Options of `getAddrInfo`: `family` 0 (any), 4 or 6; `type` SOCK_STREAM (1) or SOCK_DGRAM (2); `proto`; `flags` (Node's dns hints).
  * @example
- * const infos = yield* loop.getAddrInfo('localhost', 80, { family: 4 });
+ * const infos = yield* getRunningLoop().getAddrInfo('localhost', 80, { family: 4 });
  */
 export interface AddrInfoOptions { family?: number; type?: number; proto?: number; flags?: number; [key: string]: unknown }
 

@@ -53,8 +53,8 @@ export interface ThreadPoolOptions { minThreads?: number; maxThreads?: number; i
  * An {@link Executor} running {@link WorkerFunction}s on a pool of worker threads.
  * @example
  * const pool = new ThreadPoolExecutor({ maxThreads: 2 });
- * const n = yield* loop.runInExecutor<number>(pool, { module: '/abs/path/fib.js', name: 'fib' }, 30);
- * await pool.shutdown();
+ * const n = yield* getRunningLoop().runInExecutor<number>(pool, { module: '/abs/path/fib.js', name: 'fib' }, 30);
+ * yield* fromPromise(pool.shutdown());
  */
 export class ThreadPoolExecutor implements Executor {
   readonly #pool: Piscina<WorkerJob, unknown>;

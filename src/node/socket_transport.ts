@@ -104,7 +104,12 @@ export interface TransportOwner {
 /**
  * A stream transport over a Node socket.
  * @example
- * const [t, p] = yield* loop.createConnection(() => new Echo(), '127.0.0.1', 8888);
+ * class Echo implements Protocol {
+ *   t!: Transport;
+ *   connectionMade(t: Transport): void { this.t = t; }
+ *   dataReceived(d: Uint8Array): void { this.t.write(d); }
+ * }
+ * const [t, p] = yield* getRunningLoop().createConnection(() => new Echo(), '127.0.0.1', 8888);
  * t.write('hello'); t.close();
  */
 export class SocketTransport extends WritableTransport {

@@ -41,7 +41,7 @@ export type StdioOption = 'pipe' | 'ignore' | 'inherit' | typeof STDOUT | number
 /**
  * Options of `subprocessExec`/`subprocessShell` (stdio defaults to 'pipe', as asyncio's loop methods).
  * @example
- * yield* loop.subprocessExec(() => proto, 'ls', ['-l'], { stdin: 'ignore', cwd: '/tmp' });
+ * yield* getRunningLoop().subprocessExec(() => ({}), 'ls', ['-l'], { stdin: 'ignore', cwd: '/tmp' });
  */
 export interface SubprocessOptions {
   stdin?: StdioOption; stdout?: StdioOption; stderr?: StdioOption;

@@ -19,7 +19,7 @@ import { type LoopResource, track, untrack } from './registry.js';
 /**
  * Options of `createDatagramEndpoint`: addresses are `[host, port]`; `family` 4 or 6 (default: from the address).
  * @example
- * yield* loop.createDatagramEndpoint(() => proto, { localAddr: ['127.0.0.1', 0], reuseAddress: true });
+ * yield* getRunningLoop().createDatagramEndpoint(() => ({ datagramReceived() {} }), { localAddr: ['127.0.0.1', 0], reuseAddress: true });
  */
 export interface DatagramEndpointOptions {
   localAddr?: SockAddr; remoteAddr?: SockAddr; family?: number; reuseAddress?: boolean; allowBroadcast?: boolean;
@@ -28,7 +28,7 @@ export interface DatagramEndpointOptions {
 /**
  * A UDP socket as a transport.
  * @example
- * const [t] = yield* loop.createDatagramEndpoint(() => proto, { remoteAddr: ['127.0.0.1', 9999] });
+ * const [t] = yield* getRunningLoop().createDatagramEndpoint(() => ({ datagramReceived() {} }), { remoteAddr: ['127.0.0.1', 9999] });
  * t.sendto('ping');
  */
 class UdpTransport implements DatagramTransport, LoopResource {

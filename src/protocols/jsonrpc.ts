@@ -23,7 +23,10 @@ import { connectionLostError } from './stream_transport.js';
 /**
  * The error codes JSON-RPC 2.0 reserves.
  * @example
- * try { yield* rpc.call('nope'); } catch (e) { if (e instanceof JsonRpcError && e.code === JsonRpcErrorCode.MethodNotFound) fallback(); }
+ * const rpc = new JsonRpcProtocol();
+ * yield* getRunningLoop().createConnection(() => stack((d) => new ChunkProtocol('\n', d), rpc), '127.0.0.1', 4000);
+ * try { yield* rpc.call('nope'); }
+ * catch (e) { if (e instanceof JsonRpcError && e.code === JsonRpcErrorCode.MethodNotFound) console.log('the server has no such method'); }
  */
 export const JsonRpcErrorCode = {
   ParseError: -32700,
@@ -45,7 +48,8 @@ export type JsonRpcId = string | number | null;
  * object, and thrown by a method handler to answer with one (`code`,
  * `message`, `data` go on the wire as given).
  * @example
- * const methods = { div: ([a, b]: number[]) => {
+ * const methods = { div: (params: unknown) => {
+ *   const [a, b] = params as [number, number];
  *   if (b === 0) throw new JsonRpcError(JsonRpcErrorCode.InvalidParams, 'division by zero');
  *   return a! / b;
  * } };
@@ -78,7 +82,7 @@ export type JsonRpcMethod = (params: unknown, info: JsonRpcCallInfo) => unknown;
 /**
  * Options of {@link JsonRpcProtocol}.
  * @example
- * const rpc = new JsonRpcProtocol({ methods: { add: ([a, b]: number[]) => a! + b! } } satisfies JsonRpcOptions);
+ * const rpc = new JsonRpcProtocol({ methods: { add: (params) => { const [a, b] = params as number[]; return a! + b!; } } } satisfies JsonRpcOptions);
  */
 export interface JsonRpcOptions {
   /** The methods this side serves. */
@@ -113,8 +117,8 @@ function toErrorResponse(id: JsonRpcId, e: unknown): Response {
  * found, -32603 internal error). A malformed message is answered with an
  * error and the connection carries on.
  * @example
- * const rpc = new JsonRpcProtocol({ methods: { add: ([a, b]: number[]) => a! + b! } });
- * const [t] = yield* loop.createConnection(() => stack((d) => new ChunkProtocol('\n', d), rpc), '127.0.0.1', port);
+ * const rpc = new JsonRpcProtocol({ methods: { add: (params: unknown) => { const [a, b] = params as number[]; return a! + b!; } } });
+ * const [t] = yield* getRunningLoop().createConnection(() => stack((d) => new ChunkProtocol('\n', d), rpc), '127.0.0.1', 4000);
  * const three = yield* rpc.call<number>('add', [1, 2]);
  * rpc.notify('log', { msg: 'done' });
  */
@@ -175,6 +179,8 @@ export class JsonRpcProtocol implements Protocol {
    * {@link JsonRpcError} if the peer answers with an error, or the
    * connection's error if it is lost first.
    * @example
+   * const rpc = new JsonRpcProtocol();
+   * yield* getRunningLoop().createConnection(() => stack((d) => new ChunkProtocol('\n', d), rpc), '127.0.0.1', 4000);
    * const user = yield* rpc.call<{ name: string }>('getUser', { id: 7 });
    */
   *call<R = unknown>(method: string, params?: unknown[] | Record<string, unknown>): Coro<R> {
@@ -193,6 +199,8 @@ export class JsonRpcProtocol implements Protocol {
   /**
    * Send a notification (no id, no answer).
    * @example
+   * const rpc = new JsonRpcProtocol();
+   * yield* getRunningLoop().createConnection(() => stack((d) => new ChunkProtocol('\n', d), rpc), '127.0.0.1', 4000);
    * rpc.notify('progress', { done: 10, of: 100 });
    */
   notify(method: string, params?: unknown[] | Record<string, unknown>): void {
@@ -205,7 +213,9 @@ export class JsonRpcProtocol implements Protocol {
   /**
    * Wait until the connection is lost; returns its error (undefined for a clean close).
    * @example
-   * const exc = yield* rpc.waitClosed();
+   * const rpc = new JsonRpcProtocol();
+   * yield* getRunningLoop().createConnection(() => stack((d) => new ChunkProtocol('\n', d), rpc), '127.0.0.1', 4000);
+   * const exc = yield* rpc.waitClosed();   // undefined after a clean close
    */
   *waitClosed(): Coro<Error | undefined> {
     if (this.#lost === null) throw new Error('JsonRpcProtocol: not connected yet');

@@ -76,7 +76,7 @@ class PipesTransport implements Transport {
  * (the child exited and its pipes closed).
  * @example
  * const rpc = new JsonRpcProtocol();
- * yield* loop.subprocessExec(
+ * yield* getRunningLoop().subprocessExec(
  *   () => new SubprocessPipesProtocol(stack((d) => new ChunkProtocol('\n', d), rpc)),
  *   process.execPath, ['server.js'], { stderr: 'inherit' });
  * const sum = yield* rpc.call('add', [1, 2]);

@@ -54,7 +54,8 @@ export class StreamWriter {
    * connection's error if it failed, or an `ECONNRESET` error if it was
    * lost.
    * @example
-   * for (const chunk of chunks) { writer.write(chunk); yield* writer.drain(); }
+   * const [, writer] = yield* openConnection('127.0.0.1', 8888);
+   * for (const chunk of ['a', 'b', 'c']) { writer.write(chunk); yield* writer.drain(); }   // never more than the high-water mark buffered
    */
   *drain(): Coro<void> {
     const exc = this.#reader?.exception();

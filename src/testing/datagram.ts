@@ -26,7 +26,8 @@ export interface DatagramNet {
 /**
  * A datagram endpoint on the virtual network (what `createDatagramEndpoint` returns on a `TestEventLoop`).
  * @example
- * const [t] = yield* loop.createDatagramEndpoint(() => new Pinger(), { remoteAddr: ['server', 9999] });
+ * // in runVirtual(): a host 'server' was added to the network
+ * const [t] = yield* getRunningLoop().createDatagramEndpoint(() => ({ datagramReceived: (d: Uint8Array) => console.log(d.length) }), { remoteAddr: ['server', 9999] });
  * t.sendto('ping');
  */
 export class VirtualDatagramTransport implements DatagramTransport {

@@ -13,7 +13,7 @@ import type { TestEventLoop } from './test_loop.js';
 /**
  * A listening server on the virtual network (what `createServer` returns on a `TestEventLoop`).
  * @example
- * const server = yield* loop.createServer(() => new Echo(), 'localhost', 0);
+ * const server = yield* getRunningLoop().createServer(() => new ChunkProtocol('\n', (line, p) => p.writeChunk(line)), 'localhost', 0);   // in runVirtual()
  * const [, port] = server.addresses()[0] as [string, number];
  * server.close(); yield* server.waitClosed();
  */

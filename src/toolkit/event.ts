@@ -25,7 +25,9 @@ export class AsyncEvent {
   /**
    * Set the flag and wake every waiting task.
    * @example
+   * const ev = new AsyncEvent();
    * ev.set();
+   * console.log(ev.isSet());   // true
    */
   set(): void {
     if (this.#flag) return;
@@ -36,13 +38,18 @@ export class AsyncEvent {
   /**
    * Reset the flag: later `wait()` calls block until the next `set()`.
    * @example
+   * const ev = new AsyncEvent();
+   * ev.set();
    * ev.clear();
+   * console.log(ev.isSet());   // false
    */
   clear(): void { this.#flag = false; }
 
   /**
    * Wait until the flag is set (at once if it already is).
    * @example
+   * const ev = new AsyncEvent();
+   * getRunningLoop().callLater(10, () => ev.set());
    * yield* ev.wait();
    */
   *wait(): Coro<void> {
