@@ -3,6 +3,7 @@
  * guarantees of docs/design.md (Trio's `check_two_way_stream`, for loops). The
  * scenarios use only the public `EventLoop` interface, so a third party's
  * loop runs them exactly as `NodeEventLoop` and `TestEventLoop` do.
+ * @module tulip/conformance
  */
 import { test } from 'node:test';
 import type { EventLoop } from '../kernel/events.js';

@@ -63,7 +63,12 @@ export class TimeoutError extends Error {
  * try { await run(function* () { yield* new Future<void>(); }); }
  * catch (err) { if (err instanceof DeadlockError) for (const t of err.tasks) console.log(t.name, t.waitingOn); }
  */
-export interface PendingTaskInfo { name: string; waitingOn: string }
+export interface PendingTaskInfo {
+  /** The task's name. */
+  name: string;
+  /** What it waits on: a waiter's description (`Queue.get`, `Lock.acquire`...) or a task's name. */
+  waitingOn: string;
+}
 
 /**
  * `run()`'s main task is pending and nothing can ever wake it. The message
@@ -72,6 +77,7 @@ export interface PendingTaskInfo { name: string; waitingOn: string }
  * await run(function* () { yield* new Future<void>(); }).catch((e) => console.log(e.message));
  */
 export class DeadlockError extends Error {
+  /** Every pending task and what it waits on, oldest first. */
   readonly tasks: PendingTaskInfo[];
   constructor(tasks: PendingTaskInfo[], detail = 'no callback is ready, no timer is pending and no I/O is open') {
     const lines = tasks.map((t) => `  - task '${t.name}' waiting on ${t.waitingOn}`);
@@ -91,7 +97,9 @@ export class DeadlockError extends Error {
  * try { yield* reader.readExactly(10); } catch (e) { if (e instanceof IncompleteReadError) console.log(e.partial.length); } // 3
  */
 export class IncompleteReadError extends Error {
+  /** The bytes read before the end of the stream. */
   readonly partial: Uint8Array;
+  /** How many bytes were wanted (`null`: up to a separator). */
   readonly expected: number | null;
   constructor(partial: Uint8Array, expected: number | null) {
     super(`${partial.length} bytes read on a total of ${expected === null ? 'undefined' : expected} expected bytes`);
@@ -109,6 +117,7 @@ export class IncompleteReadError extends Error {
  * try { yield* reader.readLine(); } catch (e) { if (e instanceof LimitOverrunError) console.log('line too long'); }
  */
 export class LimitOverrunError extends Error {
+  /** How many bytes of the buffer the search went through. */
   readonly consumed: number;
   constructor(message: string, consumed: number) { super(message); named(this, 'LimitOverrunError'); this.consumed = consumed; }
 }

@@ -44,6 +44,7 @@ export class Handle {
     this._args = [];
   }
 
+  /** True once `cancel()` was called. */
   cancelled(): boolean { return this._cancelled; }
 
   /** The callback's name, for debugging output. */

@@ -33,6 +33,7 @@ const NEXT = 0, THROW = 1, RETURN = 2;
  * if (scope.cancelledCaught) console.log('gave up after 100 ms');
  */
 export class CancelScope implements HaltTarget {
+  /** The scope's name, for errors and debugging (default `'CancelScope'`). */
   readonly name: string;
   /** `cancel()` was called or the deadline passed. */
   cancelCalled = false;

@@ -118,7 +118,9 @@ export class Task<T> extends Future<T> implements Runnable {
     else loop._schedule(this);
   }
 
+  /** The task's name: the one given, or `Task-<n>`. */
   getName(): string { return this._x?.name ?? `Task-${this._id}`; }
+  /** Rename the task (names show in `DeadlockError` and debugging output). */
   setName(name: string): void { this._extras().name = name; }
 
   /** How many cancel requests are pending (0 once the task is done). */

@@ -19,7 +19,17 @@ export const SOCK_STREAM = 1, SOCK_DGRAM = 2, IPPROTO_TCP = 6, IPPROTO_UDP = 17;
  * @example
  * const infos = yield* getRunningLoop().getAddrInfo('localhost', 80, { family: 4 });
  */
-export interface AddrInfoOptions { family?: number; type?: number; proto?: number; flags?: number; [key: string]: unknown }
+export interface AddrInfoOptions {
+  /** 4 or 6: only that family (default: both). */
+  family?: number;
+  /** Only this socket type (1: stream, 2: datagram). */
+  type?: number;
+  /** Only this protocol number. */
+  proto?: number;
+  /** `dns.lookup` hints (`dns.ADDRCONFIG`, `dns.V4MAPPED`). */
+  flags?: number;
+  [key: string]: unknown;
+}
 
 function portNumber(port: number | string | null): number {
   if (port === null) return 0;

@@ -37,7 +37,9 @@ export interface FileProducerOptions {
  * if (!producer.stopped) t.close();
  */
 export class FileProducer implements PushProducer {
+  /** The file streamed. */
   readonly path: string;
+  /** Bytes read and written at a time. */
   readonly chunkSize: number;
   /** Bytes handed to the transport so far. */
   bytesWritten = 0;

@@ -156,6 +156,7 @@ export class SocketTransport extends WritableTransport {
     } else if (this.isReading() && this._socket.isPaused()) this._socket.resume();
   }
 
+  /** False on TLS, which cannot half-close. */
   override canWriteEof(): boolean { return !this.#tls; }
 
   protected override _extraInfo(name: string): unknown {

@@ -34,7 +34,9 @@ function indexOfSeq(hay: Uint8Array, sep: Uint8Array, from: number): number {
  *   '127.0.0.1', 7000);
  */
 export class ChunkProtocol implements Protocol {
+  /** The bytes that end each chunk. */
   readonly delimiter: Uint8Array;
+  /** The longest chunk accepted (bytes, without the delimiter). */
   readonly maxChunkLength: number;
   /** The transport, once connected. */
   transport: Transport | null = null;

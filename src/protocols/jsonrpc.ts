@@ -29,10 +29,15 @@ import { connectionLostError } from './stream_transport.js';
  * catch (e) { if (e instanceof JsonRpcError && e.code === JsonRpcErrorCode.MethodNotFound) console.log('the server has no such method'); }
  */
 export const JsonRpcErrorCode = {
+  /** The message was not valid JSON. */
   ParseError: -32700,
+  /** The JSON was not a valid request. */
   InvalidRequest: -32600,
+  /** No method of that name. */
   MethodNotFound: -32601,
+  /** The parameters do not fit the method. */
   InvalidParams: -32602,
+  /** The method failed. */
   InternalError: -32603,
 } as const;
 
@@ -55,7 +60,9 @@ export type JsonRpcId = string | number | null;
  * } };
  */
 export class JsonRpcError extends Error {
+  /** The error code (see {@link JsonRpcErrorCode}; other codes are the application's). */
   readonly code: number;
+  /** Extra information the error carries, if any. */
   readonly data: unknown;
   constructor(code: number, message: string, data?: unknown) {
     super(message);
@@ -70,7 +77,14 @@ export class JsonRpcError extends Error {
  * @example
  * const methods = { ping: (_p: unknown, info: JsonRpcCallInfo) => (info.id === undefined ? undefined : 'pong') };
  */
-export interface JsonRpcCallInfo { protocol: JsonRpcProtocol; method: string; id: JsonRpcId | undefined }
+export interface JsonRpcCallInfo {
+  /** The connection the request came on (to call or notify the peer back). */
+  protocol: JsonRpcProtocol;
+  /** The method called. */
+  method: string;
+  /** The request's id; `undefined` for a notification (no answer is sent). */
+  id: JsonRpcId | undefined;
+}
 
 /**
  * A method: returns the result (a value, a coroutine or a Promise) or throws (a {@link JsonRpcError} to pick the code).

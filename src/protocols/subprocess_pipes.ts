@@ -116,7 +116,9 @@ export class SubprocessPipesProtocol implements SubprocessProtocol {
     if (this.protocol.eofReceived?.() !== true) t.close();
   }
 
+  /** The child's stdin is full: passed on to the protocol. */
   pauseWriting(): void { this.protocol.pauseWriting?.(); }
+  /** The child's stdin drained: passed on to the protocol. */
   resumeWriting(): void { this.protocol.resumeWriting?.(); }
 
   connectionLost(exc?: Error): void {

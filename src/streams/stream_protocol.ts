@@ -31,6 +31,7 @@ export type ClientConnectedCallback = (reader: StreamReader, writer: StreamWrite
  * const writer = new StreamWriter(transport, protocol, reader);
  */
 export class StreamReaderProtocol implements Protocol {
+  /** The reader this protocol feeds. */
   readonly reader: StreamReader;
   readonly #onClient: ClientConnectedCallback | null;
   readonly #loop: EventLoop;

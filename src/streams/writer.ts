@@ -40,10 +40,13 @@ export class StreamWriter {
   writeLines(list: Iterable<Uint8Array | string>): void { this.#transport.writeLines(list); }
   /** Half-close: the peer reads EOF; reading goes on. */
   writeEof(): void { this.#transport.writeEof(); }
+  /** Can the connection be half-closed (`writeEof`)? */
   canWriteEof(): boolean { return this.#transport.canWriteEof(); }
   /** Flush what is buffered, then close. */
   close(): void { this.#transport.close(); }
+  /** True once the connection is closing or closed. */
   isClosing(): boolean { return this.#transport.isClosing(); }
+  /** The transport's extra info (`'peername'`, `'sockname'`, `'peercert'`...). */
   getExtraInfo(name: string, fallback?: unknown): unknown { return this.#transport.getExtraInfo(name, fallback); }
 
   /** Wait until the connection is closed; throws the error it was lost with, if any. */

@@ -36,13 +36,13 @@ export class VirtualDatagramTransport implements DatagramTransport {
 
   /** @internal */
   constructor(
-    readonly _loop: TestEventLoop,
-    readonly _net: DatagramNet,
+    /** @internal */ readonly _loop: TestEventLoop,
+    /** @internal */ readonly _net: DatagramNet,
     protocol: unknown,
-    readonly _ctx: Context,
-    readonly _host: string,
-    readonly _sockname: SockAddr,
-    readonly _remote: SockAddr | null,
+    /** @internal */ readonly _ctx: Context,
+    /** @internal */ readonly _host: string,
+    /** @internal */ readonly _sockname: SockAddr,
+    /** @internal */ readonly _remote: SockAddr | null,
   ) {
     this.#protocol = protocol as AnyDatagramProtocol;
   }

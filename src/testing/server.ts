@@ -26,13 +26,13 @@ export class VirtualServer implements Server {
 
   /** @internal */
   constructor(
-    readonly _loop: TestEventLoop,
-    readonly _factory: () => unknown,
-    readonly _ctx: Context,
-    readonly _host: string,
-    readonly _keys: string[],
-    readonly _addresses: SockAddr[],
-    readonly _unbind: (keys: string[]) => void,
+    /** @internal */ readonly _loop: TestEventLoop,
+    /** @internal */ readonly _factory: () => unknown,
+    /** @internal */ readonly _ctx: Context,
+    /** @internal */ readonly _host: string,
+    /** @internal */ readonly _keys: string[],
+    /** @internal */ readonly _addresses: SockAddr[],
+    /** @internal */ readonly _unbind: (keys: string[]) => void,
   ) {}
 
   close(): void {

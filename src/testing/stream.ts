@@ -71,12 +71,12 @@ export class VirtualTransport implements Transport {
 
   /** @internal */
   constructor(
-    readonly _loop: TestEventLoop,
+    /** @internal */ readonly _loop: TestEventLoop,
     protocol: unknown,
-    readonly _ctx: Context,
-    readonly _sockname: SockAddr,
-    readonly _peername: SockAddr,
-    readonly _host: string,
+    /** @internal */ readonly _ctx: Context,
+    /** @internal */ readonly _sockname: SockAddr,
+    /** @internal */ readonly _peername: SockAddr,
+    /** @internal */ readonly _host: string,
   ) {
     this.#protocol = protocol as AnyProtocol;
   }

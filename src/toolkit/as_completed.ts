@@ -11,7 +11,10 @@ import { Deque } from './deque.js';
 import { Waiters } from './waiters.js';
 
 /** Options of {@link asCompleted}. @example for (const next of asCompleted([sleep(10, 'a'), sleep(20, 'b')], { timeout: 1000 })) console.log(yield* next); */
-export interface AsCompletedOptions { timeout?: number | null }
+export interface AsCompletedOptions {
+  /** ms for all of them; the outcomes not ready by then throw `TimeoutError` (`null`: no limit). */
+  timeout?: number | null;
+}
 
 /**
  * Iterate over the outcomes of `aws` in the order they complete.

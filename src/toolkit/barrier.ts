@@ -99,5 +99,6 @@ export class Barrier {
     }.bind(this));
   }
 
+  /** A short description for logs and debugging. */
   toString(): string { return `<Barrier parties=${this.#parties} waiting=${this.nWaiting}${this.broken ? ' broken' : ''}>`; }
 }

@@ -64,6 +64,7 @@ export class AsyncEvent {
     }
   }
 
+  /** A short description for logs and debugging. */
   toString(): string { return `<AsyncEvent ${this.#flag ? 'set' : 'unset'}>`; }
 }
 

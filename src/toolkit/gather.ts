@@ -22,7 +22,10 @@ export type Result<A> = A extends Future<infer X> ? X
   : never;
 
 /** Options of {@link gather}. @example const [a, b] = yield* gather([sleep(10, 1), Promise.reject(new Error('no'))], { returnExceptions: true }); // 1, Error */
-export interface GatherOptions { returnExceptions?: boolean }
+export interface GatherOptions {
+  /** Return errors in the results instead of throwing the first one (and cancelling the rest). */
+  returnExceptions?: boolean;
+}
 
 /** @internal wait until every future in `fs` is done (a halt stops the wait only); returns whether it waited. */
 export function* allDone(fs: readonly Future<unknown>[], description: string): Coro<boolean> {

@@ -66,6 +66,7 @@ export class Lock {
     }
   }
 
+  /** A short description for logs and debugging. */
   toString(): string { return `<Lock ${this._locked ? 'locked' : 'unlocked'}>`; }
 }
 

@@ -191,6 +191,7 @@ export class Queue<T> {
 
   #wakeJoiners(): void { this.#finished.set(); }
 
+  /** A short description for logs and debugging. */
   toString(): string {
     return `<${this.constructor.name} size=${this._qsize()} maxsize=${this.maxsize}${this._shutdown ? ' shut down' : ''}>`;
   }

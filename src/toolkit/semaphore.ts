@@ -76,6 +76,7 @@ export class Semaphore {
     }
   }
 
+  /** A short description for logs and debugging. */
   toString(): string { return `<${this.constructor.name} value=${this._value}>`; }
 }
 

@@ -8,7 +8,12 @@ import { Future, ensureFuture, type Awaitable, type Coro } from '../kernel/index
 /** When {@link wait} returns. @example const when: ReturnWhen = 'FIRST_EXCEPTION'; */
 export type ReturnWhen = 'FIRST_COMPLETED' | 'FIRST_EXCEPTION' | 'ALL_COMPLETED';
 /** Options of {@link wait}. @example yield* wait([sleep(10), sleep(500)], { timeout: 100, returnWhen: 'FIRST_COMPLETED' }); */
-export interface WaitOptions { timeout?: number | null; returnWhen?: ReturnWhen }
+export interface WaitOptions {
+  /** Return after this many ms even if the condition is not met (`null`: no limit). */
+  timeout?: number | null;
+  /** When to return (default `'ALL_COMPLETED'`). */
+  returnWhen?: ReturnWhen;
+}
 
 function failed(f: Future<unknown>): boolean { return !f.cancelled() && f.exception() !== undefined; }
 
