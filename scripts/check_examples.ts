@@ -1,11 +1,13 @@
 /**
- * Every `@example` in `src/` compiles against the published types, and every
- * export of the three entry points has a summary and an `@example`.
+ * Every `@example` in `src/`, and every TypeScript block of the README and
+ * the guides in `docs/`, compiles against the published types; every export
+ * of the three entry points has a summary and an `@example`.
  *
  * An example is checked as a module of a project that depends on tulip:
  * - it may import what it needs; names of `tulip`, `tulip/testing` and
  *   `tulip/conformance` that it uses without importing or declaring them are
- *   imported for it, so an example can be as short as the API it shows;
+ *   imported for it, so an example can be as short as the API it shows,
+ *   unless it imports from that entry point itself: then it must be whole;
  * - an example whose top level uses `yield*` is the body of a coroutine, as
  *   if it were written inside `function* () { ... }`;
  * - it compiles with the repository's strict settings against `dist/`'s
@@ -13,7 +15,7 @@
  *
  * Usage: `node --import tsx scripts/check_examples.ts` (also run by `npm test`).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -67,6 +69,25 @@ export function collectExamples(program: ts.Program): Example[] {
       ts.forEachChild(node, visit);
     };
     visit(sf);
+  }
+  return out;
+}
+
+/**
+ * The TypeScript blocks of the README and the guides (```ts); a block
+ * marked ```ts nocheck, or one that is a file of the README's new project
+ * (`// file: ...`, compiled by the package test), is left out.
+ */
+export function collectMarkdownExamples(): Example[] {
+  const out: Example[] = [];
+  const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  for (const file of files) {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    for (const m of text.matchAll(/^```(ts|typescript)([^\n]*)\n([\s\S]*?)^```$/gm)) {
+      if (m[2]!.includes('nocheck') || m[3]!.startsWith('// file:')) continue;
+      const line = text.slice(0, m.index).split('\n').length + 1;
+      out.push({ file, line, owner: 'code block', code: m[3]! });
+    }
   }
   return out;
 }
@@ -142,12 +163,14 @@ function yieldsAtTopLevel(code: string): boolean {
 function exampleModule(ex: Example, names: Map<string, { spec: string; typeOnly: boolean }>): { text: string; offset: number } {
   const sf = ts.createSourceFile('x.ts', ex.code, ts.ScriptTarget.ES2022, true);
   const declared = new Set<string>();
+  const importedSpecs = new Set<string>();
   const used = new Set<string>();
   const imports: ts.Statement[] = [];
   const body: ts.Statement[] = [];
   for (const st of sf.statements) {
     if (ts.isImportDeclaration(st)) {
       imports.push(st);
+      if (ts.isStringLiteral(st.moduleSpecifier)) importedSpecs.add(st.moduleSpecifier.text);
       const clause = st.importClause;
       if (clause?.name) declared.add(clause.name.text);
       const nb = clause?.namedBindings;
@@ -173,7 +196,8 @@ function exampleModule(ex: Example, names: Map<string, { spec: string; typeOnly:
   const bySpec = new Map<string, string[]>();
   for (const n of used) {
     const info = names.get(n);
-    if (info === undefined || declared.has(n)) continue;
+    // An example that imports from an entry point must import all it uses from it (a reader copies it whole).
+    if (info === undefined || declared.has(n) || importedSpecs.has(info.spec)) continue;
     const list = bySpec.get(info.spec) ?? [];
     list.push(info.typeOnly ? `type ${n}` : n);
     bySpec.set(info.spec, list);
@@ -199,7 +223,7 @@ export function checkExamples(extra: Example[] = []): { examples: number; proble
   const srcProgram = ts.createProgram(Object.values(ENTRIES).map((f) => join(ROOT, f)), options);
   const problems = checkExportDocs(srcProgram);
   const names = publicNames(srcProgram);
-  const examples = [...collectExamples(srcProgram), ...extra];
+  const examples = [...collectExamples(srcProgram), ...collectMarkdownExamples(), ...extra];
 
   const dir = join(ROOT, '.tmp/examples');
   const files = new Map<string, { ex: Example; text: string; offset: number }>();
