@@ -25,7 +25,7 @@ function numbers(params: unknown): number[] {
   if (!Array.isArray(params) || !params.every((n) => typeof n === 'number')) {
     throw new JsonRpcError(JsonRpcErrorCode.InvalidParams, 'expected an array of numbers');
   }
-  return params as number[];
+  return params;
 }
 
 const methods: Record<string, JsonRpcMethod> = {
