@@ -76,10 +76,12 @@ function checkTarball(pkg: string): void {
     if (!have.has(f)) throw new Error(`the package lacks ${f}`);
   }
   const problems: string[] = [];
+  let examples = 0;
   for (const f of files) {
     const text = readFileSync(join(pkg, f), 'utf8');
     if (/DESIGN\.md|\.\.\/shared\b/.test(text)) problems.push(`${f} points outside the repository`);
     if (f.endsWith('.d.ts') && text.includes('@internal')) problems.push(`${f} still declares an @internal member`);
+    if (f.endsWith('.d.ts')) examples += text.split('@example').length - 1;   // the docs editors show on hover
     if (f.endsWith('.map')) {
       const map = JSON.parse(text) as { sources: string[] };
       for (const s of map.sources) {
@@ -88,8 +90,9 @@ function checkTarball(pkg: string): void {
       }
     }
   }
+  if (examples < 150) problems.push(`only ${examples} @example in the declarations: are comments stripped?`);
   if (problems.length > 0) throw new Error(`the tarball has problems:\n  ${problems.slice(0, 30).join('\n  ')}`);
-  console.log(`  ok the tarball: ${files.length} files, source maps resolve, no @internal in declarations`);
+  console.log(`  ok the tarball: ${files.length} files, source maps resolve, no @internal in declarations, ${examples} examples in them`);
 }
 
 function expectOutput(out: string, wanted: string): void {
