@@ -84,7 +84,8 @@ export function sleep<T = void>(ms: number, value?: T): Coro<T> {
 /**
  * Start a coroutine (or wrap a Promise) as a task on the running loop.
  * @example
- * function* main() { const t = createTask(fetchAll(), { name: 'fetch' }); yield* sleep(10); return yield* t; }
+ * function* fetchAll(): Coro<string[]> { yield* sleep(100); return ['a', 'b']; }
+ * function* main(): Coro<string[]> { const t = createTask(fetchAll(), { name: 'fetch' }); yield* sleep(10); return yield* t; }
  */
 export function createTask<T>(aw: Coro<T> | PromiseLike<T>, opts?: { name?: string }): Task<T> {
   return getRunningLoop().createTask(aw, opts);

@@ -23,11 +23,19 @@ interface LoopExtras {
 }
 
 /**
- * Options of {@link run}: `signal` cancels main when it aborts (already
- * aborted: main never starts); `handleSignals: false` leaves SIGINT alone.
+ * Options of {@link run}.
  * @example await run(function* () { yield* sleep(10); }, { debug: true, handleSignals: false, signal: AbortSignal.timeout(60_000) });
  */
-export interface RunOptions { debug?: boolean; loop?: EventLoop; handleSignals?: boolean; signal?: AbortSignal }
+export interface RunOptions {
+  /** Run the loop in debug mode (slow callbacks and never-driven coroutines are reported). */
+  debug?: boolean;
+  /** Run on this loop instead of a new one from the policy. */
+  loop?: EventLoop;
+  /** Ctrl-C cancels main (default `true`); a second Ctrl-C ends the process. */
+  handleSignals?: boolean;
+  /** Cancel main when this signal aborts (already aborted: main never starts); run() then rejects with a CancelledError caused by its reason. */
+  signal?: AbortSignal;
+}
 
 const interrupted = new WeakSet<object>();
 

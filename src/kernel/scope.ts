@@ -51,10 +51,12 @@ export interface CancelScopeOptions {
  * deadline or an `AbortSignal`) without halting the code around it.
  * @example
  * const scope = new CancelScope({ deadline: getRunningLoop().time() + 100 });
+ * function* work(): Coro<string> { yield* sleep(1000); return 'done'; }
  * const v = yield* scope.run(work());   // undefined if the scope halted work()
  * if (scope.cancelledCaught) console.log('gave up after 100 ms');
  */
 export class CancelScope implements HaltTarget {
+  /** The scope's name, for errors and debugging (default `'CancelScope'`). */
   readonly name: string;
   /** `cancel()` was called, the deadline passed, or the signal aborted. */
   cancelCalled = false;

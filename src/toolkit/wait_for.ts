@@ -45,7 +45,8 @@ function* expired<T>(aw: Awaitable<T>, ms: number): Coro<T> {
  * thrown. If that cleanup fails, its error is thrown instead. With
  * `ms <= 0` a coroutine is not started at all.
  * @example
- * try { const reply = yield* waitFor(readReply(), 1000); }
+ * const [reader] = yield* openConnection('127.0.0.1', 8888);
+ * try { const reply = yield* waitFor(reader.readLine(), 1000); }
  * catch (e) { if (e instanceof TimeoutError) console.log('no reply within 1 s'); }
  */
 export function* waitFor<T>(aw: Awaitable<T>, ms: number | null): Coro<T> {
