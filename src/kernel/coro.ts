@@ -111,27 +111,28 @@ export function ensureFuture<T>(aw: Awaitable<T>, loop?: EventLoop): Future<T> {
 
 interface PromiseCounting { _promiseStarted?(): void; _promiseSettled?(): void }
 
-/** A future that settles with `p`; a rejection once `signal` has aborted cancels it instead (the abort caused it). */
-function settleWith<T>(p: PromiseLike<T>, loop: EventLoop, signal: AbortSignal | null): Future<T> {
+/** A future that settles with `p`, counted on its loop as a pending Promise until `p` settles. */
+function settleWith<T>(p: PromiseLike<T>, loop: EventLoop): Future<T> {
   const f = new Future<T>({ loop, description: 'a Promise' });
   const c = loop as PromiseCounting;
   c._promiseStarted?.();
   p.then(
     (v) => { c._promiseSettled?.(); if (!f.done()) f.setResult(v); },
-    (e) => {
-      c._promiseSettled?.();
-      if (f.done()) return;
-      if (signal !== null && signal.aborted) f.cancel('the Promise was aborted through its signal');
-      else f.setException(e);
-    },
+    (e) => { c._promiseSettled?.(); if (!f.done()) f.setException(e); },
   );
   return f;
 }
 
-/** `fromPromise(fn)`: calls `fn(currentSignal())` when first driven, then waits for its Promise. */
+/**
+ * `fromPromise(fn)`: calls `fn(currentSignal())` when first driven, then waits for its Promise. Once the
+ * wait is given up (a halt), the Promise no longer counts as pending on the loop: nothing waits for it, so
+ * it neither holds virtual time still nor keeps a deadlock from being seen; and a rejection after the
+ * signal aborted is the abort's doing, reported nowhere.
+ */
 class PromiseCall<T> {
   readonly #fn: (signal: AbortSignal) => PromiseLike<T>;
   #f: Future<T> | null = null;
+  #counting: PromiseCounting | null = null;
   constructor(fn: (signal: AbortSignal) => PromiseLike<T>) { this.#fn = fn; }
   next(): IteratorResult<unknown, T> {
     let f = this.#f;
@@ -139,17 +140,41 @@ class PromiseCall<T> {
       const signal = currentSignal();
       const p = this.#fn(signal);
       if (!isThenable(p)) throw new TypeError('fromPromise(fn): fn must return a Promise (or another thenable)');
-      f = this.#f = settleWith(p, getRunningLoop(), signal);
+      const loop = getRunningLoop();
+      const fut = f = this.#f = new Future<T>({ loop, description: 'a Promise' });
+      const c = this.#counting = loop as PromiseCounting;
+      c._promiseStarted?.();
+      p.then(
+        (v) => { this.#settled(); if (!fut.done()) fut.setResult(v); },
+        (e) => {
+          this.#settled();
+          if (fut.done()) return;
+          if (signal.aborted) fut.cancel('the Promise was aborted through its signal');
+          else fut.setException(e);
+        },
+      );
     }
     if (f._state === PENDING) return { done: false, value: f };
     return { done: true, value: f.result() };
   }
-  throw(e: unknown): never { throw e; }
+  throw(e: unknown): never { this.#letGo(); throw e; }
   return(value?: any): IteratorResult<unknown, T> {
-    this.#f?.cancel();   // a halt does not wait for the Promise: its signal has aborted it
+    this.#letGo();   // a halt does not wait for the Promise: its signal has aborted it
     return { done: true, value };
   }
   [Symbol.iterator](): this { return this; }
+  #letGo(): void {
+    const f = this.#f;
+    if (f === null || f._state !== PENDING && this.#counting === null) return;
+    f.cancel();
+    this.#settled();
+  }
+  #settled(): void {
+    const c = this.#counting;
+    if (c === null) return;
+    this.#counting = null;
+    c._promiseSettled?.();
+  }
 }
 
 /**
@@ -175,7 +200,7 @@ export function fromPromise<T>(fn: (signal: AbortSignal) => PromiseLike<T>): Cor
 export function fromPromise<T>(p: PromiseLike<T>, loop?: EventLoop): Future<T>;
 export function fromPromise<T>(p: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T>), loop?: EventLoop): Future<T> | Coro<T> {
   if (typeof p === 'function' && !isThenable(p)) return new PromiseCall(p);
-  return settleWith(p as PromiseLike<T>, loop ?? getEventLoop(), null);
+  return settleWith(p as PromiseLike<T>, loop ?? getEventLoop());
 }
 
 /**

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  createTask, currentSignal, fromPromise, getRunningLoop, moveOnAfter, sleep, timeout, TimeoutError, type ExceptionContext,
+  cede, createTask, currentSignal, fromPromise, getRunningLoop, moveOnAfter, sleep, timeout, TimeoutError, type ExceptionContext,
 } from '../../src/index.js';
+import { runVirtual } from '../../src/testing/index.js';
 import { runRecording } from '../helpers.js';
 
 /** A Promise that settles only when `signal` aborts (then it rejects with the reason), like fetch. */
@@ -121,4 +122,15 @@ void test('a real fetch under a timeout: the request is aborted when the deadlin
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   }
+});
+
+void test('in virtual time, a Promise whose wait a halt gave up no longer holds the clock still', async () => {
+  const r = await runVirtual(function* () {
+    const a = createTask(fromPromise(() => new Promise<void>(() => { /* never settles, ignores its signal */ })));
+    yield* cede();
+    a.cancel();
+    yield* sleep(5_000);   // with the Promise still counted as pending, virtual time would never move again
+    return a.cancelled();
+  }, { seed: 1 });
+  assert.equal(r, true);
 });
