@@ -1,6 +1,7 @@
 // Instruction counts of the kernel's hot paths, for changes too small for wall-clock time on a noisy machine.
 //
-//   node bench/instructions.js [distA [distB ...]]     (default: ./dist; needs valgrind; REPS=n, default 2)
+//   node bench/instructions.js [distA [distB ...]]     (default: ./dist; needs valgrind; REPS=n, default 2;
+//                                                      CASES=spawn,sleep0,pingpong to pick)
 //
 // For each built package (a dist/ folder) and each case, runs the case under
 // `valgrind --tool=cachegrind --cache-sim=no node --single-threaded` at two sizes
@@ -17,13 +18,15 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const CASES = {
-  /** create a task that returns at once, then join it */
+  /** create tasks that return at once, 100 at a time, and join them (a small heap: the GC's timing moves less) */
   spawn: (t) => function* (n) {
     function* child(i) { return i; }
-    const ts = new Array(n);
-    for (let i = 0; i < n; i++) ts[i] = t.createTask(child(i));
+    const ts = new Array(100);
     let s = 0;
-    for (let i = 0; i < n; i++) s += yield* ts[i];
+    for (let done = 0; done < n; done += 100) {
+      for (let i = 0; i < 100; i++) ts[i] = t.createTask(child(i));
+      for (let i = 0; i < 100; i++) s += yield* ts[i];
+    }
     return s;
   },
   /** one task yielding to the scheduler */
@@ -66,7 +69,8 @@ if (argv[0] === '--case') {
   const dists = argv.length > 0 ? argv : ['dist'];
   const reps = Number(process.env.REPS ?? 2);
   const per = {};
-  for (const name of Object.keys(CASES)) {
+  const only = process.env.CASES?.split(',');
+  for (const name of Object.keys(CASES).filter((c) => only === undefined || only.includes(c))) {
     const [n1, n2] = SIZES[name];
     const sums = dists.map(() => 0);
     for (let r = 0; r < reps; r++) {
