@@ -90,12 +90,27 @@ function take(cl: Cleanups, abnormal: boolean, errors: unknown[], parent: (() =>
 
 /**
  * @internal Run every cleanup of `cl` (LIFO, then the owned resources), driving each coroutine as `yield*`
- * would. Errors go to `errors`. A `return()` from above interrupts the cleanup that runs, and the rest still
- * run (all as after a halt); `st` records it, so the caller delivers the halt onward afterwards.
+ * would. Errors go to `errors`; once all have run, if there are more than `skip` of them (the caller may have
+ * put its body's own error first), they are thrown as one. A `return()` from above interrupts the cleanup
+ * that runs, and the rest still run (all as after a halt); `st` records it, so the caller delivers the halt
+ * onward afterwards. The errors are thrown even when such a return passes straight through (it is replaced,
+ * as an error in a `finally` replaces a return).
  */
 export function* drainCleanups(
   cl: Cleanups, abnormal: boolean, errors: unknown[], parent: (() => Cleanups | null) | null, st: DrainState,
-  running: Coro<void> | null = null,
+  what: string, skip = 0,
+): Coro<void> {
+  try {
+    yield* drain(cl, abnormal, errors, parent, st, null);
+  } finally {
+    // eslint-disable-next-line no-unsafe-finally -- an error of a cleanup replaces a return passing through
+    if (errors.length > skip) throw oneError(errors, what);
+  }
+}
+
+function* drain(
+  cl: Cleanups, abnormal: boolean, errors: unknown[], parent: (() => Cleanups | null) | null, st: DrainState,
+  running: Coro<void> | null,
 ): Coro<void> {
   let co = running;
   let returned = running !== null;   // this coroutine was sent return(): a REHALT it yields asks for another
@@ -135,7 +150,7 @@ export function* drainCleanups(
         // A return() from above: interrupt this cleanup, run the rest here (a generator being returned can
         // only go on in its finally), as after a halt.
         st.interrupted = true;
-        yield* drainCleanups(cl, true, errors, parent, st, co);
+        yield* drain(cl, true, errors, parent, st, co);
       }
     }
   }

@@ -187,7 +187,7 @@ export class CancelScope implements HaltTarget {
     const st: DrainState = { suspended: false, interrupted: false };
     const cl = this._cleanups;
     const task = this.#task;
-    if (cl !== null && task !== null) yield* drainCleanups(cl, abnormal, errors, () => task._regionAround(this), st);
+    if (cl !== null && task !== null) yield* drainCleanups(cl, abnormal, errors, () => task._regionAround(this), st, this.name, Infinity);
     return st;
   }
 
@@ -264,18 +264,21 @@ function* drive<T>(body: Coro<T>, self: CancelScope, task: Task<unknown>): Coro<
   const cl = self._cleanups;
   if (cl !== null && !self._cleanupsByOwner) {
     self._endBody();
-    const errors: unknown[] = failed ? [error] : [];
     const st: DrainState = { suspended: false, interrupted: false };
-    yield* drainCleanups(cl, self._halted || failed, errors, () => task._regionAround(self), st);
-    if (errors.length > (failed ? 1 : 0)) throw oneError(errors, self.name);
-    if (st.interrupted) yield* rehalt();   // a halt from above arrived during a cleanup: deliver it onward
+    // Throws the cleanups' errors (after the body's own, if it failed).
+    yield* drainCleanups(cl, self._halted || failed, failed ? [error] : [], () => task._regionAround(self), st, self.name, failed ? 1 : 0);
+    if (st.interrupted) yield* rehalt();   // a halt from above arrived during a cleanup, and was forgotten: deliver it onward
   }
   if (failed) throw error;
   if (self._halted) { self.cancelledCaught = true; return undefined; }
   return value;
 }
 
-/** A return() from above: forward it into the body, run the scope's cleanups, and deliver the halt onward. */
+/**
+ * A return() from above: forward it into the body, run the scope's cleanups, and deliver the halt onward. The
+ * cleanups run in a `finally`, so that they run even when a further return passes straight through the
+ * body's cleanup; the halt is delivered again there if anything suspended (the frames above forgot it).
+ */
 function* unwind(body: Coro<unknown>, self: CancelScope): Coro<void> {
   const errors: unknown[] = [];
   let suspended: boolean | undefined = false;
@@ -283,16 +286,19 @@ function* unwind(body: Coro<unknown>, self: CancelScope): Coro<void> {
     suspended = yield* forwardReturn(body);   // undefined if interrupted: a further return was forgotten
   } catch (e) {
     errors.push(e);
+  } finally {
+    const cl = self._cleanups;
+    const st: DrainState = { suspended: false, interrupted: false };
+    if (cl !== null && !self._cleanupsByOwner) {
+      self._endBody();
+      yield* drainCleanups(cl, true, errors, null, st, self.name);   // an error of a cleanup (or the body's) replaces the halt
+    } else if (errors.length > 0) {
+      // eslint-disable-next-line no-unsafe-finally -- an error of the body's cleanup replaces the halt
+      throw oneError(errors, self.name);
+    }
+    // If a cleanup suspended, the frames above must be given the return again (see rehalt()).
+    if (suspended !== false || st.suspended) yield* rehalt();
   }
-  const cl = self._cleanups;
-  const st: DrainState = { suspended: false, interrupted: false };
-  if (cl !== null && !self._cleanupsByOwner) {
-    self._endBody();
-    yield* drainCleanups(cl, true, errors, null, st);
-  }
-  if (errors.length > 0) throw oneError(errors, self.name);   // an error of a cleanup replaces the halt
-  // If a cleanup suspended, the frames above must be given the return again (see rehalt()).
-  if (suspended !== false || st.suspended) yield* rehalt();
 }
 
 /**

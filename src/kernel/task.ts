@@ -18,7 +18,7 @@
  * enclosing scope's halt over an inner one's.
  */
 import { CancelledError, InvalidStateError } from './errors.js';
-import { Cleanups, drainCleanups, oneError, type DrainState } from './cleanup.js';
+import { Cleanups, drainCleanups, type DrainState } from './cleanup.js';
 import { type Context, currentContext, swapContext } from './context.js';
 import type { Coro, EventLoop } from './events.js';
 import { Future, isThenable, type Runnable } from './future.js';
@@ -424,10 +424,9 @@ export class Task<T> extends Future<T> implements Runnable {
 
 /** The task's coroutine after its own has ended: run the cleanups, then end as it did (or with their error). */
 function* finish(cl: Cleanups, abnormal: boolean, state: number, value: unknown): Coro<unknown> {
-  const errors: unknown[] = [];
   const st: DrainState = { suspended: false, interrupted: false };
-  yield* drainCleanups(cl, abnormal, errors, null, st);
-  if (errors.length > 0) throw oneError(state === S_ERROR ? [value, ...errors] : errors, 'cleanups');
+  // Throws the cleanups' errors (after the coroutine's own, if it failed).
+  yield* drainCleanups(cl, abnormal, state === S_ERROR ? [value] : [], null, st, 'cleanups', state === S_ERROR ? 1 : 0);
   if (state === S_ERROR) throw value;
   return value;   // a halted task (HALTING) ends cancelled
 }

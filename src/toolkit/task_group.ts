@@ -170,14 +170,14 @@ export function* taskGroup<T>(body: (tg: TaskGroup) => Coro<T>): Coro<T> {
   } finally {
     let waited: boolean | undefined;
     let cleaned: { suspended: boolean; interrupted: boolean } | undefined;
+    const cleanupErrors: unknown[] = [];
     try {
       if (!normal) tg._abort();
       waited = yield* tg._waitChildren();
       // What the body deferred runs now that every child has finished.
-      const errors: unknown[] = [];
-      cleaned = yield* tg._scope._drainCleanups(!normal || tg._aborted(), errors);
-      for (const e of errors) tg._addError(e);
+      cleaned = yield* tg._scope._drainCleanups(!normal || tg._aborted(), cleanupErrors);
     } finally {
+      for (const e of cleanupErrors) tg._addError(e);
       const err = tg._close();
       // An error from the children replaces a cancellation unwinding through here, as in asyncio.
       // eslint-disable-next-line no-unsafe-finally

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import {
-  CancelScope, createTask, currentSignal, currentTask, defer, Future, moveOnAfter, rehalt, sleep, taskGroup, timeout, type Coro,
+  cede, CancelScope, createTask, currentSignal, currentTask, defer, Future, moveOnAfter, rehalt, sleep, taskGroup, timeout, type Coro,
   type ExceptionContext,
 } from '../../src/index.js';
+import { runVirtual } from '../../src/testing/index.js';
 import { runRecording } from '../helpers.js';
 
 const reasonName = (s: AbortSignal): string => (s.aborted ? (s.reason as Error).name : 'not aborted');
@@ -344,4 +346,81 @@ void test('defer on the task: a second cancel interrupts its running cleanup; a 
     try { yield* u; } catch (e) { trace.push(`u: ${(e as Error).name}`); }
   });
   assert.deepEqual(trace, ['t: slow cleanup interrupted', 't: other cleanup runs', 't: CancelledError', 'u: cleanup interrupted', 'u: CancelledError']);
+});
+
+// ---- property: whatever moment a halt lands on, every deferred cleanup runs once, in order ----------------
+
+interface Level { deadline: number | null; defers: number[] }
+
+/** A frame that ends normally with a finally that waits and ends with rehalt(), as the README recommends. */
+function* tidy(): Coro<void> { try { yield* cede(); } finally { yield* cede(); yield* rehalt(); } }
+
+void test('property: nested scopes with deferred cleanups, halted by deadlines and one or two cancels at random moments: each cleanup starts exactly once, last registered first, inner scopes before outer ones; the task ends cancelled if cancelled', async () => {
+  const level: fc.Arbitrary<Level> = fc.record({
+    deadline: fc.option(fc.nat(6), { nil: null }),
+    defers: fc.array(fc.nat(5), { maxLength: 3 }),   // 0: a function; 1-3: waits that many batches; 4: a timeout inside; 5: finally + rehalt()
+  });
+  await fc.assert(fc.asyncProperty(
+    fc.array(level, { minLength: 1, maxLength: 4 }),
+    fc.array(fc.oneof(fc.constant('step' as const), fc.constant('cancel' as const), fc.constant('sleep' as const)), { maxLength: 12 }),
+    async (levels, actions) => {
+      const errors: ExceptionContext[] = [];
+      await runVirtual(function* () {
+        const registered: string[] = [];
+        const started: string[] = [];
+        function* nest(d: number): Coro<void> {
+          if (d === levels.length) { for (;;) { yield* sleep(1); yield* cede(); } }
+          const lv = levels[d]!;
+          yield* moveOnAfter(lv.deadline, function* () {
+            for (const [k, waits] of lv.defers.entries()) {
+              const name = `${d}.${k}`;
+              registered.push(name);
+              if (waits === 0) yield* defer(() => { started.push(name); });
+              else if (waits === 4) yield* defer(function* () { started.push(name); yield* moveOnAfter(1, () => sleep(5)); yield* cede(); });
+              else if (waits === 5) yield* defer(function* () { started.push(name); yield* tidy(); });
+              else yield* defer(function* () { started.push(name); for (let i = 0; i < waits; i++) yield* cede(); });
+              yield* cede();
+            }
+            yield* nest(d + 1);
+          });
+        }
+        const t = createTask(nest(0));
+        let cancels = 0;
+        for (const a of actions) {
+          if (a === 'step') yield* cede();
+          else if (a === 'sleep') yield* sleep(1);
+          else if (cancels < 2 && t.cancel()) cancels++;
+        }
+        if (t.cancel()) cancels++;   // a task still running is cancelled at the end
+        yield* moveOnAfter(10_000, function* () { try { yield* t; } catch { /* cancelled */ } });
+        assert.equal(t.done(), true, 'the task ended');
+        assert.equal(t.cancelled(), cancels > 0);
+        // each registered cleanup started exactly once, in the reverse of registration (inner scopes register later)
+        assert.deepEqual(started, [...registered].reverse());
+      }, { seed: 1 }).catch((e: unknown) => { throw e; });
+      assert.deepEqual(errors, []);
+    },
+  ), { numRuns: 150 });
+});
+
+void test('defer: a second cancel that passes straight through an inner scope\'s cleanups still leaves the outer scope\'s cleanups to run', async () => {
+  // The case the property above found: the inner scope halted itself, its cleanup is interrupted by the first
+  // cancel, the next one by the second cancel, which then has nothing to wait for on its way out.
+  const trace: string[] = [];
+  await runRecording(function* () {
+    const t = createTask(moveOnAfter(null, function* () {
+      yield* defer(() => { trace.push('outer cleanup'); });
+      yield* moveOnAfter(1, function* () {
+        yield* defer(function* () { trace.push('inner 1 starts'); try { yield* cede(); } finally { trace.push('inner 1 ends'); } });
+        yield* defer(function* () { trace.push('inner 2 starts'); try { yield* cede(); } finally { trace.push('inner 2 ends'); } });
+        yield* sleep(60_000);
+      });
+    }));
+    yield* sleep(5);   // the inner deadline passed: 'inner 2' is running
+    t.cancel();
+    yield* cede();
+    t.cancel();
+    try { yield* t; } catch (e) { trace.push((e as Error).name); }
+  });
+  assert.deepEqual(trace, ['inner 2 starts', 'inner 2 ends', 'inner 1 starts', 'inner 1 ends', 'outer cleanup', 'CancelledError']);
 });
