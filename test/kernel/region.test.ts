@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  cede, CancelScope, createTask, currentSignal, currentTask, defer, Future, moveOnAfter, rehalt, sleep, taskGroup, timeout, type Coro,
+  cede, CancelScope, createTask, currentSignal, currentTask, defer, Future, getRunningLoop, moveOnAfter, rehalt, sleep, taskGroup, timeout, type Coro,
   type ExceptionContext,
 } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
@@ -114,17 +114,19 @@ void test('in the cleanup of a halted scope, currentSignal() is the signal aroun
   const r = await runRecording(function* () {
     const seen: string[] = [];
     let inCleanup: AbortSignal | undefined;
+    const cleaning = new Future<void>();
     const t = createTask((function* () {
       yield* moveOnAfter(2, function* () {
         try { yield* sleep(1000); } finally {
           inCleanup = currentSignal();
           seen.push(`cleanup: ${reasonName(inCleanup)}, is the task's: ${inCleanup === currentTask()!.signal}`);
+          cleaning.setResult();
           yield* sleep(1000);
           seen.push('never');
         }
       });
     })());
-    yield* sleep(10);
+    yield* cleaning;   // the scope's deadline halted the body, whose cleanup runs now
     t.cancel();
     yield* sleep(1);
     seen.push(`after cancel: ${reasonName(inCleanup!)}`);
@@ -408,19 +410,27 @@ void test('defer: a second cancel that passes straight through an inner scope\'s
   // cancel, the next one by the second cancel, which then has nothing to wait for on its way out.
   const trace: string[] = [];
   await runRecording(function* () {
+    const started = [new Future<void>(), new Future<void>()];
     const t = createTask(moveOnAfter(null, function* () {
       yield* defer(() => { trace.push('outer cleanup'); });
-      yield* moveOnAfter(1, function* () {
-        yield* defer(function* () { trace.push('inner 1 starts'); try { yield* cede(); } finally { trace.push('inner 1 ends'); } });
-        yield* defer(function* () { trace.push('inner 2 starts'); try { yield* cede(); } finally { trace.push('inner 2 ends'); } });
+      yield* moveOnAfter(60_000, function* (d) {
+        for (const i of [0, 1]) {
+          yield* defer(function* () {
+            trace.push(`inner ${i} starts`);
+            started[i]!.setResult();
+            try { yield* new Future<void>(); } finally { trace.push(`inner ${i} interrupted`); }
+          });
+        }
+        d.reschedule(getRunningLoop().time());   // the inner scope halts itself at the next suspension
         yield* sleep(60_000);
       });
+      trace.push('never: the outer body goes on');
     }));
-    yield* sleep(5);   // the inner deadline passed: 'inner 2' is running
+    yield* started[1]!;
     t.cancel();
-    yield* cede();
+    yield* started[0]!;
     t.cancel();
     try { yield* t; } catch (e) { trace.push((e as Error).name); }
   });
-  assert.deepEqual(trace, ['inner 2 starts', 'inner 2 ends', 'inner 1 starts', 'inner 1 ends', 'outer cleanup', 'CancelledError']);
+  assert.deepEqual(trace, ['inner 1 starts', 'inner 1 interrupted', 'inner 0 starts', 'inner 0 interrupted', 'outer cleanup', 'CancelledError']);
 });
