@@ -69,7 +69,7 @@ export class CancelScope implements HaltTarget {
   #abort: AbortController | undefined = undefined;
   #reason: unknown = null;
   readonly #external: AbortSignal | null;
-  #onExternal: (() => void) | null = null;
+  #unwatch: (() => void) | null = null;
   /** @internal the body has been sent `return()` by this scope. */ _halted = false;
   /** @internal a return from above is unwinding through this scope. */ _unwinding = false;
   /** @internal cancelled before it ran: the body never starts. */ _haltAtEntry = false;
@@ -163,11 +163,7 @@ export class CancelScope implements HaltTarget {
     this._haltAtEntry = this.cancelCalled;
     task._enterScope(this);
     if (!this.cancelCalled) {
-      if (ext !== null) {
-        const on = (): void => this.#cancel(reasonOf(ext));
-        this.#onExternal = on;
-        ext.addEventListener('abort', on, { once: true });
-      }
+      if (ext !== null) this.#unwatch = watch(ext, () => this.#cancel(reasonOf(ext)));
       this.#arm();
     }
     try {
@@ -195,7 +191,7 @@ export class CancelScope implements HaltTarget {
   _endBody(): void {
     this._ending = true;
     this.#disarm();
-    if (this.#onExternal !== null) { this.#external!.removeEventListener('abort', this.#onExternal); this.#onExternal = null; }
+    if (this.#unwatch !== null) { this.#unwatch(); this.#unwatch = null; }
     this.#task?._dropHalt(this);
   }
 
@@ -215,6 +211,24 @@ export class CancelScope implements HaltTarget {
 }
 
 function scopeDeadline(s: CancelScope): void { s._expire(); }
+
+/**
+ * The scopes listening to each external signal: one 'abort' listener per signal, however many scopes share
+ * it (a server's shutdown signal under every request), so Node's listener-leak warning never fires.
+ */
+const watchers = new WeakMap<AbortSignal, Set<() => void>>();
+
+function watch(signal: AbortSignal, onAbort: () => void): () => void {
+  let set = watchers.get(signal);
+  if (set === undefined) {
+    const s = set = new Set();
+    watchers.set(signal, s);
+    signal.addEventListener('abort', () => { watchers.delete(signal); for (const f of [...s]) f(); }, { once: true });
+  }
+  const mine = set;
+  mine.add(onAbort);
+  return () => { mine.delete(onAbort); };
+}
 
 /** A scope's reason for an external signal's abort: a timeout stays a timeout (`AbortSignal.timeout()`). */
 function reasonOf(signal: AbortSignal): unknown {
