@@ -77,7 +77,8 @@ function wake(s: Sleep<unknown>): void { s._run(); }
  * function* blink() { for (;;) { console.log('on'); yield* sleep(500); console.log('off'); yield* sleep(500); } }
  */
 export function sleep<T = void>(ms: number, value?: T): Coro<T> {
-  return track(new Sleep(ms, value as T) as unknown as Coro<T>, 'sleep()');
+  const c = track(new Sleep(ms, value as T) as unknown as Coro<T>, 'sleep()');   // not a tail call (see track)
+  return c;
 }
 
 /**

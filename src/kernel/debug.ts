@@ -40,10 +40,24 @@ class TrackedCoro<T> {
   /** @internal */ get _origin(): Origin { return this.#origin; }
 }
 
-/** @internal wrap `gen` for never-driven detection when debug mode is on; else return it as is. */
+/**
+ * @internal the frames of a `new Error().stack` taken in `track()`, less `track` and its caller (a tulip function).
+ * V8 starts a stack with an `Error` header line; JavaScriptCore (Bun, Safari) and SpiderMonkey do not.
+ */
+export function _creationFrames(stack: string): string {
+  const lines = stack.split('\n');
+  const header = lines[0] === 'Error' || lines[0]?.startsWith('Error: ') === true ? 1 : 0;
+  return lines.slice(header + 2).join('\n');
+}
+
+/**
+ * @internal wrap `gen` for never-driven detection when debug mode is on; else return it as is. Call it from the
+ * tulip function that made `gen`, and not as a tail call (`const c = track(...); return c;`): JavaScriptCore
+ * drops the frame of a function that returns a call's result, and the caller's frame would go with it.
+ */
 export function track<T>(gen: Coro<T>, name: string): Coro<T> {
   if (debugLoops === 0) return gen;
-  const stack = (new Error().stack ?? '').split('\n').slice(3).join('\n');
+  const stack = _creationFrames(new Error().stack ?? '');
   const loop = _getRunningLoopOrNull();
   const origin: Origin = { name, stack, loop, started: false };
   const t = new TrackedCoro(gen, origin);
@@ -79,7 +93,7 @@ export function _reportNeverDriven(loop: EventLoop): void {
  */
 export function coroutine<A extends unknown[], T>(fn: (...args: A) => Coro<T>): (...args: A) => Coro<T> {
   const name = `${fn.name || 'anonymous'}()`;
-  const wrapped = (...args: A): Coro<T> => track(fn(...args), name);
+  const wrapped = (...args: A): Coro<T> => { const c = track(fn(...args), name); return c; };
   Object.defineProperty(wrapped, 'name', { value: fn.name });
   return wrapped;
 }
