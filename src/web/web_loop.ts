@@ -60,7 +60,9 @@ export class WebEventLoop extends BaseEventLoop {
     if (this.#timer !== null) { g.clearTimeout(this.#timer); this.#timer = null; this.#timerWhen = Infinity; }
     if (when === null) return;
     // Round up: a host timer that fires early only costs one more wake, one that fires late delays every timer.
-    const delay = Math.max(0, Math.ceil(when - this._clock()));
+    const delay = Math.ceil(when - this._clock());
+    // Due already: the next macrotask, never a setTimeout(0) (nested ones are clamped to 4 ms).
+    if (delay <= 0) { this._hostWake(); return; }
     this.#timerWhen = when;
     this.#timer = g.setTimeout(this.#tickTimer, delay);
   }

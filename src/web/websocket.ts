@@ -48,11 +48,15 @@ export interface WebSocketLike {
   binaryType: string;
   send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
-  onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
-  onclose: ((ev: { code: number; reason: string; wasClean: boolean }) => void) | null;
+  // The events are typed loosely so that every implementation's own event types fit.
+  onopen: ((ev: any) => void) | null;
+  onmessage: ((ev: any) => void) | null;
+  onerror: ((ev: any) => void) | null;
+  onclose: ((ev: any) => void) | null;
 }
+
+interface MessageEventLike { data: unknown }
+interface CloseEventLike { code: number; reason: string; wasClean: boolean }
 
 /**
  * A WebSocket class: `new WebSocket(url, protocols)`.
@@ -76,6 +80,7 @@ export interface WebSocketConnectionOptions {
 const OPEN = 1, CLOSED = 3;
 const POLL_MIN = 1, POLL_MAX = 16;
 const encoder = new TextEncoder();
+const ignore = (): void => undefined;
 
 type Event = { kind: 'message'; data: Uint8Array } | { kind: 'close'; code: number; reason: string; wasClean: boolean };
 
@@ -125,9 +130,9 @@ export class WebSocketTransport extends StreamTransportBase implements LoopResou
     this.#opened = new Future<void>({ loop, description: `WebSocket.open ${ws.url}` });
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => { if (!this.#opened.done()) this.#opened.setResult(); };
-    ws.onmessage = (ev) => this.#event({ kind: 'message', data: toBytes(ev.data) });
-    ws.onclose = (ev) => this.#event({ kind: 'close', code: ev.code, reason: ev.reason, wasClean: ev.wasClean });
-    ws.onerror = () => undefined;   // a close event follows, and says more
+    ws.onmessage = (ev: MessageEventLike) => this.#event({ kind: 'message', data: toBytes(ev.data) });
+    ws.onclose = (ev: CloseEventLike) => this.#event({ kind: 'close', code: ev.code, reason: ev.reason, wasClean: ev.wasClean });
+    ws.onerror = ignore;   // a close event follows, and says more
     track(loop, this);
   }
 
@@ -156,7 +161,8 @@ export class WebSocketTransport extends StreamTransportBase implements LoopResou
   protected _send(data: Uint8Array | string, notify: boolean): void {
     if (this.#ws.readyState !== OPEN) return;
     this.#ws.send(data);
-    if (notify) this.#watchBuffer();
+    // A message takes more than its payload (framing): the write may cross the high-water mark unannounced.
+    if (notify || this.#ws.bufferedAmount > this.getWriteBufferLimits()[1]) this.#watchBuffer();
   }
   protected _sendMany(list: (Uint8Array | string)[], notify: boolean): void { this._send(joinMessage(list), notify); }
   protected _bufferSize(): number { return this.#gone ? 0 : this.#ws.bufferedAmount; }
@@ -248,7 +254,8 @@ export class WebSocketTransport extends StreamTransportBase implements LoopResou
 
   #detach(): void {
     const ws = this.#ws;
-    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    ws.onerror = ignore;   // kept: an implementation that is an EventEmitter (ws) throws an error nobody listens to
     if (this.#poll !== null) { this.#poll.cancel(); this.#poll = null; }
   }
 
