@@ -1,0 +1,226 @@
+/* global process, console, setTimeout, clearTimeout, URL, performance */
+// The runtime matrix (`npm run test:runtimes`, run by .ci/run after `npm test`): tulip on Deno, Bun and Chromium.
+// Node runs the same suites in `npm test` (test/conformance, test/portable, test/web).
+//
+//   Deno, Bun: the conformance suite on NodeEventLoop and WebEventLoop, the portable test file on NodeEventLoop,
+//              WebEventLoop and TestEventLoop, WebSocket scenarios with the runtime's own WebSocket, examples/tour.js.
+//   Chromium:  the conformance suite and the portable test file on WebEventLoop (MessageChannel and postTask wakes)
+//              and TestEventLoop, WebSocket scenarios, bundled for the browser by Bun's bundler.
+//   Bundlers:  `tulip` resolves to the web entry for a browser and to the Node entry for Node; `tulip/core` tree-shakes.
+//
+// Deno and Bun come from the npm registry as the exact versions in ci/runtimes/package-lock.json (their binaries ship
+// inside the packages: no install script needed); Chromium is Debian's (.ci/apt-packages), driven by playwright-core.
+// A runtime that is missing is an error, never a skip.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..', '..');
+const TMP = join(ROOT, '.tmp', 'runtimes');
+const DENO = join(HERE, 'node_modules/@deno/linux-x64-glibc/deno');
+const BUN = join(HERE, 'node_modules/@oven/bun-linux-x64/bin/bun');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+];
+const ENV = { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_NO_PROMPT: '1', DO_NOT_TRACK: '1', BUN_DISABLE_TELEMETRY: '1' };
+const only = process.argv.slice(2);
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const problems = [];
+const log = (s) => console.log(s);
+
+function fail(what) { problems.push(what); log(`FAIL ${what}`); }
+
+/** Run a command; resolve with its exit code and output (printed as it comes when `echo`). */
+function exec(cmd, args, { env = ENV, cwd = ROOT, timeout = 300_000, echo = false } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const take = (d) => { out += d; if (echo) process.stdout.write(d); };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    const timer = setTimeout(() => { out += `\n(killed after ${timeout} ms)\n`; child.kill('SIGKILL'); }, timeout);
+    child.on('error', (e) => { clearTimeout(timer); resolve({ code: -1, out: `${out}\n${e.message}` }); });
+    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code: code ?? (signal ? 128 : -1), out }); });
+  });
+}
+
+/** The runtimes' binaries, installed from ci/runtimes/package-lock.json if they are not there yet. */
+async function install() {
+  if (!existsSync(DENO) || !existsSync(BUN) || !existsSync(join(HERE, 'node_modules/playwright-core/package.json'))) {
+    log('installing Deno, Bun and playwright-core from ci/runtimes/package-lock.json');
+    // --ignore-scripts: the binaries are in the packages themselves; nothing needs an install script.
+    const r = await exec('npm', ['ci', '--prefix', HERE, '--ignore-scripts', '--no-audit', '--no-fund'], { echo: true });
+    if (r.code !== 0) throw new Error(`npm ci in ci/runtimes failed (exit ${r.code})`);
+  }
+  const lock = JSON.parse(readFileSync(join(HERE, 'package-lock.json'), 'utf8')).packages;
+  const want = { deno: lock['node_modules/@deno/linux-x64-glibc'].version, bun: lock['node_modules/@oven/bun-linux-x64'].version };
+  for (const [name, bin, re] of [['deno', DENO, /deno (\S+)/], ['bun', BUN, /^(\S+)/]]) {
+    const r = await exec(bin, ['--version'], { echo: false });
+    const v = re.exec(r.out.trim())?.[1];
+    if (r.code !== 0 || v !== want[name]) throw new Error(`${name} ${want[name]} is not runnable at ${bin} (got: ${r.out.trim() || `exit ${r.code}`})`);
+    log(`${name} ${v}`);
+  }
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM} (Debian's chromium package, listed in .ci/apt-packages)`);
+  const c = await exec(CHROMIUM, ['--version'], { echo: false });
+  if (c.code !== 0) throw new Error(`${CHROMIUM} --version failed: ${c.out}`);
+  log(c.out.trim());
+}
+
+/** A WebSocket server for the WebSocket scenarios: /echo echoes, /rpc answers JSON-RPC `add`. */
+async function webSocketServer() {
+  const { WebSocketServer } = createRequire(join(ROOT, 'package.json'))('ws');
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((r) => wss.once('listening', r));
+  wss.on('connection', (ws, req) => {
+    ws.on('message', (d, isBinary) => {
+      if (req.url === '/rpc') {
+        const m = JSON.parse(String(d));
+        ws.send(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: m.params.reduce((a, b) => a + b, 0) }));
+      } else ws.send(d, { binary: isBinary });
+    });
+  });
+  return { url: `ws://127.0.0.1:${wss.address().port}/`, close: () => { for (const c of wss.clients) c.terminate(); wss.close(); } };
+}
+
+function count(runtime, passed, failed, skipped) {
+  totals.passed += passed; totals.failed += failed; totals.skipped += skipped;
+  log(`${runtime}: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  if (failed > 0) fail(`${runtime}: ${failed} failed`);
+}
+
+async function tour(runtime, cmd, args) {
+  const r = await exec(cmd, args, { echo: false, timeout: 120_000 });
+  const ok = r.code === 0 && /echoed: hello, tulip/.test(r.out) && /task 'helper' waiting on Lock\.acquire/.test(r.out) && /tour done\n$/.test(r.out);
+  if (ok) { totals.passed++; log(`${runtime}: examples/tour.js ran to the end`); } else { totals.failed++; log(r.out); fail(`${runtime}: examples/tour.js (exit ${r.code})`); }
+}
+
+async function deno(ws) {
+  const r = await exec(DENO, ['test', '-A', '--no-check', '--sloppy-imports', 'test/portable/deno_entry.ts'], { env: { ...ENV, TULIP_WS_URL: ws } });
+  const m = /(\d+) passed \| (\d+) failed(?: \| (\d+) ignored)?/.exec(r.out);
+  if (r.code !== 0) log(r.out);
+  if (m === null) fail(`deno: no test summary (exit ${r.code})`);
+  else count('deno', Number(m[1]), Number(m[2]), Number(m[3] ?? 0));
+  if (r.code !== 0 && (m === null || m[2] === '0')) fail(`deno test exited ${r.code}`);
+  await tour('deno', DENO, ['run', '-A', 'examples/tour.js']);
+}
+
+async function bun(ws) {
+  const r = await exec(BUN, ['test', './test/portable/bun_entry.ts'], { env: { ...ENV, TULIP_WS_URL: ws } });
+  const pass = /^\s*(\d+) pass$/m.exec(r.out), failed = /^\s*(\d+) fail$/m.exec(r.out), skip = /^\s*(\d+) skip$/m.exec(r.out);
+  if (r.code !== 0) log(r.out);
+  if (pass === null || failed === null) fail(`bun: no test summary (exit ${r.code})`);
+  else count('bun', Number(pass[1]), Number(failed[1]), Number(skip?.[1] ?? 0));
+  if (r.code !== 0 && (failed === null || failed[1] === '0')) fail(`bun test exited ${r.code}`);
+  await tour('bun', BUN, ['examples/tour.js']);
+}
+
+/** Serve `dir` on 127.0.0.1; `/` is a page that loads `script` as a module. */
+async function serve(dir, script) {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    if (path === '/') { res.writeHead(200, { 'content-type': 'text/html' }); res.end(`<!doctype html><title>tulip</title><script type="module" src="/${script}"></script>`); return; }
+    const file = join(dir, path.slice(1));
+    if (!file.startsWith(dir) || !existsSync(file)) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'content-type': 'text/javascript' });
+    res.end(readFileSync(file));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
+
+/** Open `url` in a fresh headless Chromium and wait for `globalThis[key].done`; returns that object. */
+export async function inChromium(url, key, timeout = 180_000) {
+  const { chromium } = createRequire(join(HERE, 'package.json'))('playwright-core');
+  const profile = join(TMP, `chromium-profile-${process.pid}-${Date.now()}`);
+  rmSync(profile, { recursive: true, force: true });
+  const browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+  try {
+    const page = browser.pages()[0] ?? await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await page.goto(url);
+    await page.waitForFunction((k) => globalThis[k]?.done === true || globalThis[k]?.error !== undefined, key, { timeout, polling: 100 })
+      .catch((e) => { throw new Error(`${e.message}\npage errors: ${errors.join('\n')}`); });
+    return await page.evaluate((k) => globalThis[k], key);
+  } finally {
+    await browser.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+async function chromiumTests(ws) {
+  const out = join(TMP, 'browser');
+  const b = await exec(BUN, ['build', 'test/portable/browser_entry.ts', '--target=browser', `--outfile=${join(out, 'tests.js')}`], { echo: false });
+  if (b.code !== 0) { log(b.out); fail('chromium: bundling the tests failed'); return; }
+  const srv = await serve(out, 'tests.js');
+  try {
+    const { results } = await inChromium(`${srv.origin}/?ws=${encodeURIComponent(ws)}`, '__tulipResults');
+    for (const r of results) if (!r.ok) log(`FAIL chromium: ${r.name}\n${r.error}`);
+    count('chromium', results.filter((r) => r.ok && !r.skipped).length, results.filter((r) => !r.ok).length, results.filter((r) => r.skipped).length);
+  } finally { srv.close(); }
+}
+
+/** Bundle a consumer of the package for a browser and for Node: each gets its own entry; unused modules are dropped. */
+async function bundlers() {
+  const dir = join(TMP, 'consumer');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'node_modules'), { recursive: true });
+  symlinkSync(ROOT, join(dir, 'node_modules', 'tulip'), 'dir');
+  writeFileSync(join(dir, 'app.js'), "import { run, sleep, getEventLoop } from 'tulip';\nconsole.log(await run(function* () { yield* sleep(1); return getEventLoop().constructor.name; }));\n");
+  writeFileSync(join(dir, 'core.js'), "import { sleep } from 'tulip/core';\nconsole.log(typeof sleep);\n");
+  const checks = [];
+  const build = async (entry, target, outfile) => {
+    const r = await exec(BUN, ['build', join(dir, entry), `--target=${target}`, `--outfile=${join(dir, outfile)}`], { cwd: dir, echo: false });
+    if (r.code !== 0) { log(r.out); return ''; }
+    return readFileSync(join(dir, outfile), 'utf8');
+  };
+  const web = await build('app.js', 'browser', 'web.js');
+  checks.push(['a browser bundle of `tulip` holds WebEventLoop and no Node loop, no node: module',
+    /\bWebEventLoop\b/.test(web) && !/\bNodeEventLoop\b/.test(web) && !/from\s*["']node:/.test(web)]);
+  const node = await build('app.js', 'node', 'node.js');
+  checks.push(['a Node bundle of `tulip` holds NodeEventLoop', /\bNodeEventLoop\b/.test(node)]);
+  const core = await build('core.js', 'browser', 'core.out.js');
+  checks.push(['a bundle of `tulip/core` that uses sleep() leaves out what it does not use (JSON-RPC, streams)',
+    core.length > 0 && !/\bJsonRpcProtocol\b/.test(core) && !/\bStreamReader\b/.test(core) && !/\bWebEventLoop\b/.test(core)]);
+  // The browser bundle runs in Chromium and uses the web loop as its default.
+  if (web !== '') {
+    writeFileSync(join(dir, 'page.js'), `${web.replace(/console\.log\(/, 'globalThis.__app = { done: true, value: ')}`.replace(/\);\s*$/, ' };\n'));
+    const srv = await serve(dir, 'page.js');
+    try {
+      const app = await inChromium(`${srv.origin}/`, '__app', 60_000);
+      checks.push(['the browser bundle runs in Chromium on the web loop', app.value === 'WebEventLoop']);
+    } catch (e) { log(String(e)); checks.push(['the browser bundle runs in Chromium on the web loop', false]); } finally { srv.close(); }
+  }
+  let passed = 0;
+  for (const [what, ok] of checks) { if (ok) passed++; else log(`FAIL bundlers: ${what}`); }
+  count('bundlers', passed, checks.length - passed, 0);
+}
+
+const t0 = performance.now();
+try {
+  mkdirSync(TMP, { recursive: true });
+  await install();
+  const ws = await webSocketServer();
+  try {
+    for (const [name, step] of [['deno', deno], ['bun', bun], ['chromium', chromiumTests], ['bundlers', bundlers]]) {
+      if (only.length > 0 && !only.includes(name)) continue;
+      log(`\n== ${name}`);
+      const s0 = performance.now();
+      try { await step(ws.url); } catch (e) { fail(`${name}: ${e instanceof Error ? e.stack : String(e)}`); }
+      log(`(${name}: ${((performance.now() - s0) / 1000).toFixed(1)} s)`);
+    }
+  } finally { ws.close(); }
+} catch (e) {
+  fail(e instanceof Error ? e.message : String(e));
+}
+log(`\nruntime matrix in ${((performance.now() - t0) / 1000).toFixed(1)} s${problems.length > 0 ? `; problems:\n  ${problems.join('\n  ')}` : ''}`);
+log(`runtimes: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(problems.length > 0 || totals.failed > 0 ? 1 : 0);
