@@ -56,25 +56,33 @@ export function makeWaker(cb: () => void, preferred?: WakeMethod): Waker {
   return wakeMethod(preferred) === 'postTask' ? new TaskWaker(cb) : new ChannelWaker(cb);
 }
 
+/**
+ * Two channels, posted to in turn. Server runtimes (Node, Deno, Bun) drain a port's queue before anything else
+ * runs (Node up to 1,000 messages), so a loop that always posts to one port would starve their timers and I/O;
+ * a message on the other port waits for their next turn. Browsers run other tasks between messages anyway.
+ */
 class ChannelWaker implements Waker {
-  readonly #in: PortLike;
-  readonly #out: PortLike;
+  readonly #ports: [PortLike, PortLike][] = [];
+  #next = 0;
   #posted = false;
   constructor(cb: () => void) {
-    const { port1, port2 } = new g.MessageChannel!();
-    this.#in = port1;
-    this.#out = port2;
-    port1.onmessage = () => { this.#posted = false; port1.unref?.(); cb(); };
-    // A server runtime keeps running while a port listens: only while a message is on its way.
-    port1.unref?.();
+    for (let i = 0; i < 2; i++) {
+      const { port1, port2 } = new g.MessageChannel!();
+      port1.onmessage = () => { this.#posted = false; port1.unref?.(); cb(); };
+      // A server runtime keeps running while a port listens: only while a message is on its way.
+      port1.unref?.();
+      this.#ports.push([port1, port2]);
+    }
   }
   post(): void {
     if (this.#posted) return;
     this.#posted = true;
-    this.#in.ref?.();
-    this.#out.postMessage(null);
+    const [input, output] = this.#ports[this.#next]!;
+    this.#next ^= 1;
+    input.ref?.();
+    output.postMessage(null);
   }
-  close(): void { this.#in.onmessage = null; this.#in.close(); this.#out.close(); }
+  close(): void { for (const [a, b] of this.#ports) { a.onmessage = null; a.close(); b.close(); } }
 }
 
 class TaskWaker implements Waker {

@@ -3,7 +3,8 @@
  * the web platform's scheduling (Deno, Bun, Node too). It drains its ready
  * queue from a `MessageChannel` message (or a `scheduler.postTask` task),
  * never from a `setTimeout(0)`, which browsers clamp to 4 ms; yields to the
- * page after `maxCallbacksPerTick` callbacks so rendering and input go on;
+ * page after a time slice (4 ms of batches of `maxCallbacksPerTick`
+ * callbacks) so rendering and input go on;
  * keeps one `setTimeout` armed for its earliest timer; reads its clock
  * from `performance.now()`.
  *
@@ -31,6 +32,11 @@ const g = globalThis as unknown as TimerGlobals;
 export interface WebEventLoopOptions {
   /** How the loop asks for its next macrotask (default: `MessageChannel`, else `scheduler.postTask`). */
   wake?: WakeMethod;
+  /**
+   * How long (ms) one macrotask may run batches of `maxCallbacksPerTick` callbacks back to back before the loop
+   * yields to the page (default 4; 0: yield after every batch).
+   */
+  timeSlice?: number;
 }
 
 /**
@@ -41,14 +47,28 @@ export interface WebEventLoopOptions {
  */
 export class WebEventLoop extends BaseEventLoop {
   readonly #waker: Waker;
+  readonly #slice: number;
   #timer: unknown = null;
   #timerWhen = Infinity;
-  readonly #tickNow = (): void => { this._tick(); };
-  readonly #tickTimer = (): void => { this.#timer = null; this.#timerWhen = Infinity; this._tick(); };
+  readonly #tickNow = (): void => { this.#run(); };
+  readonly #tickTimer = (): void => { this.#timer = null; this.#timerWhen = Infinity; this.#run(); };
 
   constructor(opts: WebEventLoopOptions = {}) {
     super();
+    const slice = opts.timeSlice ?? 4;
+    if (!(slice >= 0)) throw new RangeError(`timeSlice must be >= 0, not ${slice}`);
+    this.#slice = slice;
     this.#waker = makeWaker(this.#tickNow, opts.wake);
+  }
+
+  /**
+   * Batches back to back for up to a time slice: a browser's macrotask costs 10-20 µs (a MessageChannel round
+   * trip), against ~0.1 µs per task switch, so yielding after every batch of 1,000 would spend a third of the time
+   * waiting for the page. A slice of 4 ms keeps the page responsive (a frame is 16 ms).
+   */
+  #run(): void {
+    const end = this.#slice > 0 ? now() + this.#slice : 0;
+    do this._tick(); while (this.#slice > 0 && this.readyCount() > 0 && this.isRunning() && now() < end);
   }
 
   protected _clock(): number { return now(); }

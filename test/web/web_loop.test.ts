@@ -122,3 +122,21 @@ void test('tulip/web installs the web loop as the default of run()', async () =>
   const v = await web.run(function* () { yield* web.sleep(1); return getRunningLoop() instanceof WebEventLoop; }, { handleSignals: false });
   assert.equal(v, true);
 });
+
+void test('busy tasks run in time slices and the host gets its turns (timers, I/O) in between, on Node as in a page', async () => {
+  // Server runtimes drain a MessagePort's queue before anything else: a loop posting to one port would starve them.
+  for (const slice of [4, 0]) {
+    const loop = new WebEventLoop({ timeSlice: slice });
+    let turns = 0, stop = false;
+    const probe = (): void => { turns++; if (!stop) setImmediate(probe); };
+    await run(function* () {
+      setImmediate(probe);
+      const t0 = performance.now();
+      while (performance.now() - t0 < 200) yield* sleep(0);   // busy: never waits for anything but its turn
+      stop = true;
+    }, { loop, handleSignals: false });
+    // Every slice ends with a yield to the host; 200 ms holds dozens of 4 ms slices, however loaded the machine.
+    assert.ok(turns >= 5, `the host had ${turns} turns in 200 ms of busy tasks (timeSlice ${slice})`);
+  }
+  assert.throws(() => new WebEventLoop({ timeSlice: -1 }), RangeError);
+});
