@@ -3,7 +3,8 @@
 // Node runs the same suites in `npm test` (test/conformance, test/portable, test/web).
 //
 //   Deno, Bun: the conformance suite on NodeEventLoop and WebEventLoop, the portable test file on NodeEventLoop,
-//              WebEventLoop and TestEventLoop, WebSocket scenarios with the runtime's own WebSocket, examples/tour.js.
+//              WebEventLoop and TestEventLoop, WebSocket scenarios with the runtime's own WebSocket, the Node loop's
+//              differences there (test/node/runtime_compat.test.ts), examples/tour.js.
 //   Chromium:  the conformance suite and the portable test file on WebEventLoop (MessageChannel and postTask wakes)
 //              and TestEventLoop, WebSocket scenarios, bundled for the browser by Bun's bundler.
 //   Bundlers:  `tulip` resolves to the web entry for a browser and to the Node entry for Node; `tulip/core` tree-shakes.
@@ -17,6 +18,8 @@ import { join } from 'node:path';
 import { BUN, DENO, ENV, ROOT, TMP, exec, inChromium, install, serve } from './lib.mjs';
 
 const only = process.argv.slice(2);
+/** node:test files of the Node loop's differences on these runtimes (docs/runtimes.md), run there too. */
+const COMPAT = ['test/node/runtime_compat.test.ts'];
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const problems = [];
 const log = (s) => console.log(s);
@@ -52,7 +55,7 @@ async function tour(runtime, cmd, args) {
 }
 
 async function deno(ws) {
-  const r = await exec(DENO, ['test', '-A', '--no-check', '--sloppy-imports', 'test/portable/deno_entry.ts'], { env: { ...ENV, TULIP_WS_URL: ws } });
+  const r = await exec(DENO, ['test', '-A', '--no-check', '--sloppy-imports', 'test/portable/deno_entry.ts', ...COMPAT], { env: { ...ENV, TULIP_WS_URL: ws } });
   const m = /(\d+) passed \| (\d+) failed(?: \| (\d+) ignored)?/.exec(r.out);
   if (r.code !== 0) log(r.out);
   if (m === null) fail(`deno: no test summary (exit ${r.code})`);
@@ -62,7 +65,7 @@ async function deno(ws) {
 }
 
 async function bun(ws) {
-  const r = await exec(BUN, ['test', './test/portable/bun_entry.ts'], { env: { ...ENV, TULIP_WS_URL: ws } });
+  const r = await exec(BUN, ['test', './test/portable/bun_entry.ts', ...COMPAT.map((f) => `./${f}`)], { env: { ...ENV, TULIP_WS_URL: ws } });
   const pass = /^\s*(\d+) pass$/m.exec(r.out), failed = /^\s*(\d+) fail$/m.exec(r.out), skip = /^\s*(\d+) skip$/m.exec(r.out);
   if (r.code !== 0) log(r.out);
   if (pass === null || failed === null) fail(`bun: no test summary (exit ${r.code})`);
