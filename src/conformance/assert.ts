@@ -4,7 +4,7 @@
  * data (arrays, plain objects, primitives), truth, and a rejection.
  */
 
-/** The error a failed check throws. */
+/** @internal the error a failed check throws. */
 export class ConformanceFailure extends Error {
   constructor(message: string) { super(message); this.name = 'ConformanceFailure'; }
 }
@@ -24,22 +24,22 @@ function same(a: unknown, b: unknown): boolean {
   return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-/** `actual` is `expected` (`Object.is`). */
+/** @internal `actual` is `expected` (`Object.is`). */
 export function equal(actual: unknown, expected: unknown, what?: string): void {
   if (!Object.is(actual, expected)) throw new ConformanceFailure(`${what ?? 'value'}: expected ${show(expected)}, got ${show(actual)}`);
 }
 
-/** `actual` has the same structure and values as `expected` (arrays, plain objects, primitives). */
+/** @internal `actual` has the same structure and values as `expected` (arrays, plain objects, primitives). */
 export function deepEqual(actual: unknown, expected: unknown, what?: string): void {
   if (!same(actual, expected)) throw new ConformanceFailure(`${what ?? 'value'}: expected ${show(expected)}, got ${show(actual)}`);
 }
 
-/** `cond` is true. */
+/** @internal `cond` is true. */
 export function ok(cond: unknown, what?: string): asserts cond {
   if (cond !== true) throw new ConformanceFailure(what ?? `expected true, got ${show(cond)}`);
 }
 
-/** `p` rejects with an error `check` accepts. */
+/** @internal `p` rejects with an error `check` accepts. */
 export async function rejects(p: Promise<unknown>, check: (e: unknown) => boolean, what?: string): Promise<void> {
   let outcome: { error: unknown } | null = null;
   try { await p; } catch (error) { outcome = { error }; }

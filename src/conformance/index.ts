@@ -25,7 +25,8 @@ const ALL: Scenario[] = [...loopScenarios, ...transportScenarios, ...toolkitScen
  * runners that pass a `done` callback to functions that declare one (Bun)
  * wait for its Promise instead.
  * @example
- * const test: ConformanceTest = Deno.test;
+ * import { test as nodeTest } from 'node:test';
+ * const test: ConformanceTest = nodeTest;
  */
 export type ConformanceTest = ((name: string, fn: () => Promise<void>) => unknown) & {
   skip?: (name: string, fn: () => Promise<void>) => unknown;

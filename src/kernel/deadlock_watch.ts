@@ -18,7 +18,7 @@ import type { Host } from './host.js';
 
 const POLL_MIN = 5, POLL_MAX = 1000;
 
-/** What a loop tells its {@link DeadlockWatch}. */
+/** @internal what a loop tells its {@link DeadlockWatch}. */
 export interface DeadlockWatchHooks {
   /** The runtime the loop runs in. */
   host: Host;

@@ -12,20 +12,20 @@ export interface LoopResource { _loopClosing(): void }
 
 const registries = new WeakMap<object, Set<LoopResource>>();
 
-/** Remember `r` until it is released or the loop closes. */
+/** @internal remember `r` until it is released or the loop closes. */
 export function track(loop: object, r: LoopResource): void {
   let s = registries.get(loop);
   if (s === undefined) registries.set(loop, (s = new Set()));
   s.add(r);
 }
 
-/** Forget `r` (it closed by itself). */
+/** @internal forget `r` (it closed by itself). */
 export function untrack(loop: object, r: LoopResource): void { registries.get(loop)?.delete(r); }
 
-/** How many resources of `loop` are open. */
+/** @internal how many resources of `loop` are open. */
 export function openResources(loop: object): number { return registries.get(loop)?.size ?? 0; }
 
-/** Close every resource of `loop` still open (servers first, so they accept nothing more). */
+/** @internal close every resource of `loop` still open (servers first, so they accept nothing more). */
 export function closeTracked(loop: object): void {
   const s = registries.get(loop);
   if (s === undefined) return;

@@ -15,7 +15,7 @@ interface NodeProcessInternals {
   getActiveResourcesInfo?(): string[];
 }
 
-/** The kinds of the resources that keep Node's loop alive, without stdout/stderr. */
+/** @internal the kinds of the resources that keep Node's loop alive, without stdout/stderr. */
 export function foreignResources(): string[] {
   const p = process as unknown as NodeProcessInternals;
   const info = p.getActiveResourcesInfo?.() ?? [];
@@ -33,7 +33,7 @@ export function foreignResources(): string[] {
 
 let lists: boolean | undefined;
 
-/** Does this runtime list its active resources? Asked once, with a timer of our own that it must list. */
+/** @internal does this runtime list its active resources? Asked once, with a timer of our own that it must list. */
 export function listsResources(): boolean {
   if (lists === undefined) {
     const p = process as unknown as NodeProcessInternals;

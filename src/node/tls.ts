@@ -17,7 +17,7 @@ import { holdSocket, SocketTransport } from './socket_transport.js';
 
 /** Node exports the class at run time but not in its types; Deno does not export it at all. */
 const SecureContextClass = (tls as unknown as { SecureContext?: abstract new (...a: never[]) => tls.SecureContext }).SecureContext;
-/** Is `x` what `tls.createSecureContext()` returns? (On Deno, by its shape: a `SecureContext` with a `context`.) */
+/** @internal is `x` what `tls.createSecureContext()` returns? (On Deno, by its shape: a `SecureContext` with a `context`.) */
 export function isSecureContext(x: unknown): x is tls.SecureContext {
   if (typeof SecureContextClass === 'function') return x instanceof SecureContextClass;
   return x !== null && typeof x === 'object' && x.constructor?.name === 'SecureContext' && 'context' in x;

@@ -5,7 +5,7 @@
  * ```ts
  * import { run, sleep, createWebSocketConnection, JsonRpcProtocol } from 'tulip/web';
  * await run(function* () {
- *   const [t, rpc] = yield* createWebSocketConnection(() => new JsonRpcProtocol({}), 'wss://example.org/rpc');
+ *   const [t, rpc] = yield* createWebSocketConnection(() => new JsonRpcProtocol(), 'wss://example.org/rpc');
  *   console.log(yield* rpc.call('ping'));
  *   t.close();
  * });

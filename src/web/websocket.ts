@@ -37,7 +37,7 @@ import { StreamTransportBase } from '../protocols/stream_transport.js';
  * Bun's and Node's (22 and later, or `--experimental-websocket`) global
  * `WebSocket`, and the `ws` package's client.
  * @example
- * const ws: WebSocketLike = new WebSocket('wss://example.org/rpc');
+ * function isOpen(ws: WebSocketLike): boolean { return ws.readyState === 1; }
  */
 export interface WebSocketLike {
   readonly readyState: number;
@@ -61,7 +61,9 @@ interface CloseEventLike { code: number; reason: string; wasClean: boolean }
 /**
  * A WebSocket class: `new WebSocket(url, protocols)`.
  * @example
- * const WS: WebSocketConstructor = WebSocket;
+ * import WebSocket from 'ws';   // Node 20 has no global WebSocket
+ * const WS = WebSocket as unknown as WebSocketConstructor;
+ * yield* createWebSocketConnection(() => new JsonRpcProtocol(), 'ws://127.0.0.1:8080/', { WebSocket: WS });
  */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
@@ -110,7 +112,7 @@ function closeError(code: number, reason: string): Error {
  * @example
  * const [t] = yield* createWebSocketConnection(() => protocol, 'wss://example.org/feed');
  * t.write(JSON.stringify({ subscribe: 'prices' }));   // one text message
- * console.log(t.getExtraInfo('protocol'), t.getExtraInfo('websocket') instanceof WebSocket);
+ * console.log(t.getExtraInfo('protocol'), t.getExtraInfo('url'));
  */
 export class WebSocketTransport extends StreamTransportBase implements LoopResource {
   readonly #ws: WebSocketLike;
@@ -277,7 +279,7 @@ export class WebSocketTransport extends StreamTransportBase implements LoopResou
  * @example
  * import { JsonRpcProtocol, createWebSocketConnection, run } from 'tulip/web';
  * await run(function* () {
- *   const [transport, rpc] = yield* createWebSocketConnection(() => new JsonRpcProtocol({}), 'wss://example.org/rpc');
+ *   const [transport, rpc] = yield* createWebSocketConnection(() => new JsonRpcProtocol(), 'wss://example.org/rpc');
  *   const sum = yield* rpc.call('add', [1, 2]);
  *   transport.close();
  *   return sum;
