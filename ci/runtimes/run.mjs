@@ -1,10 +1,10 @@
-/* global process, console, performance */
+/* global process, console, performance, setTimeout, clearTimeout */
 // The runtime matrix (`npm run test:runtimes`, run by .ci/run after `npm test`): tulip on Deno, Bun and Chromium.
 // Node runs the same suites in `npm test` (test/conformance, test/portable, test/web).
 //
 //   Deno, Bun: the conformance suite on NodeEventLoop and WebEventLoop, the portable test file on NodeEventLoop,
 //              WebEventLoop and TestEventLoop, WebSocket scenarios with the runtime's own WebSocket, the Node loop's
-//              differences there (test/node/runtime_compat.test.ts), examples/tour.js.
+//              differences there (test/node/runtime_compat.test.ts), examples/tour.js, run()'s SIGINT handling.
 //   Chromium:  the conformance suite and the portable test file on WebEventLoop (MessageChannel and postTask wakes)
 //              and TestEventLoop, WebSocket scenarios, bundled for the browser by Bun's bundler.
 //   Bundlers:  `tulip` resolves to the web entry for a browser and to the Node entry for Node; `tulip/core` tree-shakes.
@@ -12,6 +12,7 @@
 // Deno and Bun come from the npm registry as the exact versions in ci/runtimes/package-lock.json (their binaries ship
 // inside the packages: no install script needed); Chromium is Debian's (.ci/apt-packages), driven by playwright-core.
 // A runtime that is missing is an error, never a skip. `node ci/runtimes/run.mjs deno chromium` runs some steps only.
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -54,6 +55,22 @@ async function tour(runtime, cmd, args) {
   if (ok) { totals.passed++; log(`${runtime}: examples/tour.js ran to the end`); } else { totals.failed++; log(r.out); fail(`${runtime}: examples/tour.js (exit ${r.code})`); }
 }
 
+/** run()'s SIGINT handling: the first Ctrl-C cancels main, whose finally runs (test/fixtures/sigint_main.ts). */
+async function sigint(runtime, cmd, args) {
+  const child = spawn(cmd, [...args, 'test/fixtures/sigint_main.ts'], { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const done = new Promise((resolve) => child.on('close', (code) => resolve(code)));
+  child.stderr.on('data', (d) => { out += d; });
+  child.stdout.on('data', (d) => { out += d; if (out.includes('ready\n') && !child.killed) child.kill('SIGINT'); });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await done;
+  clearTimeout(timer);
+  if (code === 3 && /ready\nfinally start\nfinally done\nrejected CancelledError: interrupted by SIGINT/.test(out)) {
+    totals.passed++;
+    log(`${runtime}: SIGINT cancels run()'s main and its finally runs`);
+  } else { totals.failed++; log(out); fail(`${runtime}: SIGINT (exit ${code})`); }
+}
+
 async function deno(ws) {
   const r = await exec(DENO, ['test', '-A', '--no-check', '--sloppy-imports', 'test/portable/deno_entry.ts', ...COMPAT], { env: { ...ENV, TULIP_WS_URL: ws } });
   const m = /(\d+) passed \| (\d+) failed(?: \| (\d+) ignored)?/.exec(r.out);
@@ -62,6 +79,7 @@ async function deno(ws) {
   else count('deno', Number(m[1]), Number(m[2]), Number(m[3] ?? 0));
   if (r.code !== 0 && (m === null || m[2] === '0')) fail(`deno test exited ${r.code}`);
   await tour('deno', DENO, ['run', '-A', 'examples/tour.js']);
+  await sigint('deno', DENO, ['run', '-A', '--sloppy-imports']);
 }
 
 async function bun(ws) {
@@ -72,6 +90,7 @@ async function bun(ws) {
   else count('bun', Number(pass[1]), Number(failed[1]), Number(skip?.[1] ?? 0));
   if (r.code !== 0 && (failed === null || failed[1] === '0')) fail(`bun test exited ${r.code}`);
   await tour('bun', BUN, ['examples/tour.js']);
+  await sigint('bun', BUN, []);
 }
 
 async function chromiumTests(ws) {
