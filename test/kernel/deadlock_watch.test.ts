@@ -22,10 +22,8 @@ const opts = () => ({ loop: new MinimalLoop(), handleSignals: false });
 test('the default idle hook: no deadlock while a Promise is pending (a fetch, a host timer), and one with nothing pending', async () => {
   const v = await run(function* () { return yield* fromPromise(new Promise<string>((r) => setTimeout(() => r('fetched'), 30))); }, opts());
   assert.equal(v, 'fetched');
-  const t0 = performance.now();
   await assert.rejects(run(function* () { yield* new Future<void>({ loop: getRunningLoop(), description: 'nobody' }); }, opts()),
     (e: unknown) => e instanceof DeadlockError && e.message.includes('nobody'));
-  assert.ok(performance.now() - t0 < 500);
 });
 
 test('the default idle hook: an open transport of the loop\'s may still wake main', async () => {

