@@ -10,6 +10,7 @@
  * ```ts
  * import { BaseEventLoop, run, sleep } from 'tulip/core';
  * ```
+ * @module tulip/core
  */
 export * from './kernel/index.js';
 export * from './toolkit/index.js';

@@ -1,7 +1,9 @@
+/// <reference types="node" preserve="true" />
 /**
  * tulip: asynchronous I/O for TypeScript on Node.js, after PEP 3156.
  * This entry point (`tulip` on Node, Deno and Bun) installs the Node loop
  * as the default; in a browser `tulip` is `tulip/web` (src/web/index.ts).
+ * @module tulip
  */
 import './node/policy.js';
 

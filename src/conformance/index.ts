@@ -1,12 +1,13 @@
 /**
  * `tulip/conformance`: the suite every loop runs to prove it keeps the
- * guarantees of DESIGN.md (Trio's `check_two_way_stream`, for loops). The
+ * guarantees of docs/design.md (Trio's `check_two_way_stream`, for loops). The
  * scenarios use only the public `EventLoop` interface, so a third party's
  * loop runs them exactly as `NodeEventLoop`, `WebEventLoop` and
  * `TestEventLoop` do. The suite needs nothing of any runtime (its own small
  * assertions, the toolkit imported statically), and registers its tests
  * with whichever runner it is given: `node:test`, `Deno.test`, `bun:test`,
  * or a page's own.
+ * @module tulip/conformance
  */
 import type { EventLoop } from '../kernel/events.js';
 import { loopScenarios } from './loop_scenarios.js';
@@ -28,15 +29,20 @@ const ALL: Scenario[] = [...loopScenarios, ...transportScenarios, ...toolkitScen
  * import { test as nodeTest } from 'node:test';
  * const test: ConformanceTest = nodeTest;
  */
-export type ConformanceTest = ((name: string, fn: () => Promise<void>) => unknown) & {
+export interface ConformanceTest {
+  /** Register the test `name`. */
+  (name: string, fn: () => Promise<void>): unknown;
+  /** Register a skipped test (node:test, bun:test). */
   skip?: (name: string, fn: () => Promise<void>) => unknown;
+  /** Register an ignored test (Deno). */
   ignore?: (name: string, fn: () => Promise<void>) => unknown;
-};
+}
 
 /**
  * Options of {@link runConformance}.
  * @example
  * import { test } from 'node:test';
+ * class MyLoop extends NodeEventLoop {}
  * runConformance(() => new MyLoop(), { test, prefix: 'MyLoop', skip: ['transport: abort'] });
  */
 export interface ConformanceOptions {
@@ -53,6 +59,7 @@ export interface ConformanceOptions {
  * need `createServer`/`createConnection` on 127.0.0.1; `toolkit: ...` use
  * the toolkit's queues and locks.
  * @example
+ * class MyLoop extends NodeEventLoop {}
  * runConformance(() => new MyLoop(), { skip: conformanceScenarios().filter((n) => n.startsWith('transport:')) });
  */
 export function conformanceScenarios(): string[] { return ALL.map((s) => s.name); }
@@ -75,6 +82,8 @@ function defaultTest(): ConformanceTest {
  * // test/my_loop.conformance.test.ts, run with `node --test`
  * import { test } from 'node:test';
  * import { runConformance } from 'tulip/conformance';
+ * import { NodeEventLoop } from 'tulip';
+ * class MyLoop extends NodeEventLoop {}
  * runConformance(() => new MyLoop(), { test, prefix: 'MyLoop', skip: ['transport: half-close'] });
  * // in Deno: runConformance(() => new MyLoop(), { test: Deno.test });
  * // in Bun:  import { test } from 'bun:test'; runConformance(() => new MyLoop(), { test });

@@ -24,9 +24,11 @@ export interface Host {
   now(): number;
   /** Call `cb` as the runtime's next macrotask (after the I/O it has pending); returns a handle for `clearSoon`. */
   setSoon(cb: () => void): unknown;
+  /** Cancel a `setSoon` call that has not run yet. */
   clearSoon(handle: unknown): void;
   /** Call `cb` after `ms` ms; returns a handle for `clearTimer`. */
   setTimer(cb: () => void, ms: number): unknown;
+  /** Cancel a `setTimer` call that has not fired yet. */
   clearTimer(handle: unknown): void;
   /**
    * How many things outside tulip may still call back into the program (a

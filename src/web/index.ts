@@ -10,6 +10,7 @@
  *   t.close();
  * });
  * ```
+ * @module tulip/web
  */
 import './policy.js';
 

@@ -28,7 +28,7 @@ import { NotImplementedError } from '../kernel/errors.js';
 import { getRunningLoop, type Coro, type EventLoop } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import type { TimerHandle } from '../kernel/handles.js';
-import { type LoopResource, track, untrack } from '../kernel/resources.js';
+import { track, untrack } from '../kernel/resources.js';
 import type { Protocol, Transport } from '../kernel/transport_types.js';
 import { StreamTransportBase } from '../protocols/stream_transport.js';
 
@@ -40,18 +40,30 @@ import { StreamTransportBase } from '../protocols/stream_transport.js';
  * function isOpen(ws: WebSocketLike): boolean { return ws.readyState === 1; }
  */
 export interface WebSocketLike {
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number;
+  /** Bytes sent and not yet handed to the network: the transport's write buffer. */
   readonly bufferedAmount: number;
+  /** The URL connected to. */
   readonly url: string;
+  /** The subprotocol the server picked ('' if none). */
   readonly protocol: string;
+  /** The extensions the server accepted. */
   readonly extensions: string;
+  /** How binary messages arrive: the transport sets `'arraybuffer'`. */
   binaryType: string;
+  /** Send one message: a string as text, bytes as binary. */
   send(data: string | Uint8Array): void;
+  /** Start the closing handshake. */
   close(code?: number, reason?: string): void;
   // The events are typed loosely so that every implementation's own event types fit.
+  /** The connection opened. */
   onopen: ((ev: any) => void) | null;
+  /** A message arrived (`ev.data`). */
   onmessage: ((ev: any) => void) | null;
+  /** Something failed (a close event follows). */
   onerror: ((ev: any) => void) | null;
+  /** The connection closed (`ev.code`, `ev.reason`, `ev.wasClean`). */
   onclose: ((ev: any) => void) | null;
 }
 
@@ -70,7 +82,7 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 /**
  * Options of {@link createWebSocketConnection}.
  * @example
- * yield* createWebSocketConnection(factory, 'wss://example.org/rpc', { protocols: ['jsonrpc'] });
+ * const [t, rpc] = yield* createWebSocketConnection(() => new JsonRpcProtocol(), 'wss://example.org/rpc', { protocols: ['jsonrpc'] });
  */
 export interface WebSocketConnectionOptions {
   /** Subprotocols to offer (the one the server picked is `getExtraInfo('protocol')`). */
@@ -110,11 +122,11 @@ function closeError(code: number, reason: string): Error {
 /**
  * A WebSocket seen as a `Transport` (made by {@link createWebSocketConnection}).
  * @example
- * const [t] = yield* createWebSocketConnection(() => protocol, 'wss://example.org/feed');
+ * const [t] = yield* createWebSocketConnection(() => new JsonRpcProtocol(), 'wss://example.org/feed');
  * t.write(JSON.stringify({ subscribe: 'prices' }));   // one text message
  * console.log(t.getExtraInfo('protocol'), t.getExtraInfo('url'));
  */
-export class WebSocketTransport extends StreamTransportBase implements LoopResource {
+export class WebSocketTransport extends StreamTransportBase {
   readonly #ws: WebSocketLike;
   readonly #opened: Future<void>;
   /** Events not yet delivered: while connecting, while reading is paused, or behind those. */
