@@ -10,6 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUN, DENO, ROOT, TMP, bundleForBrowser, exec, inChromium, install, serve } from '../ci/runtimes/lib.mjs';
+import { record } from './lib.js';
 import type { PortableResult } from './portable/measure.js';
 
 async function inProcess(runtime: string, cmd: string, args: string[]): Promise<PortableResult> {
@@ -53,6 +54,8 @@ export async function main(): Promise<void> {
     for (const loop of Object.keys(r.yieldRatios)) {
       const y = r.yieldRatios[loop]!, q = r.queueRatios[loop]!;
       ok &&= y >= 10 && q >= 0.8;
+      record({ measurement: `${r.runtime}: one task yielding 200k times`, subject: `tulip sleep(0) on ${loop}`, baseline: `${r.runtime}'s ${r.fastestYield}`, ratio: y, higherIsBetter: true, kind: 'node' });
+      record({ measurement: `${r.runtime}: Queue(1) ping-pong`, subject: `tulip Queue(1) on ${loop}`, baseline: `${r.runtime}'s Promise channel`, ratio: q, higherIsBetter: true, kind: 'node' });
       console.log(`| ${r.runtime} | ${loop} | ${fmt(r.nsPerOp[`${loop} sleep(0)`]!)} | ${fmt(r.nsPerOp[r.fastestYield]!)} (${r.fastestYield}) | ${y.toFixed(0)}x | `
         + `${fmt(r.nsPerOp[`${loop} Queue(1)`]!)} | ${fmt(r.nsPerOp['Promise channel']!)} | ${q.toFixed(2)}x |`);
     }
