@@ -13,7 +13,8 @@
 // inside the packages: no install script needed); Chromium is Debian's (.ci/apt-packages), driven by playwright-core.
 // A runtime that is missing is an error, never a skip. `node ci/runtimes/run.mjs deno chromium` runs some steps only.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { BUN, DENO, ENV, ROOT, TMP, exec, inChromium, install, serve } from './lib.mjs';
@@ -107,8 +108,8 @@ async function chromiumTests(ws) {
 
 /** Bundle a consumer of the package for a browser and for Node: each gets its own entry; unused modules are dropped. */
 async function bundlers() {
-  const dir = join(TMP, 'consumer');
-  rmSync(dir, { recursive: true, force: true });
+  // Outside the repository, as a real app is: the repository's tsconfig.json maps `tulip` to its sources.
+  const dir = mkdtempSync(join(tmpdir(), 'tulip-consumer-'));
   mkdirSync(join(dir, 'node_modules'), { recursive: true });
   symlinkSync(ROOT, join(dir, 'node_modules', 'tulip'), 'dir');
   writeFileSync(join(dir, 'app.js'), "import { run, sleep, getEventLoop } from 'tulip';\nconsole.log(await run(function* () { yield* sleep(1); return getEventLoop().constructor.name; }));\n");
@@ -136,6 +137,7 @@ async function bundlers() {
       checks.push(['the browser bundle runs in Chromium on the web loop', app.value === 'WebEventLoop']);
     } catch (e) { log(String(e)); checks.push(['the browser bundle runs in Chromium on the web loop', false]); } finally { srv.close(); }
   }
+  rmSync(dir, { recursive: true, force: true });
   let passed = 0;
   for (const [what, ok] of checks) { if (ok) passed++; else log(`FAIL bundlers: ${what}`); }
   count('bundlers', passed, checks.length - passed, 0);

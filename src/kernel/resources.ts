@@ -14,20 +14,20 @@ export interface LoopResource {
 
 const registries = new WeakMap<object, Set<LoopResource>>();
 
-/** @internal remember `r` until it is released or the loop closes. */
+/** Remember `r` until it is released or the loop closes. */
 export function track(loop: object, r: LoopResource): void {
   let s = registries.get(loop);
   if (s === undefined) registries.set(loop, (s = new Set()));
   s.add(r);
 }
 
-/** @internal forget `r` (it closed by itself). */
+/** Forget `r` (it closed by itself). */
 export function untrack(loop: object, r: LoopResource): void { registries.get(loop)?.delete(r); }
 
-/** @internal how many resources of `loop` are open. */
+/** How many resources of `loop` are open. */
 export function openResources(loop: object): number { return registries.get(loop)?.size ?? 0; }
 
-/** @internal close every resource of `loop` still open (servers first, so they accept nothing more). */
+/** Close every resource of `loop` still open (servers first, so they accept nothing more). */
 export function closeTracked(loop: object): void {
   const s = registries.get(loop);
   if (s === undefined) return;

@@ -7,8 +7,6 @@
  * offer Node's API do not all keep this list (Bun's is always empty):
  * {@link listsResources} tells whether this one does.
  */
-export { DeadlockWatch, type DeadlockWatchHooks } from '../kernel/deadlock_watch.js';
-
 interface NodeProcessInternals {
   _getActiveHandles?(): unknown[];
   _getActiveRequests?(): unknown[];
