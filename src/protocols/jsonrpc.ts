@@ -18,6 +18,7 @@ import { getRunningLoop, type Coro, type EventLoop } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import type { Task } from '../kernel/task.js';
 import type { Protocol, Transport } from '../kernel/transport_types.js';
+import { Outcome as Once } from '../toolkit/outcome.js';
 import { connectionLostError } from './stream_transport.js';
 
 /**
@@ -126,7 +127,7 @@ export class JsonRpcProtocol implements Protocol {
   readonly #tasks = new Set<Task<unknown>>();
   #loop: EventLoop | null = null;
   #nextId = 1;
-  #lost: Future<Error | undefined> | null = null;
+  #lost: Once<Error | undefined> | null = null;
   #lostExc: Error | null = null;
 
   constructor(opts?: JsonRpcOptions) { this.#methods = opts?.methods ?? {}; }
@@ -134,7 +135,7 @@ export class JsonRpcProtocol implements Protocol {
   connectionMade(t: Transport): void {
     this.transport = t;
     this.#loop = getRunningLoop();
-    this.#lost ??= new Future<Error | undefined>({ loop: this.#loop, description: 'JsonRpcProtocol.waitClosed' });
+    this.#lost ??= new Once<Error | undefined>(this.#loop, 'JsonRpcProtocol.waitClosed');
   }
 
   /** One message: a request, a notification, a response to one of our calls, or a batch of them. */
@@ -167,7 +168,7 @@ export class JsonRpcProtocol implements Protocol {
     for (const f of this.#pending.values()) if (!f.done()) { f.setException(e); void f.exception(); }
     this.#pending.clear();
     for (const t of this.#tasks) t.cancel();
-    if (this.#lost !== null && !this.#lost.done()) this.#lost.setResult(exc);
+    this.#lost?.setResult(exc);
   }
 
   /**
@@ -203,13 +204,15 @@ export class JsonRpcProtocol implements Protocol {
   pendingCalls(): number { return this.#pending.size; }
 
   /**
-   * Wait until the connection is lost; returns its error (undefined for a clean close).
+   * Wait until the connection is lost; returns its error (undefined for a
+   * clean close). Any number of tasks may wait: one that gives up does not
+   * disturb the others.
    * @example
    * const exc = yield* rpc.waitClosed();
    */
   *waitClosed(): Coro<Error | undefined> {
     if (this.#lost === null) throw new Error('JsonRpcProtocol: not connected yet');
-    return yield* this.#lost;
+    return yield* this.#lost.wait();
   }
 
   #open(): Transport {

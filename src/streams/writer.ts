@@ -46,8 +46,12 @@ export class StreamWriter {
   isClosing(): boolean { return this.#transport.isClosing(); }
   getExtraInfo(name: string, fallback?: unknown): unknown { return this.#transport.getExtraInfo(name, fallback); }
 
-  /** Wait until the connection is closed; throws the error it was lost with, if any. */
-  *waitClosed(): Coro<void> { yield* this.#protocol._closedFuture(); }
+  /**
+   * Wait until the connection is closed; throws the error it was lost with,
+   * if any. Any number of tasks may wait: one that gives up (cancelled, or
+   * a timeout around it) does not disturb the others.
+   */
+  *waitClosed(): Coro<void> { yield* this.#protocol._waitClosed(); }
 
   /**
    * Wait while the write buffer is over the high-water mark. Throws the
