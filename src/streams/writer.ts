@@ -7,6 +7,7 @@
 import { cede } from '../kernel/traps.js';
 import { type Coro, type EventLoop, getEventLoop } from '../kernel/events.js';
 import type { Transport } from '../kernel/transport_types.js';
+import { connectionLostError } from '../protocols/stream_transport.js';
 import type { StreamReader } from './reader.js';
 import type { StreamReaderProtocol } from './stream_protocol.js';
 
@@ -56,14 +57,20 @@ export class StreamWriter {
   /**
    * Wait while the write buffer is over the high-water mark. Throws the
    * connection's error if it failed, or an `ECONNRESET` error if it was
-   * lost.
+   * lost or is closing (after `close()`, as asyncio's `drain()` raises
+   * `ConnectionResetError`): nothing written now can be sent.
    * @example
    * for (const chunk of chunks) { writer.write(chunk); yield* writer.drain(); }
    */
   *drain(): Coro<void> {
     const exc = this.#reader?.exception();
     if (exc !== undefined) throw exc;
-    if (this.#transport.isClosing()) yield* cede();   // let connectionLost arrive, so the error is the right one
+    if (this.#transport.isClosing()) {
+      yield* cede();   // let connectionLost arrive, so the error is the right one
+      const e = this.#reader?.exception();
+      if (e !== undefined) throw e;
+      throw connectionLostError();
+    }
     yield* this.#protocol._drainHelper();
   }
 

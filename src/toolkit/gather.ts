@@ -71,8 +71,22 @@ export function gather<const T extends readonly Awaitable<unknown>[]>(aws: T, op
   return gatherBody(aws, opts?.returnExceptions ?? false) as Coro<{ -readonly [K in keyof T]: Result<T[K]> }>;
 }
 
+/** One future per distinct awaitable: a coroutine object given twice becomes one task (a generator runs once), as in asyncio. */
+export function futuresOf<T>(aws: Iterable<Awaitable<T>>): Future<T>[] {
+  const fs: Future<T>[] = [];
+  let seen: Map<Awaitable<T>, Future<T>> | null = null;
+  for (const a of aws) {
+    if (a instanceof Future && typeof (a as { next?: unknown }).next !== 'function') { fs.push(a); continue; }   // (a sleep is also a coroutine)
+    seen ??= new Map();
+    let f = seen.get(a);
+    if (f === undefined) { f = ensureFuture(a); seen.set(a, f); }
+    fs.push(f);
+  }
+  return fs;
+}
+
 function* gatherBody(aws: readonly Awaitable<unknown>[], returnExceptions: boolean): Coro<unknown[]> {
-  const fs = aws.map((a) => ensureFuture(a));
+  const fs = futuresOf(aws);
   if (fs.length === 0) return [];
   const outer = new Future<void>({ description: 'gather' });
   let left = fs.length;
