@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Coro, createTask, DeadlockError, eagerTaskFactory, type EventLoop, fromPromise, NodeEventLoop, run, sleep, Task, type TaskFactory } from '../../src/index.js';
+import { createTask, DeadlockError, eagerTaskFactory, type EventLoop, fromPromise, NodeEventLoop, run, sleep, Task, type TaskFactory } from '../../src/index.js';
 import { TestEventLoop } from '../../src/testing/index.js';
 
 /** A Node loop that counts its ticks. */
@@ -84,7 +84,7 @@ void test('stop() before runForever(): the run runs the callbacks ready at its s
 
 void test('a custom task factory that ignores the options does not lose the task\'s name', async () => {
   const loop = new NodeEventLoop();
-  const plain: TaskFactory = (l, coro) => new Task(coro as Coro<unknown>, { loop: l });
+  const plain: TaskFactory = (l, coro) => new Task(coro, { loop: l });
   const names = await run(function* () {
     const out: string[] = [];
     loop.setTaskFactory(plain);

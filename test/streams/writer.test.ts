@@ -9,9 +9,9 @@ void test('drain() after close() throws ECONNRESET, at once and after the connec
   const [, w] = yield* openConnection('127.0.0.1', portOf(server));
   w.write('bye');
   w.close();
-  yield* rejects(w.drain(), (e) => (e as NodeJS.ErrnoException).code === 'ECONNRESET');
+  yield* rejects(w.drain(), (e: unknown) => (e as NodeJS.ErrnoException).code === 'ECONNRESET');
   yield* w.waitClosed();
-  yield* rejects(w.drain(), (e) => (e as NodeJS.ErrnoException).code === 'ECONNRESET');
+  yield* rejects(w.drain(), (e: unknown) => (e as NodeJS.ErrnoException).code === 'ECONNRESET');
   assert.equal(w.isClosing(), true);
   server.close(); server.abortClients();
   yield* server.waitClosed();
