@@ -13,6 +13,17 @@
  * with `call()` wait on a future in a pending map keyed by id; when the
  * connection is lost every pending call fails with the connection's error,
  * and a task cancelled while it waits simply forgets its id.
+ *
+ * Bad and greedy peers: an id that is not a string, a finite number or null
+ * makes the request invalid (-32600, answered with id null); a result or an
+ * error that `JSON.stringify` cannot encode (a BigInt, a cycle, nesting too
+ * deep) is answered with -32603 for that request alone, and the connection
+ * carries on. While the transport's writing is paused (the peer does not
+ * read its answers), reading is paused too, so a peer that pipelines
+ * requests and never reads cannot grow this side's memory one answer per
+ * request; reading goes on while this side waits for answers to its own
+ * calls, since two endpoints that both stopped reading would wait for each
+ * other forever.
  */
 import { getRunningLoop, type Coro, type EventLoop } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
@@ -98,7 +109,18 @@ function isCoro(x: unknown): x is Coro<unknown> {
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return typeof x === 'object' && x !== null && typeof (x as PromiseLike<unknown>).then === 'function';
 }
-function isId(x: unknown): x is JsonRpcId { return x === null || typeof x === 'string' || typeof x === 'number'; }
+/** A valid id: a string, a finite number or null (`1e400` parses as Infinity, which JSON cannot carry back). */
+function isId(x: unknown): x is JsonRpcId { return x === null || typeof x === 'string' || (typeof x === 'number' && Number.isFinite(x)); }
+
+/** `r` as JSON; if it cannot be encoded, the -32603 error that replaces it (for the same id). */
+function encodeResponse(r: Response): string {
+  try {
+    return JSON.stringify(r);
+  } catch (e) {
+    const why = e instanceof RangeError ? 'the result is nested too deeply to encode' : `the result cannot be encoded as JSON: ${e instanceof Error ? e.message : String(e)}`;
+    return JSON.stringify(errorResponse(r.id, JsonRpcErrorCode.InternalError, 'Internal error', why));
+  }
+}
 function errorResponse(id: JsonRpcId, code: number, message: string, data?: unknown): Response {
   return { jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } };
 }
@@ -129,6 +151,10 @@ export class JsonRpcProtocol implements Protocol {
   #nextId = 1;
   #lost: Once<Error | undefined> | null = null;
   #lostExc: Error | null = null;
+  /** The transport's writing is paused (pauseWriting). */
+  #writePaused = false;
+  /** This side paused the transport's reading. */
+  #readPaused = false;
 
   constructor(opts?: JsonRpcOptions) { this.#methods = opts?.methods ?? {}; }
 
@@ -162,6 +188,10 @@ export class JsonRpcProtocol implements Protocol {
     } else this.#track(this.#sendBatch(outs));
   }
 
+  /** The peer does not read its answers: stop reading its requests (see the module comment). */
+  pauseWriting(): void { this.#writePaused = true; this.#flow(); }
+  resumeWriting(): void { this.#writePaused = false; this.#flow(); }
+
   connectionLost(exc: Error | undefined): void {
     const e = exc ?? connectionLostError();
     this.#lostExc = e;
@@ -182,12 +212,15 @@ export class JsonRpcProtocol implements Protocol {
     const t = this.#open();
     const id = this.#nextId++;
     const f = new Future<unknown>({ loop: this.#loop!, description: `JsonRpcProtocol.call ${method}` });
+    const message = JSON.stringify({ jsonrpc: '2.0', method, params, id });
     this.#pending.set(id, f);
     try {
-      t.write(JSON.stringify({ jsonrpc: '2.0', method, params, id }));
+      t.write(message);
+      this.#flow();
       return (yield* f) as R;
     } finally {
       this.#pending.delete(id);
+      this.#flow();
     }
   }
 
@@ -225,7 +258,19 @@ export class JsonRpcProtocol implements Protocol {
 
   #send(r: Response | Response[]): void {
     const t = this.transport;
-    if (t !== null && !t.isClosing()) t.write(JSON.stringify(r));
+    if (t === null || t.isClosing()) return;
+    t.write(Array.isArray(r) ? `[${r.map(encodeResponse).join(',')}]` : encodeResponse(r));
+  }
+
+  /** Read while writing flows, or while answers to our own calls are awaited; else pause reading. */
+  #flow(): void {
+    const t = this.transport;
+    if (t === null || this.#lostExc !== null || t.isClosing()) return;
+    const pause = this.#writePaused && this.#pending.size === 0;
+    if (pause === this.#readPaused) return;
+    this.#readPaused = pause;
+    if (pause) t.pauseReading();
+    else t.resumeReading();
   }
 
   /** A response to send at once, nothing (a notification, a response we consumed), or a task that will produce one. */
@@ -283,6 +328,7 @@ export class JsonRpcProtocol implements Protocol {
       return;
     }
     this.#pending.delete(o.id as number);
+    this.#flow();
     if (f.done()) return;   // its caller was cancelled and has not yet unwound
     if ('error' in o) {
       const err = o.error as { code?: unknown; message?: unknown; data?: unknown } | null;
