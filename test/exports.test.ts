@@ -20,7 +20,10 @@ const MAIN = [
   'FileProducer', 'JsonRpcError', 'JsonRpcErrorCode', 'JsonRpcProtocol', 'ProtocolTransport', 'StackedProtocol',
   'SubprocessPipesProtocol', 'stack',
 ];
-const TESTING = ['TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom'];
+const TESTING = [
+  'TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom',
+  'ExplorationError', 'SimulationError', 'exploreCancellation', 'simulate',
+];
 const CONFORMANCE = ['conformanceScenarios', 'runConformance'];
 
 async function names(spec: string): Promise<string[]> {

@@ -37,6 +37,15 @@ export interface TestEventLoopOptions {
   autojump?: boolean;
   /** The clock's initial value in ms (default 0). */
   start?: number;
+  /**
+   * Timing perturbation (`simulate()` sets it): each autojump lands up to
+   * this many ms past the timer it jumps to, drawn from the seed, so timers
+   * run late by a bounded amount and nearby ones fall due in one batch, as
+   * on a busy real loop. The loop's ordering guarantees hold: timers still
+   * run in (due time, scheduling order), and never before callbacks
+   * already ready. Default 0.
+   */
+  timerLag?: number;
 }
 
 /**
@@ -56,6 +65,9 @@ export class TestEventLoop extends BaseEventLoop {
   #now: number;
   readonly #autojump: boolean;
   readonly #random: () => number;
+  readonly #timerLag: number;
+  /** The lag's own stream, so perturbing timing does not change what user code draws from random(). */
+  readonly #lagRandom: () => number;
   #immediate: NodeJS.Immediate | null = null;
   #jumpWanted = false;
   #sync = false;
@@ -74,6 +86,9 @@ export class TestEventLoop extends BaseEventLoop {
     this.#now = opts.start ?? 0;
     this.#autojump = opts.autojump ?? true;
     this.#random = seededRandom(this.seed);
+    this.#timerLag = opts.timerLag ?? 0;
+    if (!(this.#timerLag >= 0)) throw new RangeError(`timerLag must be >= 0, not ${this.#timerLag}`);
+    this.#lagRandom = seededRandom(this.seed ^ 0x5bd1e995);
     this.network = new VirtualNetwork(this);
   }
 
@@ -145,7 +160,9 @@ export class TestEventLoop extends BaseEventLoop {
       if (this._promisesPending() > 0) return;   // _promiseSettled() reschedules
       this.#jumpWanted = false;
       const next = this._nextTimerWhen();
-      if (next !== null && this.readyCount() === 0 && next > this.#now) this.#now = next;
+      if (next !== null && this.readyCount() === 0 && next > this.#now) {
+        this.#now = this.#timerLag > 0 ? next + Math.floor(this.#lagRandom() * (this.#timerLag + 1)) : next;
+      }
     }
     this._tick();
   };
