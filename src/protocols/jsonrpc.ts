@@ -12,7 +12,8 @@
  * as a task, cancelled if the connection goes) or a Promise. Calls made
  * with `call()` wait on a future in a pending map keyed by id; when the
  * connection is lost every pending call fails with the connection's error,
- * and a task cancelled while it waits simply forgets its id.
+ * and a task cancelled while it waits forgets its id (its answer, if it
+ * comes, is dropped quietly).
  *
  * Bad and greedy peers: an id that is not a string, a finite number or null
  * makes the request invalid (-32600, answered with id null); a result or an
@@ -146,6 +147,8 @@ export class JsonRpcProtocol implements Protocol {
   transport: Transport | null = null;
   readonly #methods: Record<string, JsonRpcMethod>;
   readonly #pending = new Map<number, Future<unknown>>();
+  /** Ids of calls whose caller gave up: their answers are expected and dropped. */
+  readonly #abandoned = new Set<number>();
   readonly #tasks = new Set<Task<unknown>>();
   #loop: EventLoop | null = null;
   #nextId = 1;
@@ -197,6 +200,7 @@ export class JsonRpcProtocol implements Protocol {
     this.#lostExc = e;
     for (const f of this.#pending.values()) if (!f.done()) { f.setException(e); void f.exception(); }
     this.#pending.clear();
+    this.#abandoned.clear();
     for (const t of this.#tasks) t.cancel();
     this.#lost?.setResult(exc);
   }
@@ -219,7 +223,7 @@ export class JsonRpcProtocol implements Protocol {
       this.#flow();
       return (yield* f) as R;
     } finally {
-      this.#pending.delete(id);
+      if (this.#pending.delete(id) && (f.cancelled() || !f.done())) this.#abandoned.add(id);   // its answer may still come
       this.#flow();
     }
   }
@@ -323,6 +327,7 @@ export class JsonRpcProtocol implements Protocol {
 
   #response(o: Record<string, unknown>): void {
     const f = typeof o.id === 'number' ? this.#pending.get(o.id) : undefined;
+    if (f === undefined && this.#abandoned.delete(o.id as number)) return;   // the answer to a call its caller gave up
     if (f === undefined) {
       this.#loop?.callExceptionHandler({ message: 'JSON-RPC: a response to no pending call', response: o, protocol: this, transport: this.transport ?? undefined });
       return;
