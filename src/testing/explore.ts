@@ -77,6 +77,8 @@ export interface ExploreOutcome<T> extends ScenarioOutcome<T> {
 export interface ExploreOptions<T> extends RunChecks {
   /** The seed of every run's loop (default 0). */
   seed?: number;
+  /** Timing perturbation of every run (the TestEventLoop option; default 0): sweeps over it find timing-dependent bugs. */
+  timerLag?: number;
   /** The ways to cancel (default all four). */
   modes?: CancelMode[];
   /** Explore at most this many points (default 1000); more fails the exploration, as a runaway. */
@@ -176,14 +178,14 @@ class Counting<R> {
   }
 }
 
-function handle(seed: number, point: number, mode: CancelMode | null): string {
-  return `cancel:seed=${seed}:point=${point}:mode=${mode ?? 'none'}`;
+function handle(seed: number, lag: number, point: number, mode: CancelMode | null): string {
+  return `cancel:seed=${seed}${lag > 0 ? `:lag=${lag}` : ''}:point=${point}:mode=${mode ?? 'none'}`;
 }
 
-function parseHandle(h: string): { seed: number; point: number; mode: CancelMode | null } {
-  const m = /^cancel:seed=(-?\d+):point=(\d+):mode=(step|batch\+1|batch\+2|scope|none)$/.exec(h);
+function parseHandle(h: string): { seed: number; lag: number; point: number; mode: CancelMode | null } {
+  const m = /^cancel:seed=(-?\d+)(?::lag=(\d+))?:point=(\d+):mode=(step|batch\+1|batch\+2|scope|none)$/.exec(h);
   if (m === null) throw new TypeError(`exploreCancellation: not a replay handle: ${h}`);
-  return { seed: Number(m[1]), point: Number(m[2]), mode: m[3] === 'none' ? null : m[3] as CancelMode };
+  return { seed: Number(m[1]), lag: Number(m[2] ?? 0), point: Number(m[3]), mode: m[4] === 'none' ? null : m[4] as CancelMode };
 }
 
 /**
@@ -206,7 +208,7 @@ function parseHandle(h: string): { seed: number; point: number; mode: CancelMode
 export async function exploreCancellation<T>(scenario: (x: Explorer) => Coro<T>, opts: ExploreOptions<T> = {}): Promise<ExploreReport> {
   if (opts.replay !== undefined) {
     const h = parseHandle(opts.replay);
-    const points = await exploreOnce(scenario, { ...opts, seed: h.seed }, h.mode === null ? null : { point: h.point, mode: h.mode });
+    const points = await exploreOnce(scenario, { ...opts, seed: h.seed, timerLag: h.lag }, h.mode === null ? null : { point: h.point, mode: h.mode });
     return { points, runs: 1, modes: h.mode === null ? [] : [h.mode] };
   }
   const modes = [...(opts.modes ?? ALL_MODES)];
@@ -228,7 +230,7 @@ export async function exploreCancellation<T>(scenario: (x: Explorer) => Coro<T>,
 async function exploreOnce<T>(scenario: (x: Explorer) => Coro<T>, opts: ExploreOptions<T>, injection: { point: number; mode: CancelMode } | null): Promise<number> {
   const seed = opts.seed ?? 0;
   let r: Run<T> | null = null;
-  const o = await runScenario((loop) => { r = new Run<T>(loop, injection); return scenario(r); }, seed, 0, opts);
+  const o = await runScenario((loop) => { r = new Run<T>(loop, injection); return scenario(r); }, seed, opts.timerLag ?? 0, opts);
   const runState = r as Run<T> | null;
   if (runState === null) throw new Error('exploreCancellation: the scenario never started');
   verdict(runState.outcome(o), injection, seed, opts);
@@ -247,7 +249,7 @@ function verdict<T>(o: ExploreOutcome<T>, injection: { point: number; mode: Canc
   if (why === null) return;
   const point = injection?.point ?? 0;
   const mode = injection?.mode ?? null;
-  const h = handle(seed, point, mode);
+  const h = handle(seed, opts.timerLag ?? 0, point, mode);
   const where = injection === null
     ? 'on the counting run (no cancellation)'
     : `cancelling at point ${point} (${mode}${o.at !== null ? `, the target waiting on ${o.at}` : ', a point this run never reached'})`;
