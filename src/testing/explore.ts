@@ -28,6 +28,7 @@ import type { TestEventLoop } from './test_loop.js';
  * that suspends (`'step'`), one or two batches later (`'batch+1'`,
  * `'batch+2'`), or the halt of a scope around the target's body (`'scope'`).
  * @example
+ * import type { CancelMode } from 'tulip/testing';
  * const modes: CancelMode[] = ['step', 'scope'];
  */
 export type CancelMode = 'step' | 'batch+1' | 'batch+2' | 'scope';
@@ -38,6 +39,9 @@ const ALL_MODES: readonly CancelMode[] = ['step', 'batch+1', 'batch+2', 'scope']
  * What a scenario of {@link exploreCancellation} gets: the loop, and
  * `target()` to mark the code under test.
  * @example
+ * import { Lock, sleep } from 'tulip';
+ * import type { Explorer } from 'tulip/testing';
+ * const lock = new Lock();
  * const scenario = (x: Explorer) => x.target(() => lock.withLock(() => sleep(10)));
  */
 export interface Explorer {
@@ -58,7 +62,8 @@ export interface Explorer {
 /**
  * One run of {@link exploreCancellation} as the check sees it.
  * @example
- * const check = (o: ExploreOutcome<number>) => { if (!o.injected) assert.equal(o.value, 3); };
+ * import type { ExploreOutcome } from 'tulip/testing';
+ * const check = (o: ExploreOutcome<number>) => { if (!o.injected && o.value !== 3) throw new Error(`got ${o.value}`); };
  */
 export interface ExploreOutcome<T> extends ScenarioOutcome<T> {
   /** The point and mode of this run's cancellation (null: the counting run). */
@@ -72,7 +77,10 @@ export interface ExploreOutcome<T> extends ScenarioOutcome<T> {
 /**
  * Options of {@link exploreCancellation}.
  * @example
- * const opts: ExploreOptions<void> = { modes: ['step', 'batch+1'], check: (o) => assert.equal(lock.locked(), false) };
+ * import { Lock } from 'tulip';
+ * import type { ExploreOptions } from 'tulip/testing';
+ * const lock = new Lock();
+ * const opts: ExploreOptions<void> = { modes: ['step', 'batch+1'], check: () => !lock.locked() };
  */
 export interface ExploreOptions<T> extends RunChecks {
   /** The seed of every run's loop (default 0). */
@@ -92,7 +100,9 @@ export interface ExploreOptions<T> extends RunChecks {
 /**
  * What an exploration did.
  * @example
- * const r = await exploreCancellation(scenario);
+ * import { sleep } from 'tulip';
+ * import { exploreCancellation, type ExploreReport } from 'tulip/testing';
+ * const r: ExploreReport = await exploreCancellation((x) => x.target(() => sleep(10)));
  * console.log(`${r.points} points, ${r.runs} runs`);
  */
 export interface ExploreReport { points: number; runs: number; modes: CancelMode[] }
@@ -100,7 +110,10 @@ export interface ExploreReport { points: number; runs: number; modes: CancelMode
 /**
  * A run of {@link exploreCancellation} that broke an invariant.
  * @example
- * try { await exploreCancellation(scenario); } catch (e) { if (e instanceof ExplorationError) console.log(e.replay); }
+ * import { sleep } from 'tulip';
+ * import { exploreCancellation, ExplorationError } from 'tulip/testing';
+ * try { await exploreCancellation((x) => x.target(() => sleep(10)), { check: (o) => !o.injected }); }
+ * catch (e) { if (e instanceof ExplorationError) console.log(e.point, e.mode, e.replay); }
  */
 export class ExplorationError extends Error {
   /** The point (1-based; 0 for the counting run) and mode. */

@@ -17,6 +17,7 @@ import { TestEventLoop } from './test_loop.js';
 /**
  * What one run of a scenario did.
  * @example
+ * import type { ScenarioOutcome } from 'tulip/testing';
  * const check = (o: ScenarioOutcome<number>) => { if (o.error === undefined && o.value !== 42) throw new Error('wrong answer'); };
  */
 export interface ScenarioOutcome<T> {
@@ -39,6 +40,8 @@ export interface ScenarioOutcome<T> {
 /**
  * The checks every run gets unless an option relaxes them.
  * @example
+ * import { LimitOverrunError } from 'tulip';
+ * import type { RunChecks } from 'tulip/testing';
  * const opts: RunChecks = { allowError: (e) => e instanceof LimitOverrunError, allowReports: false };
  */
 export interface RunChecks {

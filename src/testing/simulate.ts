@@ -23,6 +23,7 @@ import type { VirtualNetwork } from './network.js';
 /**
  * One fault of a simulated run, at virtual time `at`.
  * @example
+ * import type { Fault } from 'tulip/testing';
  * const f: Fault = { at: 120, kind: 'partition', a: 'client', b: 'server', ms: 500 };
  */
 export type Fault =
@@ -33,6 +34,7 @@ export type Fault =
 /**
  * Everything a simulated run depends on: rerun it and the run is the same.
  * @example
+ * import type { SimCase } from 'tulip/testing';
  * const c: SimCase = { seed: 3, latency: 10, jitter: 5, loss: 0, timerLag: 2, faults: [] };
  */
 export interface SimCase {
@@ -47,7 +49,12 @@ export interface SimCase {
 /**
  * What a scenario of {@link simulate} gets.
  * @example
- * function* scenario(sim: Simulation) { yield* sim.network.onHost('server', () => startServer(echo, 'server', 7)); }
+ * import { startServer, type Coro } from 'tulip';
+ * import type { Simulation } from 'tulip/testing';
+ * function* scenario(sim: Simulation): Coro<void> {
+ *   const server = yield* sim.network.onHost('server', () => startServer(() => undefined, 'server', 7));
+ *   server.close();
+ * }
  */
 export interface Simulation {
   readonly loop: TestEventLoop;
@@ -59,6 +66,7 @@ export interface Simulation {
 /**
  * How wild the faults may get; each bound is a maximum the cases draw under.
  * @example
+ * import type { FaultBounds } from 'tulip/testing';
  * const faults: FaultBounds = { latency: 50, jitter: 20, partitions: true, resets: false, maxFaults: 3 };
  */
 export interface FaultBounds {
@@ -86,7 +94,8 @@ export interface FaultBounds {
 /**
  * Options of {@link simulate}.
  * @example
- * const opts: SimulateOptions<string> = { hosts: ['client', 'server'], runs: 200, check: (o) => assert.notEqual(o.value, 'wrong') };
+ * import type { SimulateOptions } from 'tulip/testing';
+ * const opts: SimulateOptions<string> = { hosts: ['client', 'server'], runs: 200, check: (o) => o.value !== 'wrong' };
  */
 export interface SimulateOptions<T> extends RunChecks {
   /** Hosts the run creates (besides 'localhost'); faults strike the links between all of them. Default ['client', 'server']. */
@@ -105,14 +114,17 @@ export interface SimulateOptions<T> extends RunChecks {
 /**
  * One run of {@link simulate} as the check sees it.
  * @example
- * const check = (o: SimOutcome<string>) => { if (o.case.faults.length === 0) assert.equal(o.value, 'pong'); };
+ * import type { SimOutcome } from 'tulip/testing';
+ * const check = (o: SimOutcome<string>) => o.case.faults.length > 0 || o.value === 'pong';
  */
 export interface SimOutcome<T> extends ScenarioOutcome<T> { case: SimCase }
 
 /**
  * What a simulation did.
  * @example
- * const r = await simulate(scenario, { runs: 50 });
+ * import { sleep } from 'tulip';
+ * import { simulate, type SimulationReport } from 'tulip/testing';
+ * const r: SimulationReport = await simulate(() => sleep(10), { runs: 50 });
  * console.log(r.runs);
  */
 export interface SimulationReport { runs: number }
@@ -120,7 +132,10 @@ export interface SimulationReport { runs: number }
 /**
  * A simulated run that broke an invariant, shrunk to the smallest case fast-check found.
  * @example
- * try { await simulate(scenario); } catch (e) { if (e instanceof SimulationError) console.log(e.replay); }
+ * import { sleep } from 'tulip';
+ * import { simulate, SimulationError } from 'tulip/testing';
+ * try { await simulate(() => sleep(10), { check: (o) => o.case.faults.length === 0 }); }
+ * catch (e) { if (e instanceof SimulationError) console.log(e.case, e.replay); }
  */
 export class SimulationError extends Error {
   readonly case: SimCase;

@@ -71,7 +71,7 @@ export function gather<const T extends readonly Awaitable<unknown>[]>(aws: T, op
   return gatherBody(aws, opts?.returnExceptions ?? false) as Coro<{ -readonly [K in keyof T]: Result<T[K]> }>;
 }
 
-/** One future per distinct awaitable: a coroutine object given twice becomes one task (a generator runs once), as in asyncio. */
+/** @internal one future per distinct awaitable: a coroutine object given twice becomes one task (a generator runs once), as in asyncio. */
 export function futuresOf<T>(aws: Iterable<Awaitable<T>>): Future<T>[] {
   const fs: Future<T>[] = [];
   let seen: Map<Awaitable<T>, Future<T>> | null = null;
