@@ -36,8 +36,9 @@ export class Lock {
   /**
    * Wait until the lock is free (and every earlier waiter has had it), then take it.
    * @example
+   * const lock = new Lock();
    * yield* lock.acquire();
-   * try { yield* work(); } finally { lock.release(); }
+   * try { yield* sleep(10); } finally { lock.release(); }
    */
   acquire(): Coro<void> {
     return new AcquireOp(this);
@@ -47,6 +48,8 @@ export class Lock {
    * Release the lock, handing it to the longest waiter if there is one.
    * Throws `InvalidStateError` if the lock is not held.
    * @example
+   * const lock = new Lock();
+   * yield* lock.acquire();
    * lock.release();
    */
   release(): void {
@@ -57,7 +60,9 @@ export class Lock {
   /**
    * Run `body` holding the lock; the lock is released however `body` ends.
    * @example
-   * const v = yield* lock.withLock(function* () { return yield* readCounter(); });
+   * const lock = new Lock();
+   * let counter = 0;
+   * const v = yield* lock.withLock(function* () { const n = counter; yield* sleep(1); counter = n + 1; return counter; });
    */
   *withLock<T>(body: () => Coro<T>): Coro<T> {
     yield* this.acquire();
@@ -68,6 +73,7 @@ export class Lock {
     }
   }
 
+  /** A short description for logs and debugging. */
   toString(): string { return `<Lock ${this._locked ? 'locked' : 'unlocked'}>`; }
 }
 

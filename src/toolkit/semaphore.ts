@@ -18,7 +18,9 @@ import { Waiters } from './waiters.js';
  * none), `release()` gives one back.
  * @example
  * const sem = new Semaphore(3);   // at most 3 downloads at a time
- * function* download(url: string) { yield* sem.withLock(function* () { yield* fetchIt(url); }); }
+ * function* download(url: string): Coro<string> {
+ *   return yield* sem.withLock(function* () { const res = yield* fromPromise(fetch(url)); return yield* fromPromise(res.text()); });
+ * }
  */
 export class Semaphore {
   /** @internal */ _value: number;
@@ -37,8 +39,9 @@ export class Semaphore {
   /**
    * Take a permit, waiting (in FIFO order) while there is none.
    * @example
+   * const sem = new Semaphore(2);
    * yield* sem.acquire();
-   * try { yield* work(); } finally { sem.release(); }
+   * try { yield* sleep(10); } finally { sem.release(); }
    */
   *acquire(): Coro<void> {
     if (this._value > 0 && this.#handed === 0 && !this.#waiters.hasPending()) { this._value--; return; }
@@ -61,7 +64,8 @@ export class Semaphore {
   /**
    * Give a permit back, to the longest waiter if there is one.
    * @example
-   * sem.release();
+   * const sem = new Semaphore(0);
+   * sem.release();   // now one acquire() passes
    */
   release(): void {
     if (this.#waiters.wakeNext(undefined)) this.#handed++;
@@ -77,6 +81,7 @@ export class Semaphore {
   /**
    * Run `body` holding a permit.
    * @example
+   * const sem = new Semaphore(2);
    * yield* sem.withLock(function* () { yield* sleep(10); });
    */
   *withLock<T>(body: () => Coro<T>): Coro<T> {
@@ -88,6 +93,7 @@ export class Semaphore {
     }
   }
 
+  /** A short description for logs and debugging. */
   toString(): string { return `<${this.constructor.name} value=${this._value}>`; }
 }
 
