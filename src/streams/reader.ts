@@ -255,8 +255,10 @@ export class StreamReader {
    */
   #find(sep: Uint8Array, from: number): number {
     const c = this.#chunks;
+    if (c.length - this.#head === 1) return indexOf(c[this.#head]!, sep, from);   // one chunk: nothing can straddle
     const k = sep.length;
-    if (this.#curGen !== this.#gen) { this.#curGen = this.#gen; this.#curIdx = this.#head; this.#curBase = 0; }
+    // Start over after bytes were taken, or for a search that starts before the cursor (a new readUntil after an overrun).
+    if (this.#curGen !== this.#gen || from < this.#curBase) { this.#curGen = this.#gen; this.#curIdx = this.#head; this.#curBase = 0; }
     let idx = this.#curIdx, base = this.#curBase;
     while (idx < c.length && base + c[idx]!.length <= from) { base += c[idx]!.length; idx++; }
     this.#curIdx = idx;

@@ -162,3 +162,11 @@ void test('a 64 KiB chunk or line dripped one byte at a time costs linear work (
     assert.ok(large < 40 * 64 * 1024, `${name}: ${large} units of work for a 64 KiB line`);
   }
 });
+
+void test('StreamReader: after readUntil() overruns (the buffer is left), a readUntil() for another separator searches from the start', () => runVirtual(function* () {
+  const r = new StreamReader({ limit: 8 });
+  const reading = createTask(r.readUntil('\n'));
+  for (const piece of ['ab;cd', 'efghij', 'klmnop']) { r.feedData(enc.encode(piece)); yield* sleep(0); }   // the search moves on each time
+  try { yield* reading; assert.fail('no overrun'); } catch (e) { assert.ok(e instanceof LimitOverrunError, String(e)); }
+  assert.equal(dec.decode(yield* r.readUntil(';')), 'ab;');
+}));
