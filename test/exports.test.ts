@@ -21,7 +21,10 @@ const MAIN = [
   'FileProducer', 'JsonRpcError', 'JsonRpcErrorCode', 'JsonRpcProtocol', 'ProtocolTransport', 'StackedProtocol',
   'SubprocessPipesProtocol', 'stack',
 ];
-const TESTING = ['TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom'];
+const TESTING = [
+  'TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom',
+  'ExplorationError', 'SimulationError', 'exploreCancellation', 'simulate',
+];
 const CONFORMANCE = ['conformanceScenarios', 'runConformance'];
 /** What only the Node entry has: its loop and the backends that need Node's modules. */
 const NODE_ONLY = [
