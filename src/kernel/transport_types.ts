@@ -4,6 +4,7 @@
  * name them; the protocols layer builds on them and every loop with I/O
  * implements them. Nothing here runs.
  */
+import type { Coro } from './events.js';
 
 /** A socket address: `[host, port]` as in asyncio; a Unix socket's address is its path. @example const [host, port] = t.getExtraInfo('peername') as SockAddr; */
 export type SockAddr = [host: string, port: number];
@@ -94,8 +95,8 @@ export interface SubprocessProtocol {
 /** A listening server. @example const s = yield* loop.createServer(factory, '127.0.0.1', 0); console.log(s.addresses()); s.close(); yield* s.waitClosed(); */
 export interface Server {
   close(): void;
-  waitClosed(): Generator<unknown, void, unknown>;
-  serveForever(): Generator<unknown, never, unknown>;
+  waitClosed(): Coro<void>;
+  serveForever(): Coro<never>;
   startServing(): void;
   isServing(): boolean;
   addresses(): Array<SockAddr | string>;

@@ -9,7 +9,7 @@
  * notified but is halted before it resumes passes the notification on to
  * the next waiter (a spurious wake-up is allowed; a lost one is not).
  */
-import { InvalidStateError, rehalt, type Coro } from '../kernel/index.js';
+import { InvalidStateError, rehalt, type Coro, type CoroOrFn } from '../kernel/index.js';
 import { Lock } from './lock.js';
 import { Waiters } from './waiters.js';
 
@@ -61,7 +61,7 @@ export class Condition {
   /** True if the underlying lock is held. @example if (cond.locked()) cond.notify(); */
   locked(): boolean { return this.#lock.locked(); }
   /** Run `body` holding the underlying lock. @example yield* cond.withLock(function* () { cond.notifyAll(); }); */
-  withLock<T>(body: () => Coro<T>): Coro<T> { return this.#lock.withLock(body); }
+  withLock<T>(body: CoroOrFn<T>): Coro<T> { return this.#lock.withLock(body); }
 
   /**
    * Release the lock, wait until notified, then re-acquire the lock. The

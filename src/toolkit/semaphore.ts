@@ -4,7 +4,7 @@
  * task that asks later; and a waiter halted after a permit was handed to
  * it gives the permit back, so a cancelled acquire never loses one.
  */
-import type { Coro } from '../kernel/index.js';
+import { toCoro, type Coro, type CoroOrFn } from '../kernel/index.js';
 import { Waiters } from './waiters.js';
 
 /**
@@ -58,14 +58,14 @@ export class Semaphore {
   }
 
   /**
-   * Run `body` holding a permit.
+   * Run `body` (a generator function or a coroutine) holding a permit.
    * @example
    * yield* sem.withLock(function* () { yield* sleep(10); });
    */
-  *withLock<T>(body: () => Coro<T>): Coro<T> {
+  *withLock<T>(body: CoroOrFn<T>): Coro<T> {
     yield* this.acquire();
     try {
-      return yield* body();
+      return yield* toCoro(body);
     } finally {
       this.release();
     }

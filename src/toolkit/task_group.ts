@@ -9,7 +9,7 @@
  * `AggregateError` of several, or lets the cancellation go on.
  */
 import {
-  CancelScope, Future, InvalidStateError, currentTask, getRunningLoop, rehalt, type Coro, type EventLoop, type Task,
+  CancelScope, Future, InvalidStateError, currentTask, getRunningLoop, rehalt, type Coro, type CoroOrFn, type EventLoop, type Task,
 } from '../kernel/index.js';
 
 function isCoro(x: unknown): x is Coro<unknown> {
@@ -39,15 +39,18 @@ export class TaskGroup {
   }
 
   /**
-   * Start `aw` as a child task of the group. Refused with
+   * Start `aw` (a coroutine, a generator function called with no
+   * arguments, or a Promise) as a child task of the group. Refused with
    * `InvalidStateError` once the group is shutting down (a child failed or
-   * the group is cancelled) or finished; a refused coroutine is closed.
+   * the group is cancelled) or finished; a refused coroutine is closed (a
+   * refused generator function is never called).
    * @example
    * const t = tg.createTask(fetchUser(1), { name: 'user-1' });
+   * const u = tg.createTask(function* () { return yield* fetchUser(2); });
    */
-  createTask<T>(aw: Coro<T> | PromiseLike<T>, opts?: { name?: string }): Task<T> {
+  createTask<T>(aw: CoroOrFn<T> | PromiseLike<T>, opts?: { name?: string }): Task<T> {
     if (this.#finished || this.#aborting) {
-      if (isCoro(aw)) aw.return(undefined as never);
+      if (typeof aw !== 'function' && isCoro(aw)) aw.return(undefined as never);
       throw new InvalidStateError(this.#finished
         ? 'TaskGroup is finished: it cannot start new tasks'
         : 'TaskGroup is shutting down (a task failed or it was cancelled): it cannot start new tasks');
