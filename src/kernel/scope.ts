@@ -160,7 +160,7 @@ function* forwardReturn(body: Coro<unknown>): Coro<boolean> {
       interrupted = false;
       mode = THROW;
       arg = e;
-    } finally {
+    } finally { // eslint-disable-line tulip/require-rehalt -- an interrupted forwardReturn returns undefined: drive() re-halts
       if (interrupted) yield* forwardReturn(body);
     }
     r = mode === NEXT ? body.next(arg) : body.throw(arg);

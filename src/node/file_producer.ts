@@ -16,6 +16,7 @@ import { open } from 'node:fs/promises';
 import { getRunningLoop, type Coro } from '../kernel/events.js';
 import { fromPromise } from '../kernel/coro.js';
 import { Future } from '../kernel/future.js';
+import { rehalt } from '../kernel/traps.js';
 import type { PushProducer, WriteTransport } from '../kernel/transport_types.js';
 
 /**
@@ -93,6 +94,7 @@ export class FileProducer implements PushProducer {
       if (registered && !this.#stopped) transport.unregisterProducer();
       this.#running = false;
       yield* fromPromise(fh.close());
+      yield* rehalt();   // this cleanup waited: a halt must go on to the caller (see rehalt())
     }
     return this.bytesWritten;
   }

@@ -6,6 +6,7 @@
  */
 import * as fsp from 'node:fs/promises';
 import { fromPromise } from '../kernel/coro.js';
+import { rehalt } from '../kernel/traps.js';
 import type { Coro } from '../kernel/events.js';
 import type { Transport } from '../kernel/transport_types.js';
 import { StreamTransportBase } from '../protocols/stream_transport.js';
@@ -39,6 +40,9 @@ export function* sendfile(transport: Transport, file: unknown, offset = 0, count
     yield* transport._whenWritable();
     return sent;
   } finally {
-    if (own) yield* fromPromise(handle.close());
+    if (own) {
+      yield* fromPromise(handle.close());
+      yield* rehalt();   // this cleanup waited: a halt must go on to the caller (see rehalt())
+    }
   }
 }

@@ -22,7 +22,7 @@ function* reacquire(lock: Lock, onInterrupted: () => void): Coro<boolean> {
   try {
     yield* lock.acquire();
     ok = true;
-  } finally {
+  } finally { // eslint-disable-line tulip/require-rehalt -- interrupted, this returns undefined: Condition.wait re-halts
     if (!ok) {
       yield* reacquire(lock, onInterrupted);
       onInterrupted();

@@ -54,7 +54,7 @@ export function* cancelAndWait(fs: readonly Future<unknown>[], description: stri
   try {
     waited = yield* allDone(fs, description);
     ok = true;
-  } finally {
+  } finally { // eslint-disable-line tulip/require-rehalt -- interrupted, this returns undefined: every caller re-halts
     if (!ok) yield* cancelAndWait(fs, description);
   }
   return waited;

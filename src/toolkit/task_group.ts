@@ -97,7 +97,7 @@ export class TaskGroup {
       try {
         yield* w;
         ok = true;
-      } finally {
+      } finally { // eslint-disable-line tulip/require-rehalt -- interrupted, this returns undefined: taskGroup re-halts
         if (!ok) {
           this.#aborting = true;
           for (const c of this.#children) c.cancel();

@@ -191,3 +191,28 @@ void test('cancelling the task that streams: the file is closed and the producer
   });
   assert.deepEqual(r, { paused: true, cancelled: true, open: false, stopped: false });
 });
+
+// Issue 15, class 1: streamTo's cleanup waits (it closes the file), so without rehalt() the frame above resumed as
+// if streamTo had returned, and a cancelled caller ran on.
+void test('a cancelled caller of streamTo does not run on after the file is closed', T, async () => {
+  const trace: string[] = [];
+  const r = await runRecording(function* () {
+    const loop = getRunningLoop();
+    const server = yield* loop.createServer(() => ({ connectionMade: (t: Transport) => t.pauseReading() }), '127.0.0.1', 0);
+    const [t] = yield* loop.createConnection(() => ({}), '127.0.0.1', portOf(server));
+    const producer = new FileProducer(file);
+    const caller = createTask(function* () {
+      const n = yield* producer.streamTo(t);
+      trace.push(`ran on after ${n} bytes`);
+    });
+    for (let i = 0; i < 500 && !producer.paused; i++) yield* sleep(2);   // the reader never reads: streamTo waits
+    const paused = producer.paused;
+    caller.cancel();
+    try { yield* caller; } catch { /* cancelled */ }
+    t.abort();
+    server.close();
+    return { paused, cancelled: caller.cancelled(), open: isOpen(file) };
+  });
+  assert.deepEqual(r, { paused: true, cancelled: true, open: false });
+  assert.deepEqual(trace, []);
+});

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { Future, getRunningLoop } from '../../src/index.js';
+import { CancelledError, createTask, Future, getRunningLoop, sleep, type Transport } from '../../src/index.js';
 import { go, portOf, rejects, tempDir } from '../net_helpers.js';
 
 void test('sendfile sends a file (whole, or a range) and returns the byte count', () => go(function* () {
@@ -28,5 +28,29 @@ void test('sendfile sends a file (whole, or a range) and returns the byte count'
   yield* rejects(loop.sendfile(t, file), /closing/);
   server.close();
   server.closeClients();
+  yield* server.waitClosed();
+}));
+
+// Issue 15, class 1: sendfile's cleanup waits (it closes the file it opened), so without rehalt() the frame above
+// resumed as if sendfile had returned, and a cancelled caller ran on.
+void test('a cancelled caller of sendfile does not run on after the file is closed', () => go(function* () {
+  const file = join(tempDir(), 'big.bin');
+  fs.writeFileSync(file, Buffer.alloc(32 * 1024 * 1024, 7));   // more than the socket buffers hold
+  const loop = getRunningLoop();
+  const server = yield* loop.createServer(() => ({ connectionMade: (tr: Transport) => tr.pauseReading() }), '127.0.0.1', 0);
+  const [t] = yield* loop.createConnection(() => ({}), '127.0.0.1', portOf(server));
+  const trace: string[] = [];
+  const caller = createTask(function* () {
+    const n = yield* loop.sendfile(t, file);
+    trace.push(`ran on after ${n} bytes`);
+  });
+  for (let i = 0; i < 2000 && t.getWriteBufferSize() === 0; i++) yield* sleep(2);   // the reader never reads: sendfile waits
+  assert.ok(t.getWriteBufferSize() > 0, 'sendfile is waiting for the transport');
+  caller.cancel();
+  yield* rejects(caller, CancelledError);
+  assert.deepEqual(trace, []);
+  t.abort();
+  server.close();
+  server.abortClients();   // the paused server side would not notice the client's reset
   yield* server.waitClosed();
 }));
