@@ -18,7 +18,14 @@ import type { ESLint, Linter, Rule } from 'eslint';
 import requireRehalt from './require_rehalt.js';
 import noFloatingCoroutine from './no_floating_coroutine.js';
 
-/** The plugin's shape: ESLint's plugin, with its rules and the `recommended` config named. */
+/**
+ * The plugin's shape: ESLint's plugin, with its two rules and its
+ * `recommended` config (an array of flat configs) named.
+ * @example
+ * import tulip, { type TulipEslintPlugin } from 'tulip/eslint';
+ * const p: TulipEslintPlugin = tulip;
+ * const rules = Object.keys(p.rules);   // ['require-rehalt', 'no-floating-coroutine']
+ */
 export interface TulipEslintPlugin extends ESLint.Plugin {
   rules: { 'require-rehalt': Rule.RuleModule; 'no-floating-coroutine': Rule.RuleModule };
   configs: { recommended: Linter.Config[] };
