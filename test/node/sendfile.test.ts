@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
-import { CancelledError, createTask, Future, getRunningLoop, sleep, type Transport } from '../../src/index.js';
+import { CancelledError, createTask, fromPromise, Future, getRunningLoop, sleep, type Transport } from '../../src/index.js';
 import { go, portOf, rejects, tempDir } from '../net_helpers.js';
 
 void test('sendfile sends a file (whole, or a range) and returns the byte count', () => go(function* () {
@@ -52,5 +54,39 @@ void test('a cancelled caller of sendfile does not run on after the file is clos
   t.abort();
   server.close();
   server.abortClients();   // the paused server side would not notice the client's reset
+  yield* server.waitClosed();
+}));
+
+/** How many of this process's descriptors are open on `path` (Linux's /proc). */
+function openCount(path: string): number {
+  return fs.readdirSync('/proc/self/fd').filter((fd) => { try { return fs.readlinkSync(`/proc/self/fd/${fd}`) === path; } catch { return false; } }).length;
+}
+
+// Issue 15, class 3 in the same function: a cancel while the file opens must not leak the handle that arrives later.
+// A FIFO's open blocks until a writer comes, so the cancel lands while the open is under way, every time.
+void test('cancelled while the file opens: the handle is closed when it arrives', { skip: !fs.existsSync('/proc/self/fd') && 'needs /proc' }, () => go(function* () {
+  const fifo = join(tempDir(), 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  // A leaked FileHandle is closed only when it is garbage-collected, and Node says so: that must not happen.
+  const gcCloses: string[] = [];
+  const onWarning = (w: Error): void => { if (/garbage collection/.test(w.message)) gcCloses.push(w.message); };
+  process.on('warning', onWarning);
+  const loop = getRunningLoop();
+  const server = yield* loop.createServer(() => ({}), '127.0.0.1', 0);
+  const [t] = yield* loop.createConnection(() => ({}), '127.0.0.1', portOf(server));
+  const caller = createTask(loop.sendfile(t, fifo));
+  yield* sleep(0);   // the caller ran: it waits for the open, which waits for a writer
+  caller.cancel();
+  yield* rejects(caller, CancelledError);
+  const writer = yield* fromPromise(fsp.open(fifo, 'w'));   // now the reader's open completes too
+  for (let i = 0; i < 1000 && openCount(fifo) > 1; i++) yield* sleep(2);
+  assert.equal(openCount(fifo), 1, 'only the writer\'s descriptor is left');
+  yield* sleep(1);
+  process.off('warning', onWarning);
+  assert.deepEqual(gcCloses, [], 'the handle was closed by sendfile, not by the garbage collector');
+  yield* fromPromise(writer.close());
+  t.close();
+  server.close();
+  server.closeClients();
   yield* server.waitClosed();
 }));
