@@ -7,7 +7,7 @@ import { tsImport } from 'tsx/esm/api';
 const { default: tulip } = await tsImport('./src/eslint/index.ts', import.meta.url);
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tmp/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tmp/**', 'docs/api/**', 'test/package/consumer/**'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -64,7 +64,7 @@ export default tseslint.config(
     },
   },
   {
-    // The kernel and toolkit are runtime-agnostic (DESIGN.md, layers).
+    // The kernel and toolkit are runtime-agnostic (docs/design.md, Layers).
     files: ['src/kernel/**', 'src/toolkit/**', 'src/protocols/**', 'src/streams/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'Only the Node loop imports node: modules.' }] }],

@@ -84,8 +84,9 @@ export function sleep<T = void>(ms: number, value?: T): Coro<T> {
  * Start a coroutine (or a generator function, called with no arguments; or
  * wrap a Promise) as a task on the running loop.
  * @example
- * function* main() { const t = createTask(fetchAll(), { name: 'fetch' }); yield* sleep(10); return yield* t; }
- * function* other() { const t = createTask(function* () { yield* sleep(10); return 1; }); return yield* t; }
+ * function* fetchAll(): Coro<string[]> { yield* sleep(100); return ['a', 'b']; }
+ * function* main(): Coro<string[]> { const t = createTask(fetchAll(), { name: 'fetch' }); yield* sleep(10); return yield* t; }
+ * function* other(): Coro<number> { const t = createTask(function* () { yield* sleep(10); return 1; }); return yield* t; }
  */
 export function createTask<T>(aw: CoroOrFn<T> | PromiseLike<T>, opts?: { name?: string }): Task<T> {
   return getRunningLoop().createTask(aw, opts);
@@ -119,7 +120,8 @@ interface PromiseCounting { _promiseStarted?(): void; _promiseSettled?(): void }
  * wait. In virtual time the clock does not move while such a Promise is
  * pending: real work takes no virtual time.
  * @example
- * const res = yield* fromPromise(fetch(url, { signal: currentTask()!.signal }));
+ * const res = yield* fromPromise(fetch('http://127.0.0.1:8080/', { signal: currentTask()!.signal }));
+ * console.log(res.status);
  */
 export function fromPromise<T>(p: PromiseLike<T>, loop?: EventLoop): Future<T> {
   const l = loop ?? getEventLoop();

@@ -20,7 +20,8 @@ export function awaitable<T>(aw: Awaitable<T>): Coro<T> {
  * at most `ms` milliseconds (`null`: no limit). On timeout the inner work
  * is cancelled, its cleanup awaited, and `TimeoutError` thrown.
  * @example
- * try { const reply = yield* waitFor(readReply(), 1000); }
+ * const [reader] = yield* openConnection('127.0.0.1', 8888);
+ * try { const reply = yield* waitFor(reader.readLine(), 1000); }
  * catch (e) { if (e instanceof TimeoutError) console.log('no reply within 1 s'); }
  * const n = yield* waitFor(function* () { yield* sleep(10); return 1; }, 1000);
  */
