@@ -4,6 +4,7 @@
  * name them; the protocols layer builds on them and every loop with I/O
  * implements them. Nothing here runs.
  */
+import type { Coro } from './events.js';
 
 /**
  * A socket address: `[host, port]` as in asyncio; a Unix socket's address is its path.
@@ -255,9 +256,9 @@ export interface Server {
   /** Stop listening; connections already accepted carry on (see `closeClients`). */
   close(): void;
   /** Wait until the server is closed and every connection it accepted is gone. */
-  waitClosed(): Generator<unknown, void, unknown>;
+  waitClosed(): Coro<void>;
   /** Accept connections until the waiting task is cancelled; then close. */
-  serveForever(): Generator<unknown, never, unknown>;
+  serveForever(): Coro<never>;
   /** Accept connections (a server made with `startServing: false` holds them until this). */
   startServing(): void;
   /** True while accepting connections. */

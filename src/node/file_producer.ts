@@ -12,10 +12,11 @@
  * and closes the file; `stopProducing` (the connection was lost) ends it
  * early with `stopped` set.
  */
-import { open } from 'node:fs/promises';
 import { getRunningLoop, type Coro } from '../kernel/events.js';
 import { fromPromise } from '../kernel/coro.js';
 import { Future } from '../kernel/future.js';
+import { rehalt } from '../kernel/traps.js';
+import { openForReading } from './sendfile.js';
 import type { PushProducer, WriteTransport } from '../kernel/transport_types.js';
 
 /**
@@ -72,7 +73,7 @@ export class FileProducer implements PushProducer {
   *streamTo(transport: WriteTransport): Coro<number> {
     if (this.#running) throw new Error('FileProducer: already streaming');
     this.#running = true;
-    const fh = yield* fromPromise(open(this.path, 'r'));
+    const fh = yield* openForReading(this.path);
     let registered = false;
     try {
       transport.registerProducer(this);
@@ -95,6 +96,7 @@ export class FileProducer implements PushProducer {
       if (registered && !this.#stopped) transport.unregisterProducer();
       this.#running = false;
       yield* fromPromise(fh.close());
+      yield* rehalt();   // this cleanup waited: a halt must go on to the caller (see rehalt())
     }
     return this.bytesWritten;
   }

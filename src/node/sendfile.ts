@@ -6,11 +6,28 @@
  */
 import * as fsp from 'node:fs/promises';
 import { fromPromise } from '../kernel/coro.js';
+import { rehalt } from '../kernel/traps.js';
 import type { Coro } from '../kernel/events.js';
 import type { Transport } from '../kernel/transport_types.js';
 import { StreamTransportBase } from '../protocols/stream_transport.js';
 
 const CHUNK = 256 * 1024;
+
+/**
+ * @internal open `path` for reading, owned from the first instant: halted while the open is under way, the
+ * handle is closed as soon as it arrives, so a cancel at that moment leaks no file descriptor.
+ */
+export function* openForReading(path: string): Coro<fsp.FileHandle> {
+  const opening = fsp.open(path, 'r');
+  let ok = false;
+  try {
+    const handle = yield* fromPromise(opening);
+    ok = true;
+    return handle;
+  } finally {
+    if (!ok) opening.then((h) => h.close(), () => undefined).catch(() => undefined);
+  }
+}
 
 /** `file`: a path, a file descriptor, or a `fs.promises.FileHandle`. Returns the bytes sent. */
 export function* sendfile(transport: Transport, file: unknown, offset = 0, count?: number): Coro<number> {
@@ -20,8 +37,8 @@ export function* sendfile(transport: Transport, file: unknown, offset = 0, count
   if (count !== undefined && (!Number.isInteger(count) || count <= 0)) throw new RangeError(`count must be a positive integer, not ${count}`);
   let handle: fsp.FileHandle;
   let own = false;
-  if (typeof file === 'string') { handle = yield* fromPromise(fsp.open(file, 'r')); own = true; }
-  else if (typeof file === 'number') { handle = yield* fromPromise(fsp.open(`/dev/fd/${file}`, 'r')); own = true; }
+  if (typeof file === 'string') { handle = yield* openForReading(file); own = true; }
+  else if (typeof file === 'number') { handle = yield* openForReading(`/dev/fd/${file}`); own = true; }
   else if (file !== null && typeof file === 'object' && typeof (file as fsp.FileHandle).read === 'function') handle = file as fsp.FileHandle;
   else throw new TypeError('file must be a path, a file descriptor or a FileHandle');
   let sent = 0;
@@ -39,6 +56,9 @@ export function* sendfile(transport: Transport, file: unknown, offset = 0, count
     yield* transport._whenWritable();
     return sent;
   } finally {
-    if (own) yield* fromPromise(handle.close());
+    if (own) {
+      yield* fromPromise(handle.close());
+      yield* rehalt();   // this cleanup waited: a halt must go on to the caller (see rehalt())
+    }
   }
 }

@@ -24,6 +24,7 @@ import { currentContext, type Context, swapContext } from '../kernel/context.js'
 import { _enterLoop, _leaveLoop, type Coro, type EventLoop, type ServerOptions } from '../kernel/events.js';
 import { NotImplementedError } from '../kernel/errors.js';
 import { Future } from '../kernel/future.js';
+import { rehalt } from '../kernel/traps.js';
 import type { Protocol, Server, SockAddr } from '../kernel/transport_types.js';
 import { track, untrack } from './registry.js';
 import { adoptReadingInPlace, isBuffered, onreadFor, SocketTransport, type TransportOwner } from './socket_transport.js';
@@ -183,6 +184,7 @@ export class NodeServer implements Server, TransportOwner {
       if (!closedByUs) {
         this.close();
         yield* this.waitClosed();
+        yield* rehalt();   // this cleanup waited: the halt must go on to the caller (see rehalt())
       }
     }
   }

@@ -7,6 +7,7 @@
 import { Future } from '../kernel/future.js';
 import type { Server, SockAddr } from '../kernel/transport_types.js';
 import type { Context } from '../kernel/context.js';
+import type { Coro } from '../kernel/events.js';
 import type { VirtualTransport } from './stream.js';
 import type { TestEventLoop } from './test_loop.js';
 
@@ -44,7 +45,7 @@ export class VirtualServer implements Server {
     this.#check();
   }
 
-  *waitClosed(): Generator<unknown, void, unknown> {
+  *waitClosed(): Coro<void> {
     if (this.#closed && this.#conns.size === 0) return;
     const f = new Future<void>({ loop: this._loop, description: 'Server.waitClosed' });
     this.#waiters.push(f);
@@ -55,7 +56,7 @@ export class VirtualServer implements Server {
     }
   }
 
-  *serveForever(): Generator<unknown, never, unknown> {
+  *serveForever(): Coro<never> {
     if (this.#forever !== null) throw new Error('server is already being awaited on serveForever()');
     if (this.#closed) throw new Error('server is closed');
     this.startServing();
