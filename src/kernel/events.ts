@@ -52,9 +52,16 @@ export interface ConnectionOptions {
   ssl?: unknown; serverHostname?: string; localAddr?: SockAddr; family?: number;
   happyEyeballsDelay?: number; sslHandshakeTimeout?: number; [key: string]: unknown;
 }
-/** Options of `createServer`. @example yield* loop.createServer(factory, '127.0.0.1', 0, { backlog: 512 }); */
+/**
+ * Options of `createServer`. `sslHandshakeTimeout`: ms a TLS client has to
+ * finish its handshake once accepted (default 60,000); `closeGrace`: ms a
+ * server shutting down (the task in its `serveForever()` or `waitClosed()`
+ * halted) lets its connections flush before aborting them (default 2,000).
+ * @example yield* loop.createServer(factory, '127.0.0.1', 0, { backlog: 512, closeGrace: 500 });
+ */
 export interface ServerOptions {
-  backlog?: number; ssl?: unknown; reuseAddress?: boolean; reusePort?: boolean; startServing?: boolean; [key: string]: unknown;
+  backlog?: number; ssl?: unknown; reuseAddress?: boolean; reusePort?: boolean; startServing?: boolean;
+  sslHandshakeTimeout?: number; closeGrace?: number; [key: string]: unknown;
 }
 
 /**

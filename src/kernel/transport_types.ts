@@ -11,13 +11,24 @@ export type SockAddr = [host: string, port: number];
 /** A push producer (PEP 3153): a source of data a consumer can pause. @example transport.registerProducer({ pauseProducing() { src.pause(); }, resumeProducing() { src.resume(); }, stopProducing() { src.destroy(); } }); */
 export interface PushProducer { pauseProducing(): void; resumeProducing(): void; stopProducing(): void; }
 
-/** What every transport offers. @example if (!t.isClosing()) t.close(); */
+/**
+ * What every transport offers. `[Symbol.dispose]()` is `close()`, so a
+ * `using` declaration closes the transport when its block ends.
+ * @example
+ * if (!t.isClosing()) t.close();
+ * @example
+ * function* ping(): Coro<void> {
+ *   using t = (yield* getRunningLoop().createConnection(() => ({}), '127.0.0.1', 8888))[0];
+ *   t.write('ping\n');
+ * }   // closed here, also when the task is cancelled
+ */
 export interface BaseTransport {
   getExtraInfo(name: string, fallback?: unknown): unknown;
   isClosing(): boolean;
   close(): void;
   setProtocol(p: unknown): void;
   getProtocol(): unknown;
+  [Symbol.dispose](): void;
 }
 /** The read side of a transport. @example t.pauseReading(); // no dataReceived until resumeReading() */
 export interface ReadTransport extends BaseTransport {
@@ -91,7 +102,18 @@ export interface SubprocessProtocol {
   connectionLost?(exc?: Error): void;
 }
 
-/** A listening server. @example const s = yield* loop.createServer(factory, '127.0.0.1', 0); console.log(s.addresses()); s.close(); yield* s.waitClosed(); */
+/**
+ * A listening server. It owns the connections it accepted: halting the task
+ * that waits in `serveForever()` or `waitClosed()` stops listening, halts
+ * the connections' handler tasks (their cleanups run), closes what is left
+ * and waits for it. `close()` only stops listening. `[Symbol.dispose]()` is
+ * `close()`; `[Symbol.asyncDispose]()` is `close()`, `closeClients()`, and
+ * the wait until every connection is gone.
+ * @example
+ * const s = yield* loop.createServer(factory, '127.0.0.1', 0);
+ * console.log(s.addresses());
+ * yield* s.serveForever();   // Ctrl-C: the server and its connections end, then the task
+ */
 export interface Server {
   close(): void;
   waitClosed(): Generator<unknown, void, unknown>;
@@ -101,6 +123,8 @@ export interface Server {
   addresses(): Array<SockAddr | string>;
   closeClients(): void;
   abortClients(): void;
+  [Symbol.dispose](): void;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** One result of `getAddrInfo`. @example for (const { family, addr } of yield* loop.getAddrInfo('localhost', 80)) console.log(family, addr); */

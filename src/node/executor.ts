@@ -92,6 +92,20 @@ export class ThreadPoolExecutor implements Executor {
     }
     return this.#shutdown;
   }
+
+  /**
+   * `using`: `shutdown()` without waiting for the workers to exit.
+   * @example
+   * using pool = new ThreadPoolExecutor({ maxThreads: 2 });
+   */
+  [Symbol.dispose](): void { void this.shutdown(); }
+
+  /**
+   * `await using`: `shutdown()`, waiting until every worker has exited.
+   * @example
+   * await using pool = new ThreadPoolExecutor({ maxThreads: 2 });
+   */
+  [Symbol.asyncDispose](): Promise<void> { return this.shutdown(); }
 }
 
 /** The executor `runInExecutor(null, ...)` uses, created on first use (one per loop). */

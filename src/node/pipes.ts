@@ -109,6 +109,9 @@ export class ReadPipeTransport implements ReadTransport, LoopResource {
     this.#caller.soon(() => this.#drain());
   }
 
+  /** `using`: `close()` when the block ends. */
+  [Symbol.dispose](): void { this.close(); }
+
   /** Stop reading and close the pipe; `connectionLost(undefined)` follows (no more data). */
   close(): void {
     if (this.#closing) return;

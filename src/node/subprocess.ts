@@ -133,6 +133,9 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
   terminate(): void { this.sendSignal('SIGTERM'); }
   kill(): void { this.sendSignal('SIGKILL'); }
 
+  /** `using`: `close()` when the block ends. */
+  [Symbol.dispose](): void { this.close(); }
+
   /** Close the pipes and kill the child if it still runs; `processExited` and `connectionLost` follow. */
   close(): void {
     if (this.#closing) return;

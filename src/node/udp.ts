@@ -102,6 +102,9 @@ class UdpTransport implements DatagramTransport, LoopResource {
     else this.#sock.send(buf, addr![1], addr![0], done);
   }
 
+  /** `using`: `close()` when the block ends. */
+  [Symbol.dispose](): void { this.close(); }
+
   /** Send what is buffered, then close; `connectionLost(undefined)` follows. */
   close(): void {
     if (this.#closing) return;

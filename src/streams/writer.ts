@@ -43,6 +43,13 @@ export class StreamWriter {
   canWriteEof(): boolean { return this.#transport.canWriteEof(); }
   /** Flush what is buffered, then close. */
   close(): void { this.#transport.close(); }
+  /**
+   * `using`: `close()` when the block ends (normally, by an error, or because the task was halted).
+   * @example
+   * using writer = (yield* openConnection('127.0.0.1', 8888))[1];
+   * writer.write('bye\n');
+   */
+  [Symbol.dispose](): void { this.close(); }
   isClosing(): boolean { return this.#transport.isClosing(); }
   getExtraInfo(name: string, fallback?: unknown): unknown { return this.#transport.getExtraInfo(name, fallback); }
 
