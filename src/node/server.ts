@@ -66,7 +66,7 @@ export class NodeServer implements Server, TransportOwner, ConnectionOwner {
   readonly #transports = new Set<SocketTransport>();
   #held: net.Socket[] = [];
   /** TLS clients accepted and still in their handshake, each with its deadline. */
-  readonly #handshaking = new Map<net.Socket, NodeJS.Timeout>();
+  readonly #handshaking = new Map<net.Socket, { timer: NodeJS.Timeout; onClose: () => void }>();
   /** False if this Node's TLS sockets do not name the socket they wrap: Node's own (idle) handshake timeout is all there is. */
   #deadlines = true;
   #handshakeTimeout = SSL_HANDSHAKE_TIMEOUT;
@@ -128,21 +128,25 @@ export class NodeServer implements Server, TransportOwner, ConnectionOwner {
     if (this.#closed || this.#loop.isClosed()) { raw.destroy(); return; }
     if (!this.#deadlines) return;
     const timer = setTimeout(() => {
-      this.#handshaking.delete(raw);
+      this.#handshakeOver(raw);
       raw.destroy();
       if (this.#loop.getDebug() && !this.#loop.isClosed()) {
         this.#loop.callExceptionHandler({ message: `TLS client dropped: no handshake within ${this.#handshakeTimeout} ms` });
       }
     }, this.#handshakeTimeout);
-    this.#handshaking.set(raw, timer);
-    raw.once('close', () => this.#handshakeOver(raw));
+    const onClose = (): void => this.#handshakeOver(raw);
+    this.#handshaking.set(raw, { timer, onClose });
+    raw.once('close', onClose);
   };
 
   /** The handshake of `raw` ended (done, failed or the client left): its deadline goes. */
   #handshakeOver(raw: net.Socket | undefined): void {
     if (raw === undefined) return;
-    const timer = this.#handshaking.get(raw);
-    if (timer !== undefined) { clearTimeout(timer); this.#handshaking.delete(raw); }
+    const h = this.#handshaking.get(raw);
+    if (h === undefined) return;
+    clearTimeout(h.timer);
+    raw.removeListener('close', h.onClose);
+    this.#handshaking.delete(raw);
   }
 
   readonly #secured = (socket: tls.TLSSocket): void => {
@@ -151,8 +155,7 @@ export class NodeServer implements Server, TransportOwner, ConnectionOwner {
     if (raw === undefined && this.#deadlines) {
       // Which pending client is this? Unknown: no deadline can be kept without risking a live connection.
       this.#deadlines = false;
-      for (const t of this.#handshaking.values()) clearTimeout(t);
-      this.#handshaking.clear();
+      for (const r of [...this.#handshaking.keys()]) this.#handshakeOver(r);
     }
     this.#handshakeOver(raw);
     this.#accept(socket);
@@ -218,8 +221,7 @@ export class NodeServer implements Server, TransportOwner, ConnectionOwner {
     if (this.#unixPath !== undefined) { try { fs.unlinkSync(this.#unixPath); } catch { /* gone already */ } }
     for (const s of this.#held) s.destroy();
     this.#held = [];
-    for (const [raw, timer] of this.#handshaking) { clearTimeout(timer); raw.destroy(); }
-    this.#handshaking.clear();
+    for (const raw of [...this.#handshaking.keys()]) { this.#handshakeOver(raw); raw.destroy(); }
     this.#forever?.cancel('the server was closed');
     this.#wakeIfDone();
   }
