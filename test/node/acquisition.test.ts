@@ -269,20 +269,32 @@ void test('sendfile and FileProducer.streamTo, cancelled at every point: the fil
   yield* closeServer(server);
 }));
 
-void test('getAddrInfo and runInExecutor, cancelled at every point: nothing is left; a cancelled job ends its worker', T, () => go(function* () {
+void test('getAddrInfo and runInExecutor, cancelled at every point: nothing is left; a cancelled job never runs to its end', T, () => go(function* () {
   const loop = getRunningLoop();
   const p1 = yield* cancelAtEveryPoint('getAddrInfo', { acquire: () => loop.getAddrInfo('localhost', 80), release: () => undefined });
   const pool = new ThreadPoolExecutor({ minThreads: 0, maxThreads: 1, idleTimeout: 10 });
-  const fn = { module: new URL('../fixtures/worker_fns.mjs', import.meta.url), name: 'echo' };
+  // The job marks that it started, blocks its thread for 150 ms, then marks that it finished.
+  const fn = { module: new URL('../fixtures/worker_fns.mjs', import.meta.url), name: 'markThenBlock' };
+  let flags = new Int32Array(new SharedArrayBuffer(8));
+  let terminated = 0;
   const p2 = yield* cancelAtEveryPoint('runInExecutor', {
-    acquire: function* () { return yield* loop.runInExecutor<number>(pool, fn, 1); },
+    acquire: function* () {
+      flags = new Int32Array(new SharedArrayBuffer(8));
+      return yield* loop.runInExecutor<number>(pool, fn, flags, 150);
+    },
     release: () => undefined,
-    check: function* () { assert.equal(pool.queueSize, 0); },
+    check: function* ({ completed, mode }) {
+      assert.equal(pool.queueSize, 0);
+      if (completed || mode === 'as the wait completes') return;   // then the job had finished
+      yield* sleep(300);
+      // Halted while queued, it never ran; halted while running, its worker was terminated before the end.
+      assert.equal(Atomics.load(flags, 1), 0, 'a cancelled job ran to its end');
+      if (Atomics.load(flags, 0) === 1) terminated++;
+    },
   });
   yield* loop.createTask(pool.shutdown());
-  report.push(`getAddrInfo: ${p1} points; runInExecutor: ${p2} points`);
+  report.push(`getAddrInfo: ${p1} points; runInExecutor: ${p2} points, ${terminated} job(s) terminated while running`);
 }));
-
 
 /** `op` must fail, and leave nothing behind (nor a ghost connection on `ghosts`' server). */
 function* failsCleanly(name: string, op: () => Coro<unknown>, ghosts?: { made: number; lost: number }): Coro<void> {
