@@ -9,12 +9,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
+import { join } from 'node:path';
+import ts from 'typescript';
 import {
   createSubprocessExec, createTask, type Coro, getRunningLoop, openConnection, type Process, type Server, sleep,
   ThreadPoolExecutor, type Transport,
 } from '../../src/index.js';
-import { go, portOf, waitPromise } from '../net_helpers.js';
+import { go, portOf, tempDir, waitPromise } from '../net_helpers.js';
 
 const T = { timeout: 20_000 };
 
@@ -152,3 +156,39 @@ void test('using / await using a ThreadPoolExecutor shuts it down', T, () => go(
   assert.equal(pool2!.threads, 0, 'every worker exited when the block was left');
   yield* waitPromise(pool2!.submit(fixture, 1, 1).then(() => assert.fail('ran after shutdown'), (e: Error) => assert.match(e.message, /shut down/)));
 }));
+
+void test('TypeScript\'s own downlevel of using / await using (target ES2022) works against the built package on this Node', T, async () => {
+  const dist = new URL('../../dist/index.js', import.meta.url);
+  assert.ok(existsSync(dist), 'run npm run build first');
+  assert.equal(typeof Symbol.dispose, 'symbol');
+  assert.equal(typeof Symbol.asyncDispose, 'symbol');
+  const source = `
+    import { run, getRunningLoop, createTask, sleep } from ${JSON.stringify(dist.href)};
+    const out = [];
+    await run(function* () {
+      const loop = getRunningLoop();
+      function* inner() {
+        using server = yield* loop.createServer(() => ({}), '127.0.0.1', 0);
+        out.push('serving ' + server.isServing());
+        return server;
+      }
+      const s = yield* inner();
+      out.push('after block ' + s.isServing());
+      async function a() {
+        await using s2 = await loop.createTask(loop.createServer(() => ({}), '127.0.0.1', 0));
+        out.push('async serving ' + s2.isServing());
+        return s2;
+      }
+      const s2 = yield* createTask(a());
+      out.push('after async block ' + s2.isServing());
+      yield* sleep(1);
+    }, { handleSignals: false });
+    console.log(out.join('; '));
+  `;
+  const js = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
+  assert.match(js, /__addDisposableResource/, 'TypeScript lowered the using declarations');
+  const file = join(tempDir(), 'using.mjs');
+  writeFileSync(file, js);
+  const out = execFileSync(process.execPath, [file], { encoding: 'utf8', timeout: 15_000 });
+  assert.equal(out.trim(), 'serving true; after block false; async serving true; after async block false');
+});
