@@ -132,7 +132,7 @@ export interface ConnectionOptions {
 /**
  * Options of `createServer`.
  * @example
- * yield* getRunningLoop().createServer(() => ({}), '127.0.0.1', 0, { backlog: 512 });
+ * yield* getRunningLoop().createServer(() => ({}), '127.0.0.1', 0, { backlog: 512, closeGrace: 500 });
  */
 export interface ServerOptions {
   /** The length of the queue of connections not yet accepted. */
@@ -145,6 +145,13 @@ export interface ServerOptions {
   reusePort?: boolean;
   /** Accept at once (default `true`); `false` waits for `startServing()` or `serveForever()`. */
   startServing?: boolean;
+  /** TLS: ms a client has, from the moment it is accepted, to finish its handshake before it is dropped (default 60,000). */
+  sslHandshakeTimeout?: number;
+  /**
+   * ms a server shutting down (the task in its `serveForever()` or `waitClosed()` halted) lets its
+   * connections flush before it aborts them (default 2,000).
+   */
+  closeGrace?: number;
   [key: string]: unknown;
 }
 

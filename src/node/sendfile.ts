@@ -6,27 +6,17 @@
  */
 import * as fsp from 'node:fs/promises';
 import { fromPromise } from '../kernel/coro.js';
-import { rehalt } from '../kernel/traps.js';
 import type { Coro } from '../kernel/events.js';
+import { rehalt } from '../kernel/traps.js';
 import type { Transport } from '../kernel/transport_types.js';
 import { StreamTransportBase } from '../protocols/stream_transport.js';
+import { acquirePromise } from './io_common.js';
 
 const CHUNK = 256 * 1024;
 
-/**
- * @internal open `path` for reading, owned from the first instant: halted while the open is under way, the
- * handle is closed as soon as it arrives, so a cancel at that moment leaks no file descriptor.
- */
-export function* openForReading(path: string): Coro<fsp.FileHandle> {
-  const opening = fsp.open(path, 'r');
-  let ok = false;
-  try {
-    const handle = yield* fromPromise(opening);
-    ok = true;
-    return handle;
-  } finally {
-    if (!ok) opening.then((h) => h.close(), () => undefined).catch(() => undefined);
-  }
+/** Open `path` for reading; a halt while it opens closes the handle it opens. */
+export function openOwned(path: string): Coro<fsp.FileHandle> {
+  return acquirePromise(fsp.open(path, 'r'), (h) => h.close(), `open(${path})`);
 }
 
 /** `file`: a path, a file descriptor, or a `fs.promises.FileHandle`. Returns the bytes sent. */
@@ -37,8 +27,8 @@ export function* sendfile(transport: Transport, file: unknown, offset = 0, count
   if (count !== undefined && (!Number.isInteger(count) || count <= 0)) throw new RangeError(`count must be a positive integer, not ${count}`);
   let handle: fsp.FileHandle;
   let own = false;
-  if (typeof file === 'string') { handle = yield* openForReading(file); own = true; }
-  else if (typeof file === 'number') { handle = yield* openForReading(`/dev/fd/${file}`); own = true; }
+  if (typeof file === 'string') { handle = yield* openOwned(file); own = true; }
+  else if (typeof file === 'number') { handle = yield* openOwned(`/dev/fd/${file}`); own = true; }
   else if (file !== null && typeof file === 'object' && typeof (file as fsp.FileHandle).read === 'function') handle = file as fsp.FileHandle;
   else throw new TypeError('file must be a path, a file descriptor or a FileHandle');
   let sent = 0;
