@@ -22,6 +22,10 @@ const MAIN = [
 ];
 const TESTING = ['TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom'];
 const CONFORMANCE = ['conformanceScenarios', 'runConformance'];
+const HTTP = [
+  'DEFAULT_BODY_LIMIT', 'DEFAULT_LIMITS', 'Headers', 'HttpBody', 'HttpClient', 'HttpClientResponse', 'HttpClientTransport', 'HttpError',
+  'HttpRequest', 'HttpResponse', 'HttpServer', 'STATUS_TEXT', 'createHttpConnection', 'httpMessageHandler', 'serveHttp', 'serveHttpUnix',
+];
 
 async function names(spec: string): Promise<string[]> {
   return Object.keys((await import(spec)) as Record<string, unknown>).sort();
@@ -34,4 +38,8 @@ test('tulip exports exactly its public names', async () => {
 test('tulip/testing and tulip/conformance export exactly their public names', async () => {
   assert.deepEqual(await names('tulip/testing'), [...TESTING].sort());
   assert.deepEqual(await names('tulip/conformance'), [...CONFORMANCE].sort());
+});
+
+test('tulip/http exports exactly its public names', async () => {
+  assert.deepEqual(await names('tulip/http'), [...HTTP].sort());
 });

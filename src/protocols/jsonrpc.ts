@@ -128,6 +128,7 @@ export class JsonRpcProtocol implements Protocol {
   #nextId = 1;
   #lost: Future<Error | undefined> | null = null;
   #lostExc: Error | null = null;
+  #eof = false;
 
   constructor(opts?: JsonRpcOptions) { this.#methods = opts?.methods ?? {}; }
 
@@ -159,6 +160,16 @@ export class JsonRpcProtocol implements Protocol {
       const rs = outs.filter((o): o is Response => o !== null);
       if (rs.length > 0) this.#send(rs);
     } else this.#track(this.#sendBatch(outs));
+  }
+
+  /**
+   * The peer will send nothing more: the transport stays open while
+   * answers are still being computed, and is closed once they are sent
+   * (over HTTP, this is what tells a notification's 204 from a late reply).
+   */
+  eofReceived(): boolean {
+    this.#eof = true;
+    return this.#tasks.size > 0;
   }
 
   connectionLost(exc: Error | undefined): void {
@@ -297,7 +308,10 @@ export class JsonRpcProtocol implements Protocol {
   #track<T>(c: Coro<T>): Task<T> {
     const t = this.#loop!.createTask(c, { name: 'JsonRpcProtocol handler' });
     this.#tasks.add(t);
-    t.addDoneCallback(() => { this.#tasks.delete(t); });
+    t.addDoneCallback(() => {
+      this.#tasks.delete(t);
+      if (this.#eof && this.#tasks.size === 0) this.transport?.close();
+    });
     return t;
   }
 }
