@@ -224,7 +224,7 @@ export class HttpResponse {
     this.reason = null;
     for (const [n, v] of Object.entries(headers)) this.appendHeader(n, v);
     this.appendHeader('Content-Type', 'text/plain; charset=utf-8');
-    this.#userClose = true;
+    this.appendHeader('Connection', 'close');
     this.end(`${message}\n`);
     return true;
   }
