@@ -299,6 +299,8 @@ export class HttpClientConnection implements BufferedProtocol, ParserSink, BodyS
     if (x.owner !== null && x.ownerCb !== null) x.owner.removeDoneCallback(x.ownerCb);
     if (this.#lost) return;
     if (!this.#keepAlive || !x.sent || this.#parser.dead) { this.#t?.close(); return; }
+    // The body may have paused reading and was left unread (it is complete): the next response must be read.
+    if (this.#t !== null && !this.#t.isReading()) this.#t.resumeReading();
     this.#pool._release(this);
   }
 

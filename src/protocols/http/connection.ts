@@ -392,7 +392,8 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
     this.#req = null;
     this.#res = null;
     this.#arm(T_IDLE, this.#srv.keepAliveTimeout);
-    if (this.#backlogPaused) { this.#backlogPaused = false; this.#updateReading(); }
+    // An unread body that paused the reading is complete and dropped with its request.
+    if (this.#backlogPaused || this.#bodyPaused) { this.#backlogPaused = false; this.#bodyPaused = false; this.#updateReading(); }
     this.#parser.nextMessage();
   }
 

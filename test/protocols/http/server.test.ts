@@ -111,16 +111,24 @@ void test('Expect: 100-continue: 100 when the handler reads; a declared length o
 void test('what a handler leaves of a small body is dropped and the connection serves on; a large one closes it', T, async () => {
   await go(function* () {
     let n = 0;
-    const server = yield* serveHttp(function* (_req, res) { n++; res.end('done'); }, '127.0.0.1', 0);
+    const server = yield* serveHttp(function* (req, res) {
+      n++;
+      if (req.path === '/wait') yield* sleep(100);
+      res.end('done');
+    }, '127.0.0.1', 0);
     const port = portOf(server);
     const small = 'x'.repeat(1000);
     let r = yield* rawIn(port, [`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${small.length}\r\n\r\n`, small, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'], { gap: 20 });
+    assert.deepEqual(statuses(r.text), [200, 200]);
+    // A whole body that filled the queue (and paused the reading), left unread: dropped, and reading resumes.
+    const full = 'y'.repeat(100_000);
+    r = yield* rawIn(port, `POST /wait HTTP/1.1\r\nHost: x\r\nContent-Length: ${full.length}\r\n\r\n${full}GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     assert.deepEqual(statuses(r.text), [200, 200]);
     r = yield* rawIn(port, `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${1 << 20}\r\n\r\nxx`);
     assert.deepEqual(statuses(r.text), [200]);
     assert.match(r.text, /Connection: close/);
     assert.ok(r.closed);
-    assert.equal(n, 3);
+    assert.equal(n, 5);
     server.close();
   });
 });
