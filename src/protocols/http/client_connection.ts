@@ -18,7 +18,7 @@ import type { BufferedProtocol, Transport } from '../../kernel/transport_types.j
 import { moveOnAfter } from '../../toolkit/timeout.js';
 import { StreamReader } from '../../streams/reader.js';
 import { connectionLostError } from '../stream_transport.js';
-import { type BodySource, HttpBody } from './body.js';
+import { type BodySource, bodyReadSize, HttpBody } from './body.js';
 import type { BodyReader, RequestBody, RequestOptions } from './client.js';
 import { HttpClientResponse } from './client_response.js';
 import { HttpError } from './errors.js';
@@ -130,6 +130,7 @@ export class HttpClientConnection implements BufferedProtocol, ParserSink, BodyS
     if (h.status === 100) { const c = this.#x?.cont; if (c != null && !c.done()) c.setResult(); }
   }
   _onBody(chunk: Uint8Array): void { this.#x?.body?._push(chunk); }
+  _bodyReadSize(): number { return bodyReadSize(this.#x?.body); }
   _onEnd(trailers: Headers | null): void {
     const x = this.#x;
     if (x === null || x.body === null) return;

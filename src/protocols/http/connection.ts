@@ -17,13 +17,13 @@
 import { fromPromise } from '../../kernel/coro.js';
 import type { Coro, EventLoop, ServerOptions } from '../../kernel/events.js';
 import { Future, isThenable } from '../../kernel/future.js';
-import type { TimerHandle } from '../../kernel/handles.js';
 import { Task } from '../../kernel/task.js';
 import type { BufferedProtocol, Protocol, Transport } from '../../kernel/transport_types.js';
 import { connectionLostError } from '../stream_transport.js';
-import { type BodySource, DEFAULT_BODY_LIMIT, HttpBody } from './body.js';
+import { type BodySource, bodyReadSize, DEFAULT_BODY_LIMIT, HttpBody } from './body.js';
 import { HttpError, STATUS_TEXT } from './errors.js';
 import type { Headers } from './headers.js';
+import { type DeadlineItem, DeadlineList } from './deadlines.js';
 import { BODY_LENGTH, BODY_NONE, DEFAULT_LIMITS, type HttpLimits, HttpParser, type ParsedHead, type ParserSink } from './parser.js';
 import { HttpRequest } from './request.js';
 import { HttpResponse, type ResponseConnection } from './response.js';
@@ -89,10 +89,13 @@ export class ServerState {
   readonly sendDate: boolean;
   readonly allowHalfOpen: boolean;
   readonly conns = new Set<HttpServerConnection>();
+  /** Connections waiting for a request head, and idle kept-alive ones, each in deadline order. */
+  readonly headerDeadlines: DeadlineList;
+  readonly idleDeadlines: DeadlineList;
   closing = false;
   halting = false;
 
-  constructor(handler: HttpHandler, o: HttpServerOptions) {
+  constructor(handler: HttpHandler, o: HttpServerOptions, loop: EventLoop) {
     this.handler = handler;
     this.limits = {
       maxRequestLine: o.maxRequestLine ?? DEFAULT_LIMITS.maxRequestLine,
@@ -108,16 +111,20 @@ export class ServerState {
     this.shutdownTimeout = o.shutdownTimeout ?? 500;
     this.sendDate = o.sendDate ?? true;
     this.allowHalfOpen = o.allowHalfOpen ?? false;
+    this.headerDeadlines = new DeadlineList(loop, this.headersTimeout);
+    this.idleDeadlines = new DeadlineList(loop, this.keepAliveTimeout);
   }
 }
 
 
-const T_NONE = 0, T_HEADERS = 1, T_IDLE = 2;
-
-function onConnTimer(c: HttpServerConnection): void { c._timer(); }
+const F_RUNNING = 1, F_CLOSE_AFTER = 2, F_EOF = 4, F_LOST = 8, F_CONTINUED = 16, F_DISCARDING = 32, F_BODY_PAUSED = 64,
+  F_BACKLOG_PAUSED = 128, F_WRITE_PAUSED = 256, F_NOT_READING = 512;
+// F_RUNNING: the handler's task runs; F_CLOSE_AFTER: close after this response; F_EOF: the client sent EOF;
+// F_LOST: connectionLost came; F_CONTINUED: 100 Continue was sent; F_DISCARDING: dropping the rest of a body;
+// F_BODY_PAUSED / F_BACKLOG_PAUSED: why reading is paused; F_WRITE_PAUSED: the transport paused writing.
 
 /** @internal the protocol of one server connection. */
-export class HttpServerConnection implements BufferedProtocol, ParserSink, BodySource, ResponseConnection {
+export class HttpServerConnection implements BufferedProtocol, ParserSink, BodySource, ResponseConnection, DeadlineItem {
   readonly #srv: ServerState;
   readonly #loop: EventLoop;
   readonly #parser: HttpParser;
@@ -125,21 +132,13 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
   #req: HttpRequest | null = null;
   #res: HttpResponse | null = null;
   #task: Task<void> | null = null;
-  #handlerRunning = false;
+  /** The F_ flags below (one field: an idle connection is small). */
+  #f = 0;
   #count = 0;
-  #timerHandle: TimerHandle | null = null;
-  #timerWhen = 0;
-  #deadline = 0;
-  #tkind = T_NONE;
-  #closeAfter = false;
-  #eof = false;
-  #lost = false;
-  #continueSent = false;
-  #discarding = false;
-  #bodyPaused = false;
-  #backlogPaused = false;
-  #reading = true;
-  #writePaused = false;
+  /** @internal the deadline list this connection is in (DeadlineItem) */ _dlList: DeadlineList | null = null;
+  /** @internal */ _dlPrev: DeadlineItem | null = null;
+  /** @internal */ _dlNext: DeadlineItem | null = null;
+  /** @internal */ _dlWhen = 0;
   #drainWaiters: Future<void>[] | null = null;
   #tunnel: Protocol | null = null;
 
@@ -157,25 +156,25 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
     this.#t = t;
     this.#srv.conns.add(this);
     if (this.#srv.closing) { t.close(); return; }
-    this.#arm(T_HEADERS, this.#srv.headersTimeout);
+    this.#srv.headerDeadlines.add(this);
   }
 
   getBuffer(): Uint8Array { return this.#parser.getBuffer(); }
 
   bufferUpdated(n: number): void {
-    if (this.#tkind === T_IDLE) this.#arm(T_HEADERS, this.#srv.headersTimeout);
+    if (this._dlList === this.#srv.idleDeadlines) this.#srv.headerDeadlines.add(this);
     this.#parser.bufferUpdated(n);
-    if (!this.#backlogPaused && this.#parser.backlog > BACKLOG_MAX && !this.#parser.dead) {
-      this.#backlogPaused = true;
+    if ((this.#f & F_BACKLOG_PAUSED) === 0 && this.#parser.backlog > BACKLOG_MAX && !this.#parser.dead) {
+      this.#f |= F_BACKLOG_PAUSED;
       this.#updateReading();
     }
   }
 
   eofReceived(): boolean {
-    this.#eof = true;
+    this.#f |= F_EOF;
     if (this.#tunnel !== null) return this.#tunnel.eofReceived?.() === true;
     const r = this.#parser.feedEof();
-    const busy = this.#handlerRunning || (this.#res !== null && !this.#res.finished);
+    const busy = (this.#f & F_RUNNING) !== 0 || (this.#res !== null && !this.#res.finished);
     if (r === 2) return busy || this.#srv.allowHalfOpen;   // a request cut short: _onError answered it
     if (busy && this.#srv.allowHalfOpen) return true;   // answer, then close
     // The client is gone (as node:http takes it): halt the handler now, then close.
@@ -185,12 +184,10 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
   }
 
   connectionLost(exc: Error | undefined): void {
-    this.#lost = true;
+    this.#f |= F_LOST;
     this.#srv.conns.delete(this);
     this.#parser.kill();
-    this.#timerHandle?.cancel();
-    this.#timerHandle = null;
-    this.#tkind = T_NONE;
+    this._dlList?.remove(this);
     this.#req?.body._fail(exc ?? connectionLostError());
     this.#wakeDrain();
     const task = this.#task;
@@ -200,12 +197,12 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
   }
 
   pauseWriting(): void {
-    this.#writePaused = true;
+    this.#f |= F_WRITE_PAUSED;
     this.#tunnel?.pauseWriting?.();
   }
 
   resumeWriting(): void {
-    this.#writePaused = false;
+    this.#f &= ~F_WRITE_PAUSED;
     this.#wakeDrain();
     this.#tunnel?.resumeWriting?.();
   }
@@ -216,8 +213,8 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
     const srv = this.#srv;
     const t = this.#t!;
     this.#count++;
-    this.#tkind = T_NONE;
-    this.#continueSent = false;
+    this._dlList?.remove(this);
+    this.#f &= ~F_CONTINUED;
     const body = new HttpBody(this, h.bodyKind === BODY_LENGTH ? h.length : null, h.bodyKind === BODY_NONE, { limit: srv.bodyLimit, loop: this.#loop });
     const req = new HttpRequest(h, body, t);
     const res = new HttpResponse(this, req);
@@ -231,40 +228,42 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
       this.#refuseRequest(417, `unsupported expectation ${h.expect}`);
       return;
     }
-    this.#handlerRunning = true;
+    this.#f |= F_RUNNING;
     this.#task = null;
     const task = new Task(runHandler(this, srv.handler, req, res), { loop: this.#loop, name: 'HTTP handler', eagerStart: true });
-    if (this.#handlerRunning) this.#task = task;
+    if ((this.#f & F_RUNNING) !== 0) this.#task = task;
   }
+
+  _bodyReadSize(): number { return bodyReadSize(this.#req?.body); }
 
   _onBody(chunk: Uint8Array): void {
     const req = this.#req;
     if (req === null) return;
     if (req.body.received + chunk.length > this.#srv.maxBodySize) {
       this.#parser.kill();
-      this.#closeAfter = true;
+      this.#f |= F_CLOSE_AFTER;
       const e = new HttpError(413, `the body is over the limit of ${this.#srv.maxBodySize} bytes`);
       req.body._fail(e);
-      if (!this.#handlerRunning) this.#refuseRequest(413, e.message);
+      if ((this.#f & F_RUNNING) === 0) this.#refuseRequest(413, e.message);
       return;
     }
-    if (!this.#discarding) req.body._push(chunk);
+    if ((this.#f & F_DISCARDING) === 0) req.body._push(chunk);
   }
 
   _onEnd(trailers: Headers | null): void {
     const req = this.#req;
     if (req === null) return;
     req.body._end(trailers);
-    if (this.#discarding) { this.#discarding = false; this.#next(); }
+    if ((this.#f & F_DISCARDING) !== 0) { this.#f &= ~F_DISCARDING; this.#next(); }
   }
 
   _onError(e: HttpError): void {
     const req = this.#req;
     if (req !== null && !req.body.complete) {
       // The body of a request being served is malformed: its handler's reads fail; then the connection closes.
-      this.#closeAfter = true;
+      this.#f |= F_CLOSE_AFTER;
       req.body._fail(e);
-      if (!this.#handlerRunning) {
+      if ((this.#f & F_RUNNING) === 0) {
         if (this.#res?.finished === false) this.#res._sendError(e.status, e.message, e.headers);
         this.#close();
       }
@@ -275,14 +274,14 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
 
   // ---- the body's back-pressure ----------------------------------------------------------
 
-  _pauseBody(): void { this.#bodyPaused = true; this.#updateReading(); }
-  _resumeBody(): void { this.#bodyPaused = false; this.#updateReading(); }
+  _pauseBody(): void { this.#f |= F_BODY_PAUSED; this.#updateReading(); }
+  _resumeBody(): void { this.#f &= ~F_BODY_PAUSED; this.#updateReading(); }
 
   _bodyWanted(): void {
     const req = this.#req, res = this.#res;
-    if (req === null || res === null || this.#continueSent || res.headersSent) return;
+    if (req === null || res === null || (this.#f & F_CONTINUED) !== 0 || res.headersSent) return;
     if (req._head.expect === '100-continue' && req.version === '1.1' && !req.body.complete) {
-      this.#continueSent = true;
+      this.#f |= F_CONTINUED;
       this.#t!.write('HTTP/1.1 100 Continue\r\n\r\n');
     }
   }
@@ -297,24 +296,27 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
   /** @internal a response to `req` carries a body (not for HEAD). */
   _bodyAllowed(req: HttpRequest): boolean { return req.method !== 'HEAD'; }
 
-  /** @internal must the connection close after the response to `req`? */
-  _mustClose(req: HttpRequest): boolean {
-    if (this.#closeAfter || this.#eof || this.#srv.closing || !req._head.keepAlive || this.#count >= this.#srv.maxRequests) return true;
-    return !req.body.complete && !this.#canDiscard(req);
+  /**
+   * @internal must the connection close after the response to `req`? `ending`: the whole response is going out
+   * now, so a body the handler has not read by then will not be read (a streamed response may still read on).
+   */
+  _mustClose(req: HttpRequest, ending: boolean): boolean {
+    if ((this.#f & F_CLOSE_AFTER) !== 0 || (this.#f & F_EOF) !== 0 || this.#srv.closing || !req._head.keepAlive || this.#count >= this.#srv.maxRequests) return true;
+    return ending && !req.body.complete && !this.#canDiscard(req);
   }
 
   /** Can what the handler left of the body be read and dropped after the response? */
   #canDiscard(req: HttpRequest): boolean {
     const b = req.body;
     if (b.error !== null || b.length === null) return false;
-    if (req._head.expect === '100-continue' && !this.#continueSent) return false;   // the client may never send it
+    if (req._head.expect === '100-continue' && (this.#f & F_CONTINUED) === 0) return false;   // the client may never send it
     return b.length - b.received <= DISCARD_MAX;
   }
 
   /** @internal */
   *_drain(): Coro<void> {
-    if (this.#lost) throw connectionLostError();
-    if (!this.#writePaused) return;
+    if ((this.#f & F_LOST) !== 0) throw connectionLostError();
+    if ((this.#f & F_WRITE_PAUSED) === 0) return;
     const f = new Future<void>({ loop: this.#loop, description: 'HttpResponse.drain' });
     (this.#drainWaiters ??= []).push(f);
     yield* f;
@@ -322,13 +324,13 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
 
   /** @internal the response ended (the handler may still be running). */
   _responseEnded(_res: HttpResponse): void {
-    if (!this.#handlerRunning) this.#afterExchange();
+    if ((this.#f & F_RUNNING) === 0) this.#afterExchange();
   }
 
   /** @internal the handler accepted an upgrade. */
   _upgrade(p: Protocol): void {
     this.#tunnel = p;
-    this.#tkind = T_NONE;
+    this._dlList?.remove(this);
     p.connectionMade?.(this.#t!);
     this.#parser.detach((d) => { this.#tunnel?.dataReceived?.(d); });
   }
@@ -337,7 +339,7 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
 
   /** @internal the handler threw (not a cancellation). */
   _handlerFailed(e: unknown, res: HttpResponse): void {
-    if (this.#lost) return;
+    if ((this.#f & F_LOST) !== 0) return;
     const status = e instanceof HttpError ? e.status : 500;
     if (!(e instanceof HttpError) || status >= 500) {
       this.#loop.callExceptionHandler({ message: 'HTTP handler failed', exception: e, transport: this.#t ?? undefined, protocol: this });
@@ -356,9 +358,9 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
 
   /** @internal the handler's task ends (returned, threw, or was halted). */
   _handlerFinished(res: HttpResponse): void {
-    this.#handlerRunning = false;
+    this.#f &= ~F_RUNNING;
     this.#task = null;
-    if (this.#lost || res._upgraded) return;
+    if ((this.#f & F_LOST) !== 0 || res._upgraded) return;
     if (!res.finished) {
       try {
         if (!this.#srv.halting) res.end();   // calls _responseEnded
@@ -375,13 +377,13 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
   /** The handler is done and its response ended: close, drop the rest of the body, or serve the next request. */
   #afterExchange(): void {
     const req = this.#req, res = this.#res;
-    if (this.#lost || req === null || res === null || this.#tunnel !== null) return;
-    if (res._willClose || this.#closeAfter || this.#srv.closing || this.#eof) { this.#close(); return; }
+    if ((this.#f & F_LOST) !== 0 || req === null || res === null || this.#tunnel !== null) return;
+    if (res._willClose || (this.#f & F_CLOSE_AFTER) !== 0 || this.#srv.closing || (this.#f & F_EOF) !== 0) { this.#close(); return; }
     if (!req.body.complete) {
       if (!this.#canDiscard(req)) { this.#close(); return; }
       // The rest of the body (at most DISCARD_MAX) is read and dropped; the next request follows it.
-      this.#discarding = true;
-      this.#bodyPaused = false;
+      this.#f |= F_DISCARDING;
+      this.#f &= ~F_BODY_PAUSED;
       this.#updateReading();
       return;
     }
@@ -391,9 +393,9 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
   #next(): void {
     this.#req = null;
     this.#res = null;
-    this.#arm(T_IDLE, this.#srv.keepAliveTimeout);
+    this.#srv.idleDeadlines.add(this);
     // An unread body that paused the reading is complete and dropped with its request.
-    if (this.#backlogPaused || this.#bodyPaused) { this.#backlogPaused = false; this.#bodyPaused = false; this.#updateReading(); }
+    if ((this.#f & F_BACKLOG_PAUSED) !== 0 || (this.#f & F_BODY_PAUSED) !== 0) { this.#f &= ~F_BACKLOG_PAUSED; this.#f &= ~F_BODY_PAUSED; this.#updateReading(); }
     this.#parser.nextMessage();
   }
 
@@ -401,7 +403,7 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
 
   /** Refuse the request just parsed (no handler ran). */
   #refuseRequest(status: number, why: string): void {
-    this.#closeAfter = true;
+    this.#f |= F_CLOSE_AFTER;
     this.#parser.kill();
     this.#res!._sendError(status, why, {});
     this.#close();
@@ -419,62 +421,48 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
 
   #close(): void {
     this.#parser.kill();
-    this.#tkind = T_NONE;
+    this._dlList?.remove(this);
     const t = this.#t;
     if (t !== null && !t.isClosing()) t.close();
   }
 
   /** @internal the server stops: close now if idle, else after the response in progress. */
   _serverClosing(): void {
-    this.#closeAfter = true;
-    if (!this.#handlerRunning && !this.#parser.inMessage && this.#tunnel === null) this.#close();
+    this.#f |= F_CLOSE_AFTER;
+    if ((this.#f & F_RUNNING) === 0 && !this.#parser.inMessage && this.#tunnel === null) this.#close();
   }
 
   /** @internal the server is halted: halt the handler (its cleanup answers 503 if nothing was sent), then close. */
   _halt(): void {
-    this.#closeAfter = true;
+    this.#f |= F_CLOSE_AFTER;
     const task = this.#task;
     if (task !== null && !task.done()) task.cancel('the server is shutting down');
     else if (this.#tunnel !== null) this.#t?.close();
-    else if (!this.#handlerRunning) this.#close();
+    else if ((this.#f & F_RUNNING) === 0) this.#close();
   }
 
   /** @internal */
   _abort(): void { this.#t?.abort(); }
 
-  #arm(kind: number, ms: number): void {
-    this.#tkind = kind;
-    const when = this.#loop.time() + ms;
-    this.#deadline = when;
-    if (this.#timerHandle !== null) {
-      if (this.#timerWhen <= when) return;   // it fires first and re-arms
-      this.#timerHandle.cancel();
-    }
-    this.#timerWhen = when;
-    this.#timerHandle = this.#loop.callAt(when, onConnTimer, this);
-  }
-
-  /** @internal */
-  _timer(): void {
-    this.#timerHandle = null;
-    if (this.#tkind === T_NONE || this.#lost) return;
-    if (this.#loop.time() < this.#deadline) {
-      this.#timerWhen = this.#deadline;
-      this.#timerHandle = this.#loop.callAt(this.#deadline, onConnTimer, this);
-      return;
-    }
-    if (this.#tkind === T_HEADERS) this.#refuse(408, 'the request head did not arrive in time');
+  /** @internal a deadline passed: the head of a request came too late (408), or the connection idled too long. */
+  _expired(list: DeadlineList): void {
+    if ((this.#f & F_LOST) !== 0) return;
+    if (list === this.#srv.headerDeadlines) this.#refuse(408, 'the request head did not arrive in time');
     else this.#close();
   }
 
   #updateReading(): void {
     const t = this.#t;
     if (t === null) return;
-    const want = !this.#bodyPaused && !this.#backlogPaused;
-    if (want === this.#reading) return;
-    this.#reading = want;
-    if (want) t.resumeReading();
-    else t.pauseReading();
+    const want = (this.#f & (F_BODY_PAUSED | F_BACKLOG_PAUSED)) === 0;
+    if (want === ((this.#f & F_NOT_READING) === 0)) return;
+    if (want) {
+      this.#f &= ~F_NOT_READING;
+      t.resumeReading();
+    } else {
+      this.#f |= F_NOT_READING;
+      t.pauseReading();
+    }
   }
 
   #wakeDrain(): void {
@@ -483,7 +471,7 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
     this.#drainWaiters = null;
     for (const f of ws) {
       if (f.done()) continue;
-      if (this.#lost) { f.setException(connectionLostError()); void f.exception(); } else f.setResult();
+      if ((this.#f & F_LOST) !== 0) { f.setException(connectionLostError()); void f.exception(); } else f.setResult();
     }
   }
 }

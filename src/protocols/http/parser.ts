@@ -39,6 +39,8 @@ export interface ParserSink {
   _onError(e: HttpError): void;
   /** A 1xx response other than 101 (client side). */
   _onInformational?(head: ParsedHead): void;
+  /** How much of a large body to read at once (default 64 KiB). */
+  _bodyReadSize?(): number;
 }
 
 const HEAD = 0, BODY_LEN = 1, CHUNK_SIZE = 2, CHUNK_DATA = 3, CHUNK_END = 4, TRAILER = 5, BODY_EOF = 6, IDLE = 7, TUNNEL = 8, DEAD = 9;
@@ -126,7 +128,7 @@ export class HttpParser {
       const s = this.#state;
       if ((s === BODY_LEN || s === CHUNK_DATA) && this.#remaining >= ZERO_COPY_BODY) {
         this.#lentKind = LENT_FRESH;
-        return this.#lent = new Uint8Array(Math.min(this.#remaining, SCRATCH_SIZE));
+        return this.#lent = new Uint8Array(Math.min(this.#remaining, this.#sink._bodyReadSize?.() ?? SCRATCH_SIZE));
       }
       this.#ps = this.#pe = 0;
       if (!scratchBusy) {

@@ -17,7 +17,7 @@ export interface ResponseConnection {
   readonly _sendDate: boolean;
   _transport(): Transport;
   _bodyAllowed(req: HttpRequest): boolean;
-  _mustClose(req: HttpRequest): boolean;
+  _mustClose(req: HttpRequest, ending: boolean): boolean;
   _drain(): Coro<void>;
   _responseEnded(res: HttpResponse): void;
   _upgrade(p: Protocol): void;
@@ -255,7 +255,7 @@ export class HttpResponse {
       if (this.#userChunked) throw new Error('an HTTP/1.0 client cannot read a chunked response');
       this.#frame = FRAME_CLOSE;
     }
-    const close = this.#userClose || this.#frame === FRAME_CLOSE || conn._mustClose(req);
+    const close = this.#userClose || this.#frame === FRAME_CLOSE || conn._mustClose(req, length >= 0);
     this._willClose = close;
     if (!this.#userClose) {
       if (close) head += 'Connection: close\r\n';

@@ -125,7 +125,7 @@ function listenOptions(o: HttpServerOptions): ServerOptions {
 function* serve(handler: HttpHandler, opts: HttpServerOptions | undefined, listen: (factory: () => unknown, o: ServerOptions) => Coro<Server>): Coro<HttpServer> {
   if (typeof handler !== 'function') throw new TypeError('serveHttp: the handler must be a function');
   const loop = getRunningLoop();
-  const state = new ServerState(handler, opts ?? {});
+  const state = new ServerState(handler, opts ?? {}, loop);
   const inner = yield* listen(() => new HttpServerConnection(state, loop), listenOptions(opts ?? {}));
   return new HttpServer(inner, state, loop);
 }

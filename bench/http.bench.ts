@@ -1,0 +1,188 @@
+/**
+ * HTTP/1.1: a tulip `serveHttp` server against a node:http server doing
+ * the same work, side by side in one run and driven by the same load
+ * generator, wrk (in its own process): hello-world requests per second and
+ * p99 latency at 50 keep-alive connections, a 1 MiB POST echoed back
+ * (streamed, Content-Length in and out) at 10 connections, and the memory
+ * per idle keep-alive connection. The servers take turns over several
+ * rounds (A/B alternation) and each ratio is the median of the per-round
+ * ratios, so that the machine's slow swings cancel out. tulip runs from
+ * its build (dist/), the code users run.
+ */
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import type * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as Tulip from '../src/index.js';
+import type { Coro, SockAddr } from '../src/index.js';
+import type * as TulipHttp from '../src/protocols/http/index.js';
+import type { HttpServer } from '../src/protocols/http/index.js';
+import { median } from './lib.js';
+
+// The build (npm run bench builds first): the code users run, as node:http runs its own.
+const { Future, NodeEventLoop } = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof Tulip;
+const { serveHttp } = (await import(new URL('../dist/protocols/http/index.js', import.meta.url).href)) as typeof TulipHttp;
+
+const ROUNDS = 5;
+const SECONDS = 3;
+const IDLE_CONNS = 5000;
+const ECHO_SIZE = 1 << 20;
+
+/** The node:http server: the same routes, written as a node:http user would. */
+function nodeServer(): http.Server {
+  const server = http.createServer((req, res) => {
+    if (req.url === '/hello') {
+      res.setHeader('Content-Type', 'text/plain');
+      res.end('hello');
+      return;
+    }
+    const length = req.headers['content-length'];
+    if (length !== undefined) res.setHeader('Content-Length', length);
+    req.pipe(res);
+  });
+  server.keepAliveTimeout = 60_000;   // the idle-memory measurement holds connections longer than the 5 s default
+  return server;
+}
+
+function* serveTulip(ports: { tulip: number }, servers: HttpServer[], stop: Tulip.Future<void>): Coro<void> {
+  const server = yield* serveHttp(function* (req, res) {
+    if (req.path === '/hello') {
+      res.setHeader('Content-Type', 'text/plain');
+      res.end('hello');
+      return;
+    }
+    const length = req.headers.get('content-length');
+    if (length !== null) res.setHeader('Content-Length', length);
+    for (let c = yield* req.read(); c !== null; c = yield* req.read()) {
+      res.write(c);
+      yield* res.drain();
+    }
+    res.end();
+  }, '127.0.0.1', 0, { keepAliveTimeout: 60_000, backlog: 4096 });
+  servers.push(server);
+  ports.tulip = (server.addresses()[0] as SockAddr)[1];
+  try {
+    yield* stop;
+  } finally {
+    server.close();
+    server.abortClients();
+  }
+}
+
+interface WrkResult { rps: number; p99: number; errors: string }
+
+/** Run wrk (asynchronously: both servers live in this process). */
+function wrk(args: string[]): Promise<WrkResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.on('error', reject);
+    child.on('close', () => {
+      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+      const m = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
+      const p99 = m === null ? NaN : Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[m[2]!]!;
+      const errors = [/Socket errors:.*/.exec(out)?.[0], /Non-2xx or 3xx responses:.*/.exec(out)?.[0]].filter((x) => x !== undefined).join('; ');
+      if (Number.isNaN(rps)) reject(new Error(`wrk said: ${out}`));
+      else resolve({ rps, p99, errors });
+    });
+  });
+}
+
+const fmt = (x: number): string => (x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
+
+export async function main(): Promise<void> {
+  if (spawnSync('wrk', ['--version']).error !== undefined) { console.log('http bench: wrk is not installed (apt-get install wrk); skipped'); return; }
+  const node = nodeServer();
+  let nodeOpen = 0;
+  node.on('connection', (s: net.Socket) => { nodeOpen++; s.on('close', () => { nodeOpen--; }); });
+  await new Promise<void>((resolve) => node.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
+  const nodePort = (node.address() as net.AddressInfo).port;
+
+  const loop = new NodeEventLoop();
+  const ports = { tulip: 0 };
+  const tulipServers: HttpServer[] = [];
+  const stop = new Future<void>({ loop, description: 'bench stop' });
+  const serving = loop.runUntilComplete(loop.createTask(serveTulip(ports, tulipServers, stop)));
+  while (ports.tulip === 0) await new Promise((r) => setTimeout(r, 5));
+  const tulip = tulipServers[0]!;
+
+  const servers: Array<readonly [string, number]> = [['node:http', nodePort], ['tulip', ports.tulip]];
+  const lua = join(mkdtempSync(join(tmpdir(), 'tulip-bench-')), 'post.lua');
+  writeFileSync(lua, `wrk.method = "POST"\nwrk.body = string.rep("a", ${ECHO_SIZE})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
+  const loads = {
+    hello: (port: number, s: number) => ['-t1', '-c50', `-d${s}s`, '--latency', `http://127.0.0.1:${port}/hello`],
+    echo: (port: number, s: number) => ['-t1', '-c10', `-d${s}s`, '--latency', '-s', lua, `http://127.0.0.1:${port}/echo`],
+  };
+  let idle: ChildProcess | null = null;
+  try {
+    for (const [what, load] of Object.entries(loads)) {
+      for (const [, port] of servers) await wrk(load(port, 1));   // warm-up
+      const res = new Map<string, WrkResult[]>(servers.map(([n]) => [n, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (let i = 0; i < servers.length; i++) {
+          const [name, port] = servers[(i + round) % servers.length]!;
+          const r = await wrk(load(port, SECONDS));
+          if (r.errors !== '') console.log(`  (${name}, ${what}, round ${round}: ${r.errors})`);
+          res.get(name)!.push(r);
+        }
+      }
+      const t = res.get('tulip')!, n = res.get('node:http')!;
+      const rate = median(t.map((x, i) => x.rps / n[i]!.rps));
+      const p99 = median(t.map((x, i) => x.p99 / n[i]!.p99));
+      const mt = median(t.map((x) => x.rps)), mn = median(n.map((x) => x.rps));
+      const pt = median(t.map((x) => x.p99)), pn = median(n.map((x) => x.p99));
+      if (what === 'hello') {
+        console.log(`GET /hello, 50 keep-alive connections: node:http ${fmt(mn)} req/s, tulip ${fmt(mt)} req/s -> ${rate.toFixed(2)}x node:http (target >= 1.0x, aim 1.5x)`);
+        console.log(`  p99 latency: node:http ${pn.toFixed(2)} ms, tulip ${pt.toFixed(2)} ms -> ${p99.toFixed(2)}x node:http's (target <= 1.0x)`);
+      } else {
+        console.log(`POST /echo 1 MiB, 10 connections: node:http ${mn.toFixed(0)} MiB/s, tulip ${mt.toFixed(0)} MiB/s echoed -> ${rate.toFixed(2)}x node:http (target >= 0.9x)`);
+        console.log(`  p99 latency: node:http ${pn.toFixed(1)} ms, tulip ${pt.toFixed(1)} ms -> ${p99.toFixed(2)}x`);
+      }
+      console.log(`  [wrk -t1, medians of ${ROUNDS} alternated rounds of ${SECONDS} s; ratio = median of per-round ratios]`);
+    }
+
+    // Memory per idle keep-alive connection (each made one request): this process, after GC.
+    if (typeof globalThis.gc !== 'function') { console.log('idle connections: run with --expose-gc'); return; }
+    idle = fork(join(import.meta.dirname, 'http_idle.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    await new Promise<void>((resolve) => idle!.once('message', () => resolve()));
+    const ask = (cmd: unknown): Promise<{ error?: string }> => new Promise((resolve) => { idle!.once('message', resolve as (m: unknown) => void); idle!.send(cmd as string); });
+    const used = (): [number, number] => { globalThis.gc!(); globalThis.gc!(); const m = process.memoryUsage(); return [m.heapUsed + m.external, m.rss]; };
+    const until = async (count: () => number, n: number): Promise<void> => {
+      for (let i = 0; i < 6000 && count() !== n; i++) await new Promise((res) => setTimeout(res, 10));
+      if (count() !== n) throw new Error(`the server has ${count()} connections open, not ${n}`);
+    };
+    const perConn = async (port: number, count: () => number): Promise<[number, number]> => {
+      await until(count, 0);
+      const before = used();
+      const r = await ask({ port, conns: IDLE_CONNS });
+      if (r.error !== undefined) throw new Error(r.error);
+      await until(count, IDLE_CONNS);
+      const after = used();
+      await ask('release');
+      await until(count, 0);
+      return [(after[0] - before[0]) / IDLE_CONNS, (after[1] - before[1]) / IDLE_CONNS];
+    };
+    const js = new Map<string, number[]>([['node:http', []], ['tulip', []]]);
+    const rss = new Map<string, number[]>([['node:http', []], ['tulip', []]]);
+    for (let round = 0; round < 3; round++) {
+      for (const [name, port, count] of [['node:http', nodePort, () => nodeOpen], ['tulip', ports.tulip, () => tulip.connections]] as const) {
+        const [j, r] = await perConn(port, count);
+        js.get(name)!.push(j);
+        rss.get(name)!.push(r);
+      }
+    }
+    const mj = (n: string): number => median(js.get(n)!), mr = (n: string): number => median(rss.get(n)!);
+    console.log(`${IDLE_CONNS} idle keep-alive connections: node:http ${mj('node:http').toFixed(0)} B/conn, tulip ${mj('tulip').toFixed(0)} B/conn -> ${(mj('tulip') / mj('node:http')).toFixed(2)}x node:http's (target <= 1.0x)`);
+    console.log(`  [JS heap + external after GC, medians of 3 alternated rounds; RSS growth: node:http ${mr('node:http').toFixed(0)} B/conn, tulip ${mr('tulip').toFixed(0)} B/conn, reported only]`);
+  } finally {
+    idle?.send('exit');
+    node.close();
+    node.closeAllConnections();
+    stop.setResult();
+    await serving;
+    loop.close();
+  }
+}
