@@ -25,7 +25,7 @@ import { median } from './lib.js';
 const { Future, NodeEventLoop } = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof Tulip;
 const { serveHttp } = (await import(new URL('../dist/protocols/http/index.js', import.meta.url).href)) as typeof TulipHttp;
 
-const ROUNDS = 5;
+const ROUNDS = 7;
 const SECONDS = 3;
 const IDLE_CONNS = 5000;
 const ECHO_SIZE = 1 << 20;
@@ -71,11 +71,12 @@ function* serveTulip(ports: { tulip: number }, servers: HttpServer[], stop: Tuli
   }
 }
 
-interface WrkResult { rps: number; p99: number; errors: string }
+interface WrkResult { rps: number; p99: number; errors: string; cpu: number }
 
-/** Run wrk (asynchronously: both servers live in this process). */
+/** Run wrk (asynchronously: both servers live in this process); `cpu`: this process's CPU time per request, in µs. */
 function wrk(args: string[]): Promise<WrkResult> {
   return new Promise((resolve, reject) => {
+    const cpu0 = process.cpuUsage();
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
@@ -85,8 +86,10 @@ function wrk(args: string[]): Promise<WrkResult> {
       const m = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
       const p99 = m === null ? NaN : Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[m[2]!]!;
       const errors = [/Socket errors:.*/.exec(out)?.[0], /Non-2xx or 3xx responses:.*/.exec(out)?.[0]].filter((x) => x !== undefined).join('; ');
+      const c = process.cpuUsage(cpu0);
+      const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
       if (Number.isNaN(rps)) reject(new Error(`wrk said: ${out}`));
-      else resolve({ rps, p99, errors });
+      else resolve({ rps, p99, errors, cpu: (c.user + c.system) / requests });
     });
   });
 }
@@ -134,6 +137,9 @@ export async function main(): Promise<void> {
       const p99 = median(t.map((x, i) => x.p99 / n[i]!.p99));
       const mt = median(t.map((x) => x.rps)), mn = median(n.map((x) => x.rps));
       const pt = median(t.map((x) => x.p99)), pn = median(n.map((x) => x.p99));
+      const ct = median(t.map((x) => x.cpu)), cn = median(n.map((x) => x.cpu));
+      const cpuLine = `  server CPU per request: node:http ${cn.toFixed(1)} µs, tulip ${ct.toFixed(1)} µs -> ${(ct / cn).toFixed(2)}x; `
+        + `rounds (req/s): node:http ${n.map((x) => fmt(x.rps)).join(' ')}, tulip ${t.map((x) => fmt(x.rps)).join(' ')}`;
       if (what === 'hello') {
         console.log(`GET /hello, 50 keep-alive connections: node:http ${fmt(mn)} req/s, tulip ${fmt(mt)} req/s -> ${rate.toFixed(2)}x node:http (target >= 1.0x, aim 1.5x)`);
         console.log(`  p99 latency: node:http ${pn.toFixed(2)} ms, tulip ${pt.toFixed(2)} ms -> ${p99.toFixed(2)}x node:http's (target <= 1.0x)`);
@@ -141,6 +147,7 @@ export async function main(): Promise<void> {
         console.log(`POST /echo 1 MiB, 10 connections: node:http ${mn.toFixed(0)} MiB/s, tulip ${mt.toFixed(0)} MiB/s echoed -> ${rate.toFixed(2)}x node:http (target >= 0.9x)`);
         console.log(`  p99 latency: node:http ${pn.toFixed(1)} ms, tulip ${pt.toFixed(1)} ms -> ${p99.toFixed(2)}x`);
       }
+      console.log(cpuLine);
       console.log(`  [wrk -t1, medians of ${ROUNDS} alternated rounds of ${SECONDS} s; ratio = median of per-round ratios]`);
     }
 
@@ -149,26 +156,34 @@ export async function main(): Promise<void> {
     idle = fork(join(import.meta.dirname, 'http_idle.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     await new Promise<void>((resolve) => idle!.once('message', () => resolve()));
     const ask = (cmd: unknown): Promise<{ error?: string }> => new Promise((resolve) => { idle!.once('message', resolve as (m: unknown) => void); idle!.send(cmd as string); });
-    const used = (): [number, number] => { globalThis.gc!(); globalThis.gc!(); const m = process.memoryUsage(); return [m.heapUsed + m.external, m.rss]; };
+    /** After GC, and after the background sweeper has freed the array buffers it found (the echo leaves many). */
+    const used = async (): Promise<[number, number]> => {
+      for (let i = 0; i < 3; i++) { globalThis.gc!(); await new Promise((r) => setTimeout(r, 100)); }
+      const m = process.memoryUsage();
+      return [m.heapUsed + m.external, m.rss];
+    };
     const until = async (count: () => number, n: number): Promise<void> => {
       for (let i = 0; i < 6000 && count() !== n; i++) await new Promise((res) => setTimeout(res, 10));
       if (count() !== n) throw new Error(`the server has ${count()} connections open, not ${n}`);
     };
     const perConn = async (port: number, count: () => number): Promise<[number, number]> => {
       await until(count, 0);
-      const before = used();
+      const before = await used();
       const r = await ask({ port, conns: IDLE_CONNS });
       if (r.error !== undefined) throw new Error(r.error);
       await until(count, IDLE_CONNS);
-      const after = used();
+      const after = await used();
       await ask('release');
       await until(count, 0);
       return [(after[0] - before[0]) / IDLE_CONNS, (after[1] - before[1]) / IDLE_CONNS];
     };
     const js = new Map<string, number[]>([['node:http', []], ['tulip', []]]);
     const rss = new Map<string, number[]>([['node:http', []], ['tulip', []]]);
+    const pair = [['node:http', nodePort, () => nodeOpen], ['tulip', ports.tulip, () => tulip.connections]] as const;
+    await perConn(nodePort, () => nodeOpen);   // a first round of each, not counted: lazily made things
+    await perConn(ports.tulip, () => tulip.connections);
     for (let round = 0; round < 3; round++) {
-      for (const [name, port, count] of [['node:http', nodePort, () => nodeOpen], ['tulip', ports.tulip, () => tulip.connections]] as const) {
+      for (const [name, port, count] of round % 2 === 0 ? pair : [pair[1], pair[0]]) {
         const [j, r] = await perConn(port, count);
         js.get(name)!.push(j);
         rss.get(name)!.push(r);

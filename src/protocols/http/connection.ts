@@ -114,6 +114,12 @@ export class ServerState {
     this.headerDeadlines = new DeadlineList(loop, this.headersTimeout);
     this.idleDeadlines = new DeadlineList(loop, this.keepAliveTimeout);
   }
+
+  /** The server is closed and has no connection left: no timer should outlive it. */
+  stopTimers(): void {
+    this.headerDeadlines.close();
+    this.idleDeadlines.close();
+  }
 }
 
 
@@ -186,6 +192,7 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
   connectionLost(exc: Error | undefined): void {
     this.#f |= F_LOST;
     this.#srv.conns.delete(this);
+    if (this.#srv.closing && this.#srv.conns.size === 0) this.#srv.stopTimers();
     this.#parser.kill();
     this._dlList?.remove(this);
     this.#req?.body._fail(exc ?? connectionLostError());

@@ -51,6 +51,7 @@ export class HttpServer implements Server {
     this.#state.closing = true;
     this.#inner.close();
     for (const c of [...this.#state.conns]) c._serverClosing();
+    if (this.#state.conns.size === 0) this.#state.stopTimers();
     if (this.#forever !== null && !this.#forever.done()) this.#forever.cancel('the server was closed');
   }
 

@@ -296,7 +296,7 @@ export interface HttpMessageHandlerOptions {
  * @example
  * import { JsonRpcProtocol } from 'tulip';
  * import { httpMessageHandler, serveHttp } from 'tulip/http';
- * const rpc = httpMessageHandler(() => new JsonRpcProtocol({ methods: { add: ([a, b]: number[]) => a! + b! } }));
+ * const rpc = httpMessageHandler(() => new JsonRpcProtocol({ methods: { add: (p) => { const [a, b] = p as number[]; return a! + b!; } } }));
  * const server = yield* serveHttp(rpc, '127.0.0.1', 8080);
  */
 export function httpMessageHandler(factory: () => Protocol, opts: HttpMessageHandlerOptions = {}): HttpHandler {
