@@ -17,7 +17,11 @@ import { concatBytes } from '../../streams/reader.js';
 import { HttpError } from './errors.js';
 import type { Headers } from './headers.js';
 
-/** The default limit of the buffered reads: 16 MiB. */
+/**
+ * The default limit of the buffered reads (`bytes()`, `text()`, `json()`): 16 MiB.
+ * @example
+ * const server = yield* serveHttp(handler, '127.0.0.1', 8080, { bodyLimit: DEFAULT_BODY_LIMIT / 16 });
+ */
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 /**
  * Reading the socket stops when this much of a body waits for its reader and resumes under LOW. Large enough that

@@ -124,7 +124,7 @@ export class ServerState {
 
 
 const F_RUNNING = 1, F_CLOSE_AFTER = 2, F_EOF = 4, F_LOST = 8, F_CONTINUED = 16, F_DISCARDING = 32, F_BODY_PAUSED = 64,
-  F_BACKLOG_PAUSED = 128, F_WRITE_PAUSED = 256, F_NOT_READING = 512;
+  F_BACKLOG_PAUSED = 128, F_WRITE_PAUSED = 256, F_NOT_READING = 512, F_HALTED = 1024;
 // F_RUNNING: the handler's task runs; F_CLOSE_AFTER: close after this response; F_EOF: the client sent EOF;
 // F_LOST: connectionLost came; F_CONTINUED: 100 Continue was sent; F_DISCARDING: dropping the rest of a body;
 // F_BODY_PAUSED / F_BACKLOG_PAUSED: why reading is paused; F_WRITE_PAUSED: the transport paused writing.
@@ -185,7 +185,7 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
     if (busy && this.#srv.allowHalfOpen) return true;   // answer, then close
     // The client is gone (as node:http takes it): halt the handler now, then close.
     const task = this.#task;
-    if (task !== null && !task.done()) task.cancel('the client went away');
+    if (task !== null && !task.done()) { this.#f |= F_HALTED; task.cancel('the client went away'); }
     return false;
   }
 
@@ -198,7 +198,7 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
     this.#req?.body._fail(exc ?? connectionLostError());
     this.#wakeDrain();
     const task = this.#task;
-    if (task !== null && !task.done()) task.cancel('the client went away');
+    if (task !== null && !task.done()) { this.#f |= F_HALTED; task.cancel('the client went away'); }
     const tunnel = this.#tunnel;
     if (tunnel !== null) tunnel.connectionLost?.(exc);
   }
@@ -221,7 +221,7 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
     const t = this.#t!;
     this.#count++;
     this._dlList?.remove(this);
-    this.#f &= ~F_CONTINUED;
+    this.#f &= ~(F_CONTINUED | F_HALTED);
     const body = new HttpBody(this, h.bodyKind === BODY_LENGTH ? h.length : null, h.bodyKind === BODY_NONE, { limit: srv.bodyLimit, loop: this.#loop });
     const req = new HttpRequest(h, body, t);
     const res = new HttpResponse(this, req);
@@ -370,8 +370,8 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
     if ((this.#f & F_LOST) !== 0 || res._upgraded) return;
     if (!res.finished) {
       try {
-        if (!this.#srv.halting) res.end();   // calls _responseEnded
-        else if (!res._sendError(503, 'the server is shutting down', {})) this.#t?.abort();
+        if ((this.#f & F_HALTED) === 0) res.end();   // calls _responseEnded
+        else if (!this.#srv.halting || !res._sendError(503, 'the server is shutting down', {})) this.#t?.abort();
       } catch (e) {
         this.#loop.callExceptionHandler({ message: 'ending the HTTP response failed', exception: e, transport: this.#t ?? undefined, protocol: this });
         this.#t?.abort(e instanceof Error ? e : new Error(String(e)));
@@ -443,7 +443,7 @@ export class HttpServerConnection implements BufferedProtocol, ParserSink, BodyS
   _halt(): void {
     this.#f |= F_CLOSE_AFTER;
     const task = this.#task;
-    if (task !== null && !task.done()) task.cancel('the server is shutting down');
+    if (task !== null && !task.done()) { this.#f |= F_HALTED; task.cancel('the server is shutting down'); }
     else if (this.#tunnel !== null) this.#t?.close();
     else if ((this.#f & F_RUNNING) === 0) this.#close();
   }

@@ -5,7 +5,11 @@
  * client throws it for a response that breaks the protocol (502).
  */
 
-/** Reason phrases of the status codes tulip sends or names. */
+/**
+ * Reason phrases of the status codes tulip sends or names.
+ * @example
+ * console.log(STATUS_TEXT[404]);   // 'Not Found'
+ */
 export const STATUS_TEXT: Record<number, string> = {
   100: 'Continue', 101: 'Switching Protocols', 103: 'Early Hints',
   200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 206: 'Partial Content',
