@@ -7,7 +7,8 @@
  * per idle keep-alive connection. The servers take turns over several
  * rounds (A/B alternation) and each ratio is the median of the per-round
  * ratios, so that the machine's slow swings cancel out. tulip runs from
- * its build (dist/), the code users run.
+ * its build (dist/), the code users run. When Debian's python3-aiohttp is
+ * installed, an aiohttp server (its own process) takes its turns too.
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -113,6 +114,12 @@ export async function main(): Promise<void> {
   const tulip = tulipServers[0]!;
 
   const servers: Array<readonly [string, number]> = [['node:http', nodePort], ['tulip', ports.tulip]];
+  let aiohttp: ChildProcess | null = null;
+  if (spawnSync('/usr/bin/python3', ['-c', 'import aiohttp']).status === 0) {
+    // (its stderr is dropped: aiohttp prints a traceback for every upload wrk cuts off at the end of a run)
+    aiohttp = spawn('/usr/bin/python3', [join(import.meta.dirname, 'aiohttp_server.py')], { stdio: ['ignore', 'pipe', 'ignore'] });
+    servers.push(['aiohttp', await new Promise<number>((resolve) => { aiohttp!.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))); })]);
+  }
   const lua = join(mkdtempSync(join(tmpdir(), 'tulip-bench-')), 'post.lua');
   writeFileSync(lua, `wrk.method = "POST"\nwrk.body = string.rep("a", ${ECHO_SIZE})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
   const loads = {
@@ -148,6 +155,12 @@ export async function main(): Promise<void> {
         console.log(`  p99 latency: node:http ${pn.toFixed(1)} ms, tulip ${pt.toFixed(1)} ms -> ${p99.toFixed(2)}x`);
       }
       console.log(cpuLine);
+      const a = res.get('aiohttp');
+      if (a !== undefined) {
+        const ra = median(t.map((x, i) => x.rps / a[i]!.rps));
+        const unit = what === 'hello' ? 'req/s' : 'MiB/s';
+        console.log(`  Python aiohttp ${aiohttp === null ? '' : '(Debian python3-aiohttp, its own process)'} ${what === 'hello' ? fmt(median(a.map((x) => x.rps))) : median(a.map((x) => x.rps)).toFixed(0)} ${unit}, p99 ${median(a.map((x) => x.p99)).toFixed(2)} ms -> tulip ${ra.toFixed(2)}x aiohttp`);
+      }
       console.log(`  [wrk -t1, medians of ${ROUNDS} alternated rounds of ${SECONDS} s; ratio = median of per-round ratios]`);
     }
 
@@ -194,6 +207,7 @@ export async function main(): Promise<void> {
     console.log(`  [JS heap + external after GC, medians of 3 alternated rounds; RSS growth: node:http ${mr('node:http').toFixed(0)} B/conn, tulip ${mr('tulip').toFixed(0)} B/conn, reported only]`);
   } finally {
     idle?.send('exit');
+    aiohttp?.kill();
     node.close();
     node.closeAllConnections();
     stop.setResult();

@@ -23,7 +23,7 @@ import { DEFAULT_BODY_LIMIT } from './body.js';
 import { HttpClientConnection, isReplayable } from './client_connection.js';
 import type { HttpClientResponse } from './client_response.js';
 import { HttpError } from './errors.js';
-import { Headers, type HeadersInit, toHeaders } from './headers.js';
+import { Headers, type HeadersInit, isToken, toHeaders } from './headers.js';
 import { DEFAULT_LIMITS, type HttpLimits } from './parser.js';
 import { Pool } from './pool.js';
 
@@ -145,6 +145,7 @@ export class HttpClient {
    * const echoed = yield* res.text();
    */
   *request(method: string, url: string | URL, opts: RequestOptions = {}): Coro<HttpClientResponse> {
+    if (!isToken(method)) throw new TypeError(`invalid method ${JSON.stringify(method)}`);
     let u = typeof url === 'string' ? new URL(url) : new URL(url.href);
     let headers = new Headers(this.#defaults);
     for (const [n, v] of toHeaders(opts.headers)) headers.set(n, v);

@@ -38,6 +38,11 @@ function validValue(value: string): boolean {
   return true;
 }
 
+/** Throw unless `reason` may be sent as a reason phrase (the characters of a field value). */
+export function checkReason(reason: string): void {
+  if (!validValue(reason)) throw new TypeError(`invalid character in the reason phrase ${JSON.stringify(reason)}`);
+}
+
 /** Throw unless `name: value` may be sent. */
 export function checkField(name: string, value: string): void {
   if (!isToken(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);

@@ -8,7 +8,7 @@
  */
 import type { Coro } from '../../kernel/events.js';
 import type { Protocol, Transport } from '../../kernel/transport_types.js';
-import { checkField, type HeadersInit, toHeaders } from './headers.js';
+import { checkField, checkReason, type HeadersInit, toHeaders } from './headers.js';
 import type { HttpRequest } from './request.js';
 import { byteLength, hasHigh, httpDate, LAST_CHUNK, statusLine, writeChunk, writeHead } from './wire.js';
 
@@ -200,6 +200,7 @@ export class HttpResponse {
       if (this.getHeader('upgrade') === null) this.appendHeader('Upgrade', this.#req.upgrade!);
       this.appendHeader('Connection', 'upgrade');
     }
+    if (this.reason !== null) checkReason(this.reason);
     let head = statusLine(this.status, this.reason);
     for (let i = 0; i < this.#names.length; i++) head += `${this.#names[i]!}: ${this.#values[i]!}\r\n`;
     this.#headersSent = true;
@@ -235,6 +236,7 @@ export class HttpResponse {
     const req = this.#req;
     const st = this.status;
     if (!Number.isInteger(st) || st < 200 || st > 999) throw new RangeError(`invalid status ${st} (1xx responses are sent by the server itself)`);
+    if (this.reason !== null) checkReason(this.reason);
     const bodyAllowed = st !== 204 && st !== 304;
     let head = statusLine(st, this.reason);
     const names = this.#names, values = this.#values;

@@ -369,3 +369,30 @@ void test('a Unix socket server; a TLS server with a verifying client', T, async
     secure.close();
   });
 });
+
+void test('response splitting is impossible: CR, LF and control bytes in names, values and reasons are refused; so is a bad client method', T, async () => {
+  await go(function* () {
+    const refused: string[] = [];
+    const server = yield* serveHttp(function* (req, res) {
+      for (const attempt of [
+        () => res.setHeader('X-A', 'a\r\nSet-Cookie: evil=1'),
+        () => res.setHeader('X-A\r\nSet-Cookie', 'evil=1'),
+        () => res.appendHeader('X-B', 'nul\0'),
+        () => res.setHeader('X-C', 'wide \u0100'),
+        () => { res.reason = 'OK\r\nSet-Cookie: evil=1'; res.write('x'); },
+      ]) {
+        try { attempt(); } catch (e) { refused.push((e as Error).name); }
+      }
+      res.reason = null;
+      res.setHeader('X-Fine', 'caf\u00e9');   // obs-text: one byte
+      res.end(req.path);
+    }, '127.0.0.1', 0, { sendDate: false });
+    const r = yield* rawIn(portOf(server), 'GET /split HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.deepEqual(refused, ['TypeError', 'TypeError', 'TypeError', 'TypeError', 'TypeError']);
+    assert.equal(r.text, 'HTTP/1.1 200 OK\r\nX-Fine: caf\u00e9\r\nContent-Length: 6\r\nConnection: close\r\n\r\n/split');
+    const client = new HttpClient();
+    yield* rejects(client.request('GET /x HTTP/1.1\r\nHost: y\r\n\r\nGET', `http://127.0.0.1:${portOf(server)}/`), TypeError);
+    client.close();
+    server.close();
+  });
+});
