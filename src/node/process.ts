@@ -26,8 +26,16 @@ import type { StdioOption } from './subprocess.js';
  * yield* createSubprocessExec('grep', ['x'], { stdin: 'pipe', stdout: 'pipe', limit: 1 << 20 });
  */
 export interface ProcessOptions {
-  stdin?: StdioOption; stdout?: StdioOption; stderr?: StdioOption;
-  cwd?: string | URL; env?: NodeJS.ProcessEnv;
+  /** The child's stdin (default `'inherit'`; `'pipe'`: `process.stdin` is a StreamWriter). */
+  stdin?: StdioOption;
+  /** The child's stdout (default `'inherit'`; `'pipe'`: `process.stdout` is a StreamReader). */
+  stdout?: StdioOption;
+  /** The child's stderr (default `'inherit'`; {@link STDOUT}: into stdout). */
+  stderr?: StdioOption;
+  /** The working directory (default: this process's). */
+  cwd?: string | URL;
+  /** The environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
   /** The StreamReaders' limit (default 64 KiB). */
   limit?: number;
 }

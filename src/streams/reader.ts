@@ -23,7 +23,7 @@ import type { ReadTransport } from '../kernel/transport_types.js';
 /**
  * The default limit of a line or chunk a reader buffers: 64 KiB.
  * @example
- * const [r, w] = yield* openConnection(host, port, { limit: 4 * DEFAULT_LIMIT });
+ * const [r, w] = yield* openConnection('127.0.0.1', 8888, { limit: 4 * DEFAULT_LIMIT });
  */
 export const DEFAULT_LIMIT = 64 * 1024;
 
@@ -61,7 +61,7 @@ function indexOf(hay: Uint8Array, sep: Uint8Array, from: number): number {
  * const [reader, writer] = yield* openConnection('127.0.0.1', 8888);
  * const line = yield* reader.readLine();         // up to and including '\n'
  * const header = yield* reader.readExactly(4);
- * for await (const l of reader) console.log(l);   // in an async function
+ * // in an async function, the rest of the lines: for await (const l of reader) console.log(l);
  */
 export class StreamReader {
   readonly #limit: number;
