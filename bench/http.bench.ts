@@ -20,7 +20,7 @@ import type * as Tulip from '../src/index.js';
 import type { Coro, SockAddr } from '../src/index.js';
 import type * as TulipHttp from '../src/protocols/http/index.js';
 import type { HttpServer } from '../src/protocols/http/index.js';
-import { median } from './lib.js';
+import { median, record } from './lib.js';
 
 // The build (npm run bench builds first): the code users run, as node:http runs its own.
 const { Future, NodeEventLoop } = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof Tulip;
@@ -147,6 +147,8 @@ export async function main(): Promise<void> {
       const ct = median(t.map((x) => x.cpu)), cn = median(n.map((x) => x.cpu));
       const cpuLine = `  server CPU per request: node:http ${cn.toFixed(1)} µs, tulip ${ct.toFixed(1)} µs -> ${(ct / cn).toFixed(2)}x; `
         + `rounds (req/s): node:http ${n.map((x) => fmt(x.rps)).join(' ')}, tulip ${t.map((x) => fmt(x.rps)).join(' ')}`;
+      record({ measurement: what === 'hello' ? 'HTTP GET /hello, 50 connections' : 'HTTP 1 MiB POST echo, 10 connections', subject: 'tulip serveHttp', baseline: 'node:http', ratio: rate, higherIsBetter: true });
+      if (what === 'hello') record({ measurement: 'HTTP GET /hello p99 latency', subject: 'tulip serveHttp', baseline: 'node:http', ratio: p99, higherIsBetter: false });
       if (what === 'hello') {
         console.log(`GET /hello, 50 keep-alive connections: node:http ${fmt(mn)} req/s, tulip ${fmt(mt)} req/s -> ${rate.toFixed(2)}x node:http (target >= 1.0x, aim 1.5x)`);
         console.log(`  p99 latency: node:http ${pn.toFixed(2)} ms, tulip ${pt.toFixed(2)} ms -> ${p99.toFixed(2)}x node:http's (target <= 1.0x)`);
@@ -158,6 +160,7 @@ export async function main(): Promise<void> {
       const a = res.get('aiohttp');
       if (a !== undefined) {
         const ra = median(t.map((x, i) => x.rps / a[i]!.rps));
+        record({ measurement: what === 'hello' ? 'HTTP GET /hello, 50 connections' : 'HTTP 1 MiB POST echo, 10 connections', subject: 'tulip serveHttp', baseline: 'python aiohttp', ratio: ra, higherIsBetter: true });
         const unit = what === 'hello' ? 'req/s' : 'MiB/s';
         console.log(`  Python aiohttp ${aiohttp === null ? '' : '(Debian python3-aiohttp, its own process)'} ${what === 'hello' ? fmt(median(a.map((x) => x.rps))) : median(a.map((x) => x.rps)).toFixed(0)} ${unit}, p99 ${median(a.map((x) => x.p99)).toFixed(2)} ms -> tulip ${ra.toFixed(2)}x aiohttp`);
       }
@@ -203,6 +206,7 @@ export async function main(): Promise<void> {
       }
     }
     const mj = (n: string): number => median(js.get(n)!), mr = (n: string): number => median(rss.get(n)!);
+    record({ measurement: `memory per idle HTTP keep-alive connection (${IDLE_CONNS})`, subject: 'tulip serveHttp', baseline: 'node:http', ratio: mj('tulip') / mj('node:http'), higherIsBetter: false });
     console.log(`${IDLE_CONNS} idle keep-alive connections: node:http ${mj('node:http').toFixed(0)} B/conn, tulip ${mj('tulip').toFixed(0)} B/conn -> ${(mj('tulip') / mj('node:http')).toFixed(2)}x node:http's (target <= 1.0x)`);
     console.log(`  [JS heap + external after GC, medians of 3 alternated rounds; RSS growth: node:http ${mr('node:http').toFixed(0)} B/conn, tulip ${mr('tulip').toFixed(0)} B/conn, reported only]`);
   } finally {

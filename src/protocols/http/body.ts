@@ -20,7 +20,7 @@ import type { Headers } from './headers.js';
 /**
  * The default limit of the buffered reads (`bytes()`, `text()`, `json()`): 16 MiB.
  * @example
- * const server = yield* serveHttp(handler, '127.0.0.1', 8080, { bodyLimit: DEFAULT_BODY_LIMIT / 16 });
+ * const server = yield* serveHttp(function* (req, res) { res.end(yield* req.bytes()); }, '127.0.0.1', 8080, { bodyLimit: DEFAULT_BODY_LIMIT / 16 });
  */
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 /**
@@ -57,7 +57,10 @@ const EMPTY = new Uint8Array(0);
 /**
  * Options of the buffered reads.
  * @example
- * const data = yield* req.bytes({ limit: 1 << 20 } satisfies BodyReadOptions);
+ * const handler: HttpHandler = function* (req, res) {
+ *   const data = yield* req.bytes({ limit: 1 << 20 } satisfies BodyReadOptions);
+ *   res.end(`${data.length} bytes`);
+ * };
  */
 export interface BodyReadOptions {
   /** The most bytes to accept (default: the server's or client's `bodyLimit`, 16 MiB). Over it: HttpError 413. */
@@ -67,10 +70,16 @@ export interface BodyReadOptions {
 /**
  * The body of a request (server side) or of a response (client side).
  * @example
- * // streamed, with back-pressure:
- * for (let c = yield* req.body.read(); c !== null; c = yield* req.body.read()) res.write(c);
- * // or buffered, with a limit:
- * const doc = yield* req.body.json<{ name: string }>({ limit: 1 << 20 });
+ * const echo: HttpHandler = function* (req, res) {
+ *   // streamed, with back-pressure:
+ *   for (let c = yield* req.body.read(); c !== null; c = yield* req.body.read()) { res.write(c); yield* res.drain(); }
+ *   res.end();
+ * };
+ * const greet: HttpHandler = function* (req, res) {
+ *   // or buffered, with a limit:
+ *   const doc = yield* req.body.json<{ name: string }>({ limit: 1 << 20 });
+ *   res.end(`hello ${doc.name}`);
+ * };
  */
 export class HttpBody {
   /** The declared length (Content-Length), or null (chunked, or until the connection closes). */
@@ -116,8 +125,11 @@ export class HttpBody {
    * The next chunk, or null at the end of the body. Throws the
    * connection's error if it was lost before the end.
    * @example
-   * let n = 0;
-   * for (let c = yield* body.read(); c !== null; c = yield* body.read()) n += c.length;
+   * const count: HttpHandler = function* (req, res) {
+   *   let n = 0;
+   *   for (let c = yield* req.body.read(); c !== null; c = yield* req.body.read()) n += c.length;
+   *   res.end(`${n} bytes`);
+   * };
    */
   *read(): Coro<Uint8Array | null> {
     if (!this.#wanted) { this.#wanted = true; this.#src?._bodyWanted(); }
@@ -139,7 +151,7 @@ export class HttpBody {
   /**
    * The whole body as bytes (at most `limit`, else HttpError 413).
    * @example
-   * const raw = yield* req.body.bytes({ limit: 4096 });
+   * const handler: HttpHandler = function* (req, res) { res.end(yield* req.body.bytes({ limit: 4096 })); };
    */
   *bytes(opts?: BodyReadOptions): Coro<Uint8Array> {
     const limit = opts?.limit ?? this.#limit;
@@ -166,7 +178,7 @@ export class HttpBody {
   /**
    * The whole body decoded as UTF-8 (at most `limit` bytes).
    * @example
-   * const name = yield* req.body.text({ limit: 256 });
+   * const handler: HttpHandler = function* (req, res) { res.end(`hello ${yield* req.body.text({ limit: 256 })}`); };
    */
   *text(opts?: BodyReadOptions): Coro<string> {
     return decoder.decode(yield* this.bytes(opts));
@@ -175,7 +187,10 @@ export class HttpBody {
   /**
    * The whole body parsed as JSON (at most `limit` bytes); invalid JSON is an HttpError (400 on a server, 502 on a client).
    * @example
-   * const { a, b } = yield* req.body.json<{ a: number; b: number }>();
+   * const add: HttpHandler = function* (req, res) {
+   *   const { a, b } = yield* req.body.json<{ a: number; b: number }>();
+   *   res.end(String(a + b));
+   * };
    */
   *json<T = unknown>(opts?: BodyReadOptions): Coro<T> {
     const s = yield* this.text(opts);

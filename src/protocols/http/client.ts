@@ -36,21 +36,32 @@ export { HttpClientResponse } from './client_response.js';
  * @example
  * const src: BodyReader = { *read() { return null; } };
  */
-export interface BodyReader { read(): Coro<Uint8Array | null> }
+export interface BodyReader {
+  /** The next chunk; null (or an empty chunk) at the end. */
+  read(): Coro<Uint8Array | null>;
+}
 
 /**
  * What a request-body writer function is given: `write()` a chunk, then `drain()` to follow the server's pace.
  * @example
- * const body = function* (w: BodyWriter) { for (const part of parts) { w.write(part); yield* w.drain(); } };
+ * const body = function* (w: BodyWriter) { for (const part of ['a', 'b', 'c']) { w.write(part); yield* w.drain(); } };
+ * yield* new HttpClient().request('POST', 'http://127.0.0.1:8080/upload', { body });
  */
-export interface BodyWriter { write(chunk: Uint8Array | string): void; drain(): Coro<void> }
+export interface BodyWriter {
+  /** Send a chunk of the body (never waits). */
+  write(chunk: Uint8Array | string): void;
+  /** Wait until the server has taken enough of what was written. */
+  drain(): Coro<void>;
+}
 
 /**
  * A request body: bytes or a string (sent with Content-Length), or a
  * stream (sent chunked, with back-pressure): a {@link BodyReader}, a
  * writer function, or an iterable (sync or async) of chunks.
  * @example
- * yield* client.request('POST', url, { body: function* (w: BodyWriter) { w.write('a'); yield* w.drain(); w.write('b'); } });
+ * const client = new HttpClient();
+ * const body: RequestBody = function* (w: BodyWriter) { w.write('a'); yield* w.drain(); w.write('b'); };
+ * yield* client.request('POST', 'http://127.0.0.1:8080/upload', { body });
  */
 export type RequestBody = Uint8Array | string | BodyReader | StreamReader | ((w: BodyWriter) => Coro<void>)
   | Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>;
@@ -58,7 +69,8 @@ export type RequestBody = Uint8Array | string | BodyReader | StreamReader | ((w:
 /**
  * Options of {@link HttpClient}.
  * @example
- * const client = new HttpClient({ maxConnectionsPerOrigin: 4, ssl: { ca: myCa } } satisfies HttpClientOptions);
+ * import { readFileSync } from 'node:fs';
+ * const client = new HttpClient({ maxConnectionsPerOrigin: 4, ssl: { ca: readFileSync('ca.pem') } } satisfies HttpClientOptions);
  */
 export interface HttpClientOptions extends Partial<HttpLimits> {
   /** Connections open to one origin at most: 10. */
@@ -78,7 +90,8 @@ export interface HttpClientOptions extends Partial<HttpLimits> {
 /**
  * Options of {@link HttpClient.request}.
  * @example
- * yield* client.request('POST', url, { json: { a: 1 }, headers: { authorization: 'Bearer x' }, redirect: 5 } satisfies RequestOptions);
+ * const client = new HttpClient();
+ * yield* client.request('POST', 'http://127.0.0.1:8080/api', { json: { a: 1 }, headers: { authorization: 'Bearer x' }, redirect: 5 } satisfies RequestOptions);
  */
 export interface RequestOptions {
   /** Header fields. */
@@ -141,6 +154,7 @@ export class HttpClient {
    * Send a request and return the response once its head has arrived
    * (read its body, or `close()` it, to free the connection).
    * @example
+   * const client = new HttpClient();
    * const res = yield* client.request('POST', 'http://127.0.0.1:8080/echo', { body: 'hi' });
    * const echoed = yield* res.text();
    */
@@ -211,7 +225,7 @@ export class HttpClient {
     }
   }
 
-  /** Close every connection (requests in progress fail); later requests throw. @example client.close(); */
+  /** Close every connection (requests in progress fail); later requests throw. @example const client = new HttpClient(); client.close(); */
   close(): void {
     this.#closed = true;
     this.#pool?.close();

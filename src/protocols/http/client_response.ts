@@ -14,6 +14,7 @@ import type { ParsedHead } from './syntax.js';
  * Read the body to its end (or `close()` the response) to give the
  * connection back to the pool.
  * @example
+ * const client = new HttpClient();
  * const res = yield* client.request('GET', 'http://127.0.0.1:8080/hello');
  * if (res.status === 200) console.log(yield* res.text());
  */
@@ -46,19 +47,25 @@ export class HttpClientResponse {
   /** Is the status 2xx? */
   get ok(): boolean { return this.status >= 200 && this.status < 300; }
 
-  /** The next chunk of the body, or null at its end. @example for (let c = yield* res.read(); c !== null; c = yield* res.read()) n += c.length; */
+  /**
+   * The next chunk of the body, or null at its end.
+   * @example
+   * const res = yield* new HttpClient().request('GET', 'http://127.0.0.1:8080/big');
+   * let n = 0;
+   * for (let c = yield* res.read(); c !== null; c = yield* res.read()) n += c.length;
+   */
   read(): Coro<Uint8Array | null> { return this.body.read(); }
-  /** The whole body. @example const b = yield* res.bytes({ limit: 1 << 20 }); */
+  /** The whole body. @example const b = yield* (yield* new HttpClient().request('GET', 'http://127.0.0.1:8080/')).bytes({ limit: 1 << 20 }); */
   bytes(opts?: BodyReadOptions): Coro<Uint8Array> { return this.body.bytes(opts); }
-  /** The whole body as UTF-8 text. @example const s = yield* res.text(); */
+  /** The whole body as UTF-8 text. @example const s = yield* (yield* new HttpClient().request('GET', 'http://127.0.0.1:8080/')).text(); */
   text(opts?: BodyReadOptions): Coro<string> { return this.body.text(opts); }
-  /** The whole body as JSON. @example const o = yield* res.json<{ ok: boolean }>(); */
+  /** The whole body as JSON. @example const o = yield* (yield* new HttpClient().request('GET', 'http://127.0.0.1:8080/')).json<{ ok: boolean }>(); */
   json<T = unknown>(opts?: BodyReadOptions): Coro<T> { return this.body.json<T>(opts); }
 
   /**
    * Done with this response: if its body has not all arrived, the connection is aborted (not reused).
    * @example
-   * const res = yield* client.request('GET', url);
+   * const res = yield* new HttpClient().request('GET', 'http://127.0.0.1:8080/');
    * if (res.status !== 200) res.close();
    */
   close(): void { this._conn._abandon(this); }

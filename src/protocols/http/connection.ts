@@ -46,7 +46,9 @@ export type HttpHandler = (req: HttpRequest, res: HttpResponse) => Coro<void> | 
  * Options of {@link serveHttp}: the limits a hostile client meets, and
  * `createServer`'s own (`ssl`, `backlog`, ...).
  * @example
- * yield* serveHttp(handler, '127.0.0.1', 8443, { ssl: { key, cert }, headersTimeout: 5_000, maxBodySize: 1 << 20 });
+ * import { readFileSync } from 'node:fs';
+ * const ssl = { key: readFileSync('key.pem'), cert: readFileSync('cert.pem') };
+ * yield* serveHttp(function* (_req, res) { res.end('secure'); }, '127.0.0.1', 8443, { ssl, headersTimeout: 5_000, maxBodySize: 1 << 20 });
  */
 export interface HttpServerOptions extends Partial<HttpLimits>, ServerOptions {
   /** Time for a request's head to arrive, from its first byte (or the connection): 10 s; then 408. */

@@ -4,6 +4,7 @@
  * transport that carries any message protocol (JSON-RPC, say) over HTTP.
  * Nothing here imports a `node:` module: it runs on every loop, the
  * virtual network included.
+ * @module tulip/http
  */
 export { HttpError, STATUS_TEXT } from './errors.js';
 export { Headers } from './headers.js';

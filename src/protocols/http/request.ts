@@ -71,12 +71,16 @@ export class HttpRequest {
   /** Did the client ask to keep the connection open after this request? */
   get keepAlive(): boolean { return this._head.keepAlive; }
 
-  /** The next chunk of the body, or null at its end (`body.read()`). @example for (let c = yield* req.read(); c !== null; c = yield* req.read()) n += c.length; */
+  /**
+   * The next chunk of the body, or null at its end (`body.read()`).
+   * @example
+   * const h: HttpHandler = function* (req, res) { let n = 0; for (let c = yield* req.read(); c !== null; c = yield* req.read()) n += c.length; res.end(String(n)); };
+   */
   read(): Coro<Uint8Array | null> { return this.body.read(); }
-  /** The whole body (`body.bytes()`). @example const raw = yield* req.bytes({ limit: 4096 }); */
+  /** The whole body (`body.bytes()`). @example const h: HttpHandler = function* (req, res) { res.end(yield* req.bytes({ limit: 4096 })); }; */
   bytes(opts?: BodyReadOptions): Coro<Uint8Array> { return this.body.bytes(opts); }
-  /** The whole body as UTF-8 text (`body.text()`). @example const s = yield* req.text(); */
+  /** The whole body as UTF-8 text (`body.text()`). @example const h: HttpHandler = function* (req, res) { res.end((yield* req.text()).toUpperCase()); }; */
   text(opts?: BodyReadOptions): Coro<string> { return this.body.text(opts); }
-  /** The whole body as JSON (`body.json()`). @example const o = yield* req.json<{ n: number }>(); */
+  /** The whole body as JSON (`body.json()`). @example const h: HttpHandler = function* (req, res) { res.end(String((yield* req.json<{ n: number }>()).n * 2)); }; */
   json<T = unknown>(opts?: BodyReadOptions): Coro<T> { return this.body.json<T>(opts); }
 }

@@ -141,7 +141,7 @@ export class HttpResponse {
    * Send body bytes (the head first, if not sent yet). Never waits: use
    * `drain()` to follow the client's pace.
    * @example
-   * res.write('partial '); yield* res.drain(); res.end('done');
+   * const h: HttpHandler = function* (_req, res) { res.write('partial '); yield* res.drain(); res.end('done'); };
    */
   write(data: Uint8Array | string): void {
     if (this.#finished) throw new Error('write() after end()');
@@ -154,7 +154,10 @@ export class HttpResponse {
    * transport's buffer is under its low-water mark). Throws if the
    * connection is lost.
    * @example
-   * for (const part of parts) { res.write(part); yield* res.drain(); }
+   * const h: HttpHandler = function* (_req, res) {
+   *   for (const part of ['a', 'b', 'c']) { res.write(part); yield* res.drain(); }
+   *   res.end();
+   * };
    */
   drain(): Coro<void> { return this.#conn._drain(); }
 
@@ -162,7 +165,7 @@ export class HttpResponse {
    * End the response, with `data` as the last of the body. Without an
    * earlier `write()`, the head carries `Content-Length: <its length>`.
    * @example
-   * res.end(JSON.stringify({ ok: true }));
+   * const h: HttpHandler = function* (_req, res) { res.end(JSON.stringify({ ok: true })); };
    */
   end(data?: Uint8Array | string): void {
     if (this.#finished) return;
@@ -185,9 +188,10 @@ export class HttpResponse {
    * every byte the client sends (those already read first). The handler's
    * task stays the connection's: it is halted when the connection is lost.
    * @example
-   * if (req.upgrade === 'echo') {
+   * const h: HttpHandler = function* (req, res) {
+   *   if (req.upgrade !== 'echo') throw new HttpError(426, 'Upgrade: echo', { headers: { Upgrade: 'echo' } });
    *   const t = res.upgrade({ dataReceived(d: Uint8Array) { t.write(d); } }, { upgrade: 'echo' });
-   * }
+   * };
    */
   upgrade(protocol: Protocol, headers?: HeadersInit): Transport {
     if (this.#headersSent) throw new Error('the response head was already sent');

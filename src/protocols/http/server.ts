@@ -93,6 +93,7 @@ export class HttpServer implements Server {
    * Stop now: close, halt every handler, wait up to `shutdownTimeout` for
    * the connections to close, abort the rest, and wait until they are gone.
    * @example
+   * const server = yield* serveHttp(function* (_req, res) { res.end('bye'); }, '127.0.0.1', 0);
    * yield* server.shutdown();
    */
   *shutdown(): Coro<void> {

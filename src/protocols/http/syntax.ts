@@ -41,7 +41,7 @@ export interface HttpLimits {
 /**
  * The default limits: request line 8 KiB, header section 16 KiB and 100 fields, chunk extensions 16 KiB per message.
  * @example
- * yield* serveHttp(handler, '127.0.0.1', 8080, { ...DEFAULT_LIMITS, maxHeaders: 50 });
+ * yield* serveHttp(function* (_req, res) { res.end('ok'); }, '127.0.0.1', 8080, { ...DEFAULT_LIMITS, maxHeaders: 50 });
  */
 export const DEFAULT_LIMITS: Readonly<HttpLimits> = Object.freeze({
   maxRequestLine: 8192, maxHeaderSize: 16384, maxHeaders: 100, maxChunkExtensions: 16384,

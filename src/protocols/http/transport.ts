@@ -61,11 +61,11 @@ function concat(list: Iterable<Bytes>): Bytes {
 
 /** The pieces of `Transport` both sides' message transports answer alike. */
 abstract class MessageTransportBase implements Transport {
-  protected _protocol: Protocol;
-  protected readonly _loop: EventLoop;
-  protected readonly _ctx: Context;
-  protected _closing = false;
-  protected _lost = false;
+  /** @internal */ protected _protocol: Protocol;
+  /** @internal */ protected readonly _loop: EventLoop;
+  /** @internal */ protected readonly _ctx: Context;
+  /** @internal */ protected _closing = false;
+  /** @internal */ protected _lost = false;
   #reading = true;
   #limits: [number, number] = [16384, 65536];
 
@@ -98,6 +98,7 @@ abstract class MessageTransportBase implements Transport {
   registerProducer(_p: PushProducer): void { /* a message is sent whole: nothing to pause */ }
   unregisterProducer(): void { /* nothing registered */ }
 
+  /** @internal call a protocol method in the transport's context (a throw aborts the transport). */
   protected _call(name: keyof Protocol, arg?: unknown): unknown {
     return call(this._loop, this._ctx, this._protocol, name, arg, this, (e) => { this.abort(e); });
   }
@@ -106,7 +107,8 @@ abstract class MessageTransportBase implements Transport {
 /**
  * Options of {@link createHttpConnection}.
  * @example
- * yield* createHttpConnection(() => new JsonRpcProtocol(), url, { client, headers: { authorization: 'Bearer x' } } satisfies HttpConnectionOptions);
+ * const client = new HttpClient({ maxConnectionsPerOrigin: 4 });
+ * yield* createHttpConnection(() => new JsonRpcProtocol(), 'http://127.0.0.1:8080/rpc', { client, headers: { authorization: 'Bearer x' } } satisfies HttpConnectionOptions);
  */
 export interface HttpConnectionOptions {
   /** The client whose pool carries the requests (default: one made for this transport, closed with it). */
@@ -145,12 +147,14 @@ export class HttpClientTransport extends MessageTransportBase {
     this.#client = opts.client ?? new HttpClient();
   }
 
+  /** 'url': the URL the messages are POSTed to; 'client': the HttpClient that carries them. */
   getExtraInfo(name: string, fallback?: unknown): unknown {
     if (name === 'url') return this.#url;
     if (name === 'client') return this.#client;
     return fallback;
   }
 
+  /** Deliver again (replies that came while reading was paused first). */
   override resumeReading(): void {
     super.resumeReading();
     while (this.#queue.length > 0 && this.isReading()) this._call('dataReceived', this.#queue.shift());
@@ -279,6 +283,7 @@ class ExchangeTransport extends MessageTransportBase {
 /**
  * Options of {@link httpMessageHandler}.
  * @example
+ * const methods = { ping: () => 'pong' };
  * const handler = httpMessageHandler(() => new JsonRpcProtocol({ methods }), { limit: 1 << 20 } satisfies HttpMessageHandlerOptions);
  */
 export interface HttpMessageHandlerOptions {
