@@ -24,7 +24,7 @@ import { HttpClientConnection, isReplayable } from './client_connection.js';
 import type { HttpClientResponse } from './client_response.js';
 import { HttpError } from './errors.js';
 import { Headers, type HeadersInit, isToken, toHeaders } from './headers.js';
-import { DEFAULT_LIMITS, type HttpLimits } from './parser.js';
+import { DEFAULT_LIMITS, type HttpLimits } from './syntax.js';
 import { Pool } from './pool.js';
 
 export { HttpClientResponse } from './client_response.js';

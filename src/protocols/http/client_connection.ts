@@ -23,7 +23,8 @@ import type { BodyReader, RequestBody, RequestOptions } from './client.js';
 import { HttpClientResponse } from './client_response.js';
 import { HttpError } from './errors.js';
 import type { Headers } from './headers.js';
-import { BODY_LENGTH, BODY_NONE, BODY_TUNNEL, type HttpLimits, HttpParser, type ParsedHead, type ParserSink } from './parser.js';
+import { HttpParser, type ParserSink } from './parser.js';
+import { BODY_LENGTH, BODY_NONE, BODY_TUNNEL, type HttpLimits, type ParsedHead } from './syntax.js';
 import type { Pool } from './pool.js';
 import { byteLength, hasHigh, LAST_CHUNK, writeChunk, writeHead } from './wire.js';
 

@@ -24,7 +24,8 @@ import { type BodySource, bodyReadSize, DEFAULT_BODY_LIMIT, HttpBody } from './b
 import { HttpError, STATUS_TEXT } from './errors.js';
 import type { Headers } from './headers.js';
 import { type DeadlineItem, DeadlineList } from './deadlines.js';
-import { BODY_LENGTH, BODY_NONE, DEFAULT_LIMITS, type HttpLimits, HttpParser, type ParsedHead, type ParserSink } from './parser.js';
+import { HttpParser, type ParserSink } from './parser.js';
+import { BODY_LENGTH, BODY_NONE, DEFAULT_LIMITS, type HttpLimits, type ParsedHead } from './syntax.js';
 import { HttpRequest } from './request.js';
 import { HttpResponse, type ResponseConnection } from './response.js';
 import { statusLine } from './wire.js';

@@ -28,9 +28,6 @@ import {
   parseRequestHead, parseResponseHead, parseTrailerFields, validChunkExt,
 } from './syntax.js';
 
-export { BODY_CHUNKED, BODY_CLOSE, BODY_LENGTH, BODY_NONE, BODY_TUNNEL, DEFAULT_LIMITS, ParsedHead };
-export type { HttpLimits };
-
 /** @internal what the parser reports to (a server or client connection). */
 export interface ParserSink {
   _onHead(head: ParsedHead): void;

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { HttpError } from '../../../src/protocols/http/errors.js';
 import type { Headers } from '../../../src/protocols/http/headers.js';
-import { HttpParser, type ParsedHead, type ParserSink } from '../../../src/protocols/http/parser.js';
+import { HttpParser, type ParserSink } from '../../../src/protocols/http/parser.js';
+import type { ParsedHead } from '../../../src/protocols/http/syntax.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
