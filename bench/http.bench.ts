@@ -6,78 +6,46 @@
  * (streamed, Content-Length in and out) at 10 connections, and the memory
  * per idle keep-alive connection. The servers take turns over several
  * rounds (A/B alternation) and each ratio is the median of the per-round
- * ratios, so that the machine's slow swings cancel out. tulip runs from
- * its build (dist/), the code users run. When Debian's python3-aiohttp is
- * installed, an aiohttp server (its own process) takes its turns too.
+ * ratios, so that the machine's slow swings cancel out. Both servers run
+ * in one process of their own (bench/http_servers.js), started with plain
+ * `node`: tulip from its build (dist/), the code users run, and no
+ * TypeScript loader in that process (its hooks slowed tulip's echo by up to
+ * 2x and node:http's less). When Debian's python3-aiohttp is installed, an
+ * aiohttp server (its own process) takes its turns too.
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import * as http from 'node:http';
-import type * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type * as Tulip from '../src/index.js';
-import type { Coro, SockAddr } from '../src/index.js';
-import type * as TulipHttp from '../src/protocols/http/index.js';
-import type { HttpServer } from '../src/protocols/http/index.js';
 import { median, record } from './lib.js';
-
-// The build (npm run bench builds first): the code users run, as node:http runs its own.
-const { Future, NodeEventLoop } = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof Tulip;
-const { serveHttp } = (await import(new URL('../dist/protocols/http/index.js', import.meta.url).href)) as typeof TulipHttp;
 
 const ROUNDS = 7;
 const SECONDS = 3;
 const IDLE_CONNS = 5000;
 const ECHO_SIZE = 1 << 20;
 
-/** The node:http server: the same routes, written as a node:http user would. */
-function nodeServer(): http.Server {
-  const server = http.createServer((req, res) => {
-    if (req.url === '/hello') {
-      res.setHeader('Content-Type', 'text/plain');
-      res.end('hello');
-      return;
-    }
-    const length = req.headers['content-length'];
-    if (length !== undefined) res.setHeader('Content-Length', length);
-    req.pipe(res);
-  });
-  server.keepAliveTimeout = 60_000;   // the idle-memory measurement holds connections longer than the 5 s default
-  return server;
-}
-
-function* serveTulip(ports: { tulip: number }, servers: HttpServer[], stop: Tulip.Future<void>): Coro<void> {
-  const server = yield* serveHttp(function* (req, res) {
-    if (req.path === '/hello') {
-      res.setHeader('Content-Type', 'text/plain');
-      res.end('hello');
-      return;
-    }
-    const length = req.headers.get('content-length');
-    if (length !== null) res.setHeader('Content-Length', length);
-    for (let c = yield* req.read(); c !== null; c = yield* req.read()) {
-      res.write(c);
-      yield* res.drain();
-    }
-    res.end();
-  }, '127.0.0.1', 0, { keepAliveTimeout: 60_000, backlog: 4096 });
-  servers.push(server);
-  ports.tulip = (server.addresses()[0] as SockAddr)[1];
-  try {
-    yield* stop;
-  } finally {
-    server.close();
-    server.abortClients();
-  }
+/** The server process (bench/http_servers.js): plain node, no TypeScript loader. */
+let servers: ChildProcess | null = null;
+function ask<T>(cmd: string): Promise<T> {
+  return new Promise((resolve) => { servers!.once('message', resolve as (m: unknown) => void); servers!.send(cmd); });
 }
 
 interface WrkResult { rps: number; p99: number; errors: string; cpu: number }
 
-/** Run wrk (asynchronously: both servers live in this process); `cpu`: this process's CPU time per request, in µs. */
-function wrk(args: string[]): Promise<WrkResult> {
+
+/** Run wrk; `cpu`: the server process's CPU time per request, in µs (NaN for a server elsewhere). */
+async function wrk(args: string[], own = true): Promise<WrkResult> {
+  const cpu0 = own ? await ask<NodeJS.CpuUsage>('cpu') : null;
+  const r = await runWrk(args);
+  if (cpu0 !== null) {
+    const c = await ask<NodeJS.CpuUsage>('cpu');
+    r.cpu = (c.user - cpu0.user + c.system - cpu0.system) / r.requests;
+  }
+  return r;
+}
+
+function runWrk(args: string[]): Promise<WrkResult & { requests: number }> {
   return new Promise((resolve, reject) => {
-    const cpu0 = process.cpuUsage();
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
@@ -87,10 +55,9 @@ function wrk(args: string[]): Promise<WrkResult> {
       const m = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
       const p99 = m === null ? NaN : Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[m[2]!]!;
       const errors = [/Socket errors:.*/.exec(out)?.[0], /Non-2xx or 3xx responses:.*/.exec(out)?.[0]].filter((x) => x !== undefined).join('; ');
-      const c = process.cpuUsage(cpu0);
       const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
       if (Number.isNaN(rps)) reject(new Error(`wrk said: ${out}`));
-      else resolve({ rps, p99, errors, cpu: (c.user + c.system) / requests });
+      else resolve({ rps, p99, errors, cpu: NaN, requests });
     });
   });
 }
@@ -99,26 +66,14 @@ const fmt = (x: number): string => (x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.to
 
 export async function main(): Promise<void> {
   if (spawnSync('wrk', ['--version']).error !== undefined) { console.log('http bench: wrk is not installed (apt-get install wrk); skipped'); return; }
-  const node = nodeServer();
-  let nodeOpen = 0;
-  node.on('connection', (s: net.Socket) => { nodeOpen++; s.on('close', () => { nodeOpen--; }); });
-  await new Promise<void>((resolve) => node.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
-  const nodePort = (node.address() as net.AddressInfo).port;
-
-  const loop = new NodeEventLoop();
-  const ports = { tulip: 0 };
-  const tulipServers: HttpServer[] = [];
-  const stop = new Future<void>({ loop, description: 'bench stop' });
-  const serving = loop.runUntilComplete(loop.createTask(serveTulip(ports, tulipServers, stop)));
-  while (ports.tulip === 0) await new Promise((r) => setTimeout(r, 5));
-  const tulip = tulipServers[0]!;
-
-  const servers: Array<readonly [string, number]> = [['node:http', nodePort], ['tulip', ports.tulip]];
+  servers = fork(join(import.meta.dirname, 'http_servers.js'), [], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { nodePort, tulipPort } = await new Promise<{ nodePort: number; tulipPort: number }>((resolve) => { servers!.once('message', resolve as (m: unknown) => void); });
+  const list: Array<readonly [string, number]> = [['node:http', nodePort], ['tulip', tulipPort]];
   let aiohttp: ChildProcess | null = null;
   if (spawnSync('/usr/bin/python3', ['-c', 'import aiohttp']).status === 0) {
     // (its stderr is dropped: aiohttp prints a traceback for every upload wrk cuts off at the end of a run)
     aiohttp = spawn('/usr/bin/python3', [join(import.meta.dirname, 'aiohttp_server.py')], { stdio: ['ignore', 'pipe', 'ignore'] });
-    servers.push(['aiohttp', await new Promise<number>((resolve) => { aiohttp!.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))); })]);
+    list.push(['aiohttp', await new Promise<number>((resolve) => { aiohttp!.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))); })]);
   }
   const lua = join(mkdtempSync(join(tmpdir(), 'tulip-bench-')), 'post.lua');
   writeFileSync(lua, `wrk.method = "POST"\nwrk.body = string.rep("a", ${ECHO_SIZE})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
@@ -129,12 +84,12 @@ export async function main(): Promise<void> {
   let idle: ChildProcess | null = null;
   try {
     for (const [what, load] of Object.entries(loads)) {
-      for (const [, port] of servers) await wrk(load(port, 1));   // warm-up
-      const res = new Map<string, WrkResult[]>(servers.map(([n]) => [n, []]));
+      for (const [name, port] of list) await wrk(load(port, 1), name !== 'aiohttp');   // warm-up
+      const res = new Map<string, WrkResult[]>(list.map(([n]) => [n, []]));
       for (let round = 0; round < ROUNDS; round++) {
-        for (let i = 0; i < servers.length; i++) {
-          const [name, port] = servers[(i + round) % servers.length]!;
-          const r = await wrk(load(port, SECONDS));
+        for (let i = 0; i < list.length; i++) {
+          const [name, port] = list[(i + round) % list.length]!;
+          const r = await wrk(load(port, SECONDS), name !== 'aiohttp');
           if (r.errors !== '') console.log(`  (${name}, ${what}, round ${round}: ${r.errors})`);
           res.get(name)!.push(r);
         }
@@ -167,40 +122,39 @@ export async function main(): Promise<void> {
       console.log(`  [wrk -t1, medians of ${ROUNDS} alternated rounds of ${SECONDS} s; ratio = median of per-round ratios]`);
     }
 
-    // Memory per idle keep-alive connection (each made one request): this process, after GC.
-    if (typeof globalThis.gc !== 'function') { console.log('idle connections: run with --expose-gc'); return; }
-    idle = fork(join(import.meta.dirname, 'http_idle.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // Memory per idle keep-alive connection (each made one request): the server process, after GC.
+    idle = fork(join(import.meta.dirname, 'http_idle.js'), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     await new Promise<void>((resolve) => idle!.once('message', () => resolve()));
-    const ask = (cmd: unknown): Promise<{ error?: string }> => new Promise((resolve) => { idle!.once('message', resolve as (m: unknown) => void); idle!.send(cmd as string); });
-    /** After GC, and after the background sweeper has freed the array buffers it found (the echo leaves many). */
-    const used = async (): Promise<[number, number]> => {
-      for (let i = 0; i < 3; i++) { globalThis.gc!(); await new Promise((r) => setTimeout(r, 100)); }
-      const m = process.memoryUsage();
-      return [m.heapUsed + m.external, m.rss];
+    const hold = (cmd: unknown): Promise<{ error?: string }> => new Promise((resolve) => { idle!.once('message', resolve as (m: unknown) => void); idle!.send(cmd as string); });
+    const used = async (): Promise<[number, number]> => { const m = await ask<{ js: number; rss: number }>('mem'); return [m.js, m.rss]; };
+    const until = async (which: 'node' | 'tulip', n: number): Promise<void> => {
+      let open = -1;
+      for (let i = 0; i < 6000; i++) {
+        open = (await ask<{ node: number; tulip: number }>('count'))[which];
+        if (open === n) return;
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      throw new Error(`the ${which} server has ${open} connections open, not ${n}`);
     };
-    const until = async (count: () => number, n: number): Promise<void> => {
-      for (let i = 0; i < 6000 && count() !== n; i++) await new Promise((res) => setTimeout(res, 10));
-      if (count() !== n) throw new Error(`the server has ${count()} connections open, not ${n}`);
-    };
-    const perConn = async (port: number, count: () => number): Promise<[number, number]> => {
-      await until(count, 0);
+    const perConn = async (port: number, which: 'node' | 'tulip'): Promise<[number, number]> => {
+      await until(which, 0);
       const before = await used();
-      const r = await ask({ port, conns: IDLE_CONNS });
+      const r = await hold({ port, conns: IDLE_CONNS });
       if (r.error !== undefined) throw new Error(r.error);
-      await until(count, IDLE_CONNS);
+      await until(which, IDLE_CONNS);
       const after = await used();
-      await ask('release');
-      await until(count, 0);
+      await hold('release');
+      await until(which, 0);
       return [(after[0] - before[0]) / IDLE_CONNS, (after[1] - before[1]) / IDLE_CONNS];
     };
     const js = new Map<string, number[]>([['node:http', []], ['tulip', []]]);
     const rss = new Map<string, number[]>([['node:http', []], ['tulip', []]]);
-    const pair = [['node:http', nodePort, () => nodeOpen], ['tulip', ports.tulip, () => tulip.connections]] as const;
-    await perConn(nodePort, () => nodeOpen);   // a first round of each, not counted: lazily made things
-    await perConn(ports.tulip, () => tulip.connections);
+    const pair = [['node:http', nodePort, 'node'], ['tulip', tulipPort, 'tulip']] as const;
+    await perConn(nodePort, 'node');   // a first round of each, not counted: lazily made things
+    await perConn(tulipPort, 'tulip');
     for (let round = 0; round < 3; round++) {
-      for (const [name, port, count] of round % 2 === 0 ? pair : [pair[1], pair[0]]) {
-        const [j, r] = await perConn(port, count);
+      for (const [name, port, which] of round % 2 === 0 ? pair : [pair[1], pair[0]]) {
+        const [j, r] = await perConn(port, which);
         js.get(name)!.push(j);
         rss.get(name)!.push(r);
       }
@@ -208,14 +162,10 @@ export async function main(): Promise<void> {
     const mj = (n: string): number => median(js.get(n)!), mr = (n: string): number => median(rss.get(n)!);
     record({ measurement: `memory per idle HTTP keep-alive connection (${IDLE_CONNS})`, subject: 'tulip serveHttp', baseline: 'node:http', ratio: mj('tulip') / mj('node:http'), higherIsBetter: false });
     console.log(`${IDLE_CONNS} idle keep-alive connections: node:http ${mj('node:http').toFixed(0)} B/conn, tulip ${mj('tulip').toFixed(0)} B/conn -> ${(mj('tulip') / mj('node:http')).toFixed(2)}x node:http's (target <= 1.0x)`);
-    console.log(`  [JS heap + external after GC, medians of 3 alternated rounds; RSS growth: node:http ${mr('node:http').toFixed(0)} B/conn, tulip ${mr('tulip').toFixed(0)} B/conn, reported only]`);
+    console.log(`  [the server process's JS heap + external after GC, medians of 3 alternated rounds; RSS growth: node:http ${mr('node:http').toFixed(0)} B/conn, tulip ${mr('tulip').toFixed(0)} B/conn, reported only]`);
   } finally {
     idle?.send('exit');
     aiohttp?.kill();
-    node.close();
-    node.closeAllConnections();
-    stop.setResult();
-    await serving;
-    loop.close();
+    servers.send('exit');
   }
 }
