@@ -172,7 +172,7 @@ export class HttpBody {
     } finally {
       if (!finished && !this.#ended) this.#src?._bodyAbandoned();
     }
-    return parts.length === 0 ? EMPTY : concatBytes(parts, n);
+    return parts.length === 0 ? EMPTY : concatBytes(this.#loop, parts, n);
   }
 
   /**

@@ -53,11 +53,11 @@ void test('examples/http_server.js: /hello, /echo (both framings, any size), /sl
       const data = new Uint8Array(3 << 20).map((_, i) => i % 251);
       const e1 = yield* client.request('POST', `${base}/echo`, { body: data });
       assert.equal(e1.headers.get('content-length'), String(data.length));
-      assert.deepEqual(yield* e1.bytes({ limit: 8 << 20 }), data);
+      assert.ok(Buffer.from(yield* e1.bytes({ limit: 8 << 20 })).equals(data));
       // echo: chunked in and out
       const e2 = yield* client.request('POST', `${base}/echo`, { body: function* (w: BodyWriter) { for (let i = 0; i < 3; i++) { w.write(data.subarray(i << 20, (i + 1) << 20)); yield* w.drain(); } } });
       assert.equal(e2.headers.get('transfer-encoding'), 'chunked');
-      assert.deepEqual(yield* e2.bytes({ limit: 8 << 20 }), data);
+      assert.ok(Buffer.from(yield* e2.bytes({ limit: 8 << 20 })).equals(data));
       const slow = yield* client.request('GET', `${base}/slow?ms=30`);
       assert.equal(yield* slow.text(), 'slow');
       // JSON-RPC through the HTTP transport
