@@ -4,8 +4,8 @@
  * of the three entry points has a summary and an `@example`.
  *
  * An example is checked as a module of a project that depends on tulip:
- * - it may import what it needs; names of `tulip`, `tulip/testing` and
- *   `tulip/conformance` that it uses without importing or declaring them are
+ * - it may import what it needs; names of `tulip`, `tulip/testing`,
+ *   `tulip/conformance` and `tulip/http` that it uses without importing or declaring them are
  *   imported for it, so an example can be as short as the API it shows,
  *   unless it imports from that entry point itself: then it must be whole;
  * - an example whose top level uses `yield*` is the body of a coroutine, as
@@ -25,6 +25,8 @@ const ENTRIES: Record<string, string> = {
   tulip: 'src/index.ts',
   'tulip/testing': 'src/testing/index.ts',
   'tulip/conformance': 'src/conformance/index.ts',
+  'tulip/eslint': 'src/eslint/index.ts',
+  'tulip/http': 'src/protocols/http/index.ts',
 };
 
 /** One `@example` found in the sources. */
@@ -138,7 +140,8 @@ function publicNames(program: ts.Program): Map<string, { spec: string; typeOnly:
     const sf = program.getSourceFile(join(ROOT, ENTRIES[spec]!))!;
     const sym = checker.getExportsOfModule(checker.getSymbolAtLocation(sf)!).find((s) => s.name === name)!;
     const target = sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
-    if (!names.has(name)) names.set(name, { spec, typeOnly: (target.flags & ts.SymbolFlags.Value) === 0 });
+    // A default export (tulip/eslint's plugin) has no name to import it by: an example imports it itself.
+    if (name !== 'default' && !names.has(name)) names.set(name, { spec, typeOnly: (target.flags & ts.SymbolFlags.Value) === 0 });
   }
   return names;
 }

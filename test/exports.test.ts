@@ -16,14 +16,30 @@ const MAIN = [
   'getEventLoopPolicy', 'getRunningLoop', 'moveOnAfter', 'moveOnAt', 'newEventLoop', 'openConnection', 'openUnixConnection',
   'parallelMap', 'pipe', 'put', 'race', 'rehalt', 'run', 'setEventLoop', 'setEventLoopPolicy', 'shield', 'sleep',
   'startAndForget', 'startInParallel', 'startServer', 'startUnixServer', 'stdin', 'takeFrom', 'taskGroup', 'timeout',
-  'timeoutAt', 'toThread', 'wait', 'waitFor',
+  'timeoutAt', 'toCoro', 'toThread', 'wait', 'waitFor',
+  'WebEventLoop', 'WebSocketTransport', 'createWebSocketConnection',
   'FileProducer', 'JsonRpcError', 'JsonRpcErrorCode', 'JsonRpcProtocol', 'ProtocolTransport', 'StackedProtocol',
   'SubprocessPipesProtocol', 'stack',
   // scope signals, defer, cancelling from outside (issue 10)
   'cancelOn', 'currentSignal', 'defer', 'main',
 ];
-const TESTING = ['TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom'];
+const TESTING = [
+  'TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom',
+  'ExplorationError', 'SimulationError', 'exploreCancellation', 'simulate',
+];
 const CONFORMANCE = ['conformanceScenarios', 'runConformance'];
+const HTTP = [
+  'DEFAULT_BODY_LIMIT', 'DEFAULT_LIMITS', 'Headers', 'HttpBody', 'HttpClient', 'HttpClientResponse', 'HttpClientTransport', 'HttpError',
+  'HttpRequest', 'HttpResponse', 'HttpServer', 'STATUS_TEXT', 'createHttpConnection', 'httpMessageHandler', 'serveHttp', 'serveHttpUnix',
+];
+/** What only the Node entry has: its loop and the backends that need Node's modules. */
+const NODE_ONLY = [
+  'FileProducer', 'NodeEventLoop', 'NodeServer', 'Process', 'STDOUT', 'SocketTransport', 'ThreadPoolExecutor',
+  'createSubprocessExec', 'createSubprocessShell', 'toThread', 'main',
+];
+/** What the web entry adds to the core (the Node entry has them too). */
+const WEB_ONLY = ['WebEventLoop', 'WebSocketTransport', 'createWebSocketConnection'];
+const CORE = MAIN.filter((n) => !NODE_ONLY.includes(n) && !WEB_ONLY.includes(n));
 
 async function names(spec: string): Promise<string[]> {
   return Object.keys((await import(spec)) as Record<string, unknown>).sort();
@@ -33,7 +49,16 @@ test('tulip exports exactly its public names', async () => {
   assert.deepEqual(await names('tulip'), [...MAIN].sort());
 });
 
+test('tulip/core is the main entry without the Node and web loops; tulip/web is the core with the web loop', async () => {
+  assert.deepEqual(await names('tulip/core'), [...CORE].sort());
+  assert.deepEqual(await names('tulip/web'), [...CORE, ...WEB_ONLY].sort());
+});
+
 test('tulip/testing and tulip/conformance export exactly their public names', async () => {
   assert.deepEqual(await names('tulip/testing'), [...TESTING].sort());
   assert.deepEqual(await names('tulip/conformance'), [...CONFORMANCE].sort());
+});
+
+test('tulip/http exports exactly its public names', async () => {
+  assert.deepEqual(await names('tulip/http'), [...HTTP].sort());
 });

@@ -19,7 +19,7 @@
  * ends normally hands them to the region around it: a process returned out
  * of a `timeout()` body still belongs to its caller.
  */
-import type { Coro } from './events.js';
+import type { Coro, Suspend } from './events.js';
 import { REHALT } from './traps.js';
 
 /** A cleanup given to `defer()`: a function, or a generator function whose coroutine is driven to its end. */
@@ -125,7 +125,7 @@ function* drain(
       if (!isCoro(x)) continue;
       co = x; mode = NEXT; arg = undefined; returned = false;
     }
-    let r: IteratorResult<unknown, void>;
+    let r: IteratorResult<Suspend, void>;
     try {
       r = mode === NEXT ? co.next(arg) : mode === THROW ? co.throw(arg) : co.return(undefined);
     } catch (e) {
@@ -145,7 +145,7 @@ function* drain(
       fromAbove = false;
       mode = THROW;
       arg = e;
-    } finally {
+    } finally { // eslint-disable-line tulip/require-rehalt -- interrupted (st.interrupted): the frame that drains re-halts
       if (fromAbove) {
         // A return() from above: interrupt this cleanup, run the rest here (a generator being returned can
         // only go on in its finally), as after a halt.

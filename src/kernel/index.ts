@@ -14,10 +14,11 @@ export { sleep, createTask, ensureFuture, fromPromise, allTasks } from './coro.j
 export { run } from './run.js';
 export type { RunOptions } from './run.js';
 export { BaseEventLoop } from './base_loop.js';
+export type { Host } from './host.js';
 export {
-  getRunningLoop, getEventLoop, setEventLoop, newEventLoop, getEventLoopPolicy, setEventLoopPolicy, DefaultEventLoopPolicy,
+  toCoro, getRunningLoop, getEventLoop, setEventLoop, newEventLoop, getEventLoopPolicy, setEventLoopPolicy, DefaultEventLoopPolicy,
 } from './events.js';
 export type {
-  Coro, Awaitable, EventLoop, EventLoopPolicy, ExceptionContext, ExceptionHandler, TaskFactory, ConnectionOptions, ServerOptions,
+  Coro, CoroOrFn, Suspend, Awaitable, EventLoop, EventLoopPolicy, ExceptionContext, ExceptionHandler, TaskFactory, ConnectionOptions, ServerOptions,
 } from './events.js';
 export type * from './transport_types.js';

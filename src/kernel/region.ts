@@ -9,7 +9,7 @@
  * a child process started there belongs to the timeout.
  */
 import { Cleanups, type Cleanup, type OwnedResource } from './cleanup.js';
-import type { Coro } from './events.js';
+import type { Coro, Suspend } from './events.js';
 import { currentTask, type Task } from './task.js';
 
 function runningTask(what: string): Task<unknown> {
@@ -44,16 +44,16 @@ export function currentSignal(): AbortSignal {
   return runningTask('currentSignal()')._currentSignal();
 }
 
-class DeferIter {
+class DeferIter implements Coro<void> {
   readonly #cleanup: Cleanup;
   constructor(cleanup: Cleanup) { this.#cleanup = cleanup; }
-  next(): IteratorResult<unknown, void> {
+  next(): IteratorResult<Suspend, void> {
     if (typeof this.#cleanup !== 'function') throw new TypeError('defer(cleanup): cleanup must be a function or a generator function');
     innermostCleanups(runningTask('defer()')).defers.push(this.#cleanup);
     return { done: true, value: undefined };
   }
   throw(e: unknown): never { throw e; }
-  return(value?: any): IteratorResult<unknown, void> { return { done: true, value }; }
+  return(value?: any): IteratorResult<Suspend, void> { return { done: true, value }; }
   [Symbol.iterator](): this { return this; }
 }
 

@@ -25,7 +25,7 @@
  */
 import { Cleanups, drainCleanups, oneError, type DrainState } from './cleanup.js';
 import { CancelledError, TimeoutError } from './errors.js';
-import type { Coro } from './events.js';
+import { toCoro, type Coro, type CoroOrFn, type Suspend } from './events.js';
 import type { TimerHandle } from './handles.js';
 import { currentTask, type HaltTarget, type Task } from './task.js';
 import { REHALT, rehalt } from './traps.js';
@@ -148,11 +148,12 @@ export class CancelScope implements HaltTarget {
   }
 
   /**
-   * Drive `body` inside this scope. Returns the body's value, or `undefined`
+   * Drive `body` (a coroutine, or a generator function called with no
+   * arguments) inside this scope. Returns the body's value, or `undefined`
    * if this scope halted it (then `cancelledCaught` is true). Must be driven
    * by a task (`yield*` inside a coroutine); a scope runs once.
    */
-  *run<T>(body: Coro<T>): Coro<T | undefined> {
+  *run<T>(body: CoroOrFn<T>): Coro<T | undefined> {
     if (this.#state !== 'new') throw new Error(`${this.name} can only be run once`);
     const task = currentTask();
     if (task === undefined) throw new Error(`${this.name} must run inside a task`);
@@ -167,7 +168,7 @@ export class CancelScope implements HaltTarget {
       this.#arm();
     }
     try {
-      return yield* drive(body, this, task);
+      return yield* drive(toCoro(body), this, task);
     } finally {
       this._endBody();
       task._exitScope(this);
@@ -247,7 +248,7 @@ function* drive<T>(body: Coro<T>, self: CancelScope, task: Task<unknown>): Coro<
   let failed = false;
   let error: unknown;
   for (;;) {
-    let r: IteratorResult<unknown, T>;
+    let r: IteratorResult<Suspend, T>;
     try {
       r = mode === NEXT ? body.next(arg) : mode === THROW ? body.throw(arg) : body.return(undefined as T);
     } catch (e) {
@@ -268,7 +269,7 @@ function* drive<T>(body: Coro<T>, self: CancelScope, task: Task<unknown>): Coro<
       fromAbove = false;
       mode = THROW;
       arg = e;
-    } finally {
+    } finally { // eslint-disable-line tulip/require-rehalt -- unwind() re-halts, in its own finally, if anything waited
       if (fromAbove) {
         self._unwinding = true;
         yield* unwind(body, self);
@@ -335,7 +336,7 @@ function* forwardReturn(body: Coro<unknown>): Coro<boolean> {
       interrupted = false;
       mode = THROW;
       arg = e;
-    } finally {
+    } finally { // eslint-disable-line tulip/require-rehalt -- an interrupted forwardReturn returns undefined: drive() re-halts
       if (interrupted) yield* forwardReturn(body);
     }
     r = mode === NEXT ? body.next(arg) : body.throw(arg);

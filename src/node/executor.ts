@@ -10,6 +10,10 @@
  * AbortSignal per job: aborting a queued job drops it, aborting a running
  * one terminates its worker. Every job runs through one small module,
  * `executor_worker`, which imports the target and spreads the arguments.
+ * A terminated worker's own resources go with it, except a child process
+ * it spawned: Node never reaps that one (it stays a zombie until this
+ * process exits), so a job that spawns children should not be cancelled
+ * while they run.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -21,6 +25,7 @@ import { fromPromise } from '../kernel/coro.js';
 import type { Future } from '../kernel/future.js';
 import type { Executor, WorkerFunction } from '../kernel/transport_types.js';
 import type { WorkerJob } from './executor_worker.js';
+import { type LoopResource, track, untrack } from './registry.js';
 
 // The worker module beside this one: .ts when run from source (tsx), .js when built.
 const WORKER = new URL(`./executor_worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
@@ -101,6 +106,20 @@ export class ThreadPoolExecutor implements Executor {
     }
     return this.#shutdown;
   }
+
+  /**
+   * `using`: `shutdown()` without waiting for the workers to exit.
+   * @example
+   * using pool = new ThreadPoolExecutor({ maxThreads: 2 });
+   */
+  [Symbol.dispose](): void { void this.shutdown(); }
+
+  /**
+   * `await using`: `shutdown()`, waiting until every worker has exited.
+   * @example
+   * await using pool = new ThreadPoolExecutor({ maxThreads: 2 });
+   */
+  [Symbol.asyncDispose](): Promise<void> { return this.shutdown(); }
 }
 
 /** The executor `runInExecutor(null, ...)` uses, created on first use (one per loop). */
@@ -134,7 +153,14 @@ export function runInExecutor<R>(loop: EventLoop, slot: DefaultExecutorSlot, exe
   const ac = new AbortController();
   const p = ex instanceof ThreadPoolExecutor ? ex._run<R>(fn, args, ac.signal) : Promise.resolve(ex.submit<R>(fn, ...args));
   const f = fromPromise(p, loop).setDescription(`runInExecutor(${fn.name ?? 'default'} of ${String(fn.module)})`);
-  f.addDoneCallback((x) => { if (x.cancelled()) ac.abort(new Error('runInExecutor: the waiting task was cancelled')); });
+  // A running job is one of the loop's open resources: the deadlock check counts it even where the runtime does not
+  // list its workers (Bun), and loop.close() stops it.
+  const job: LoopResource = { _loopClosing: () => ac.abort(new Error('runInExecutor: the loop was closed')) };
+  track(loop, job);
+  f.addDoneCallback((x) => {
+    untrack(loop, job);
+    if (x.cancelled()) ac.abort(new Error('runInExecutor: the waiting task was cancelled'));
+  });
   return f;
 }
 

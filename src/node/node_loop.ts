@@ -17,7 +17,8 @@ import type {
 } from '../kernel/transport_types.js';
 import { type AddrInfoOptions, getAddrInfo, getNameInfo } from './dns.js';
 import { DefaultExecutorSlot, runInExecutor } from './executor.js';
-import { DeadlockWatch } from './idle.js';
+import { DeadlockWatch } from '../kernel/deadlock_watch.js';
+import { nodeHost } from './host.js';
 import { connectReadPipe, connectWritePipe, type PipeLike } from './pipes.js';
 import { closeTracked } from './registry.js';
 import { sendfile } from './sendfile.js';
@@ -28,6 +29,8 @@ import { startTls } from './tls.js';
 import { createDatagramEndpoint, type DatagramEndpointOptions } from './udp.js';
 
 const REFUSED = new Set(['SIGKILL', 'SIGSTOP']);
+/** The longest delay Node's setTimeout takes (2^31-1 ms, about 24.8 days). */
+const MAX_HOST_DELAY = 2 ** 31 - 1;
 
 function signalName(sig: string | number): NodeJS.Signals {
   if (typeof sig === 'string') {
@@ -50,9 +53,11 @@ export class NodeEventLoop extends BaseEventLoop {
   #timer: NodeJS.Timeout | null = null;
   #timerWhen = Infinity;
   readonly #deadlockWatch = new DeadlockWatch({
+    host: nodeHost,
     stuck: () => this._isIdle(),
-    // A signal handler can wake the loop too; SIGINT's does not count, as run() always installs one.
-    otherWakers: () => this.#waitsForSignals(),
+    // A signal handler can wake the loop too (SIGINT's does not count, as run() always installs one), and so can a
+    // transport, server, child or job of tulip's own (Node lists them anyway; Bun lists nothing).
+    otherWakers: () => this.#waitsForSignals() || this._openResources() > 0,
     promisesPending: () => this._promisesPending(),
     declare: () => this._declareDeadlock('no callback is ready, no timer is pending and nothing else keeps Node running'),
   });
@@ -63,6 +68,9 @@ export class NodeEventLoop extends BaseEventLoop {
 
   protected _clock(): number { return performance.now(); }
 
+  /** @internal Node's chunks are Buffers: Buffer.concat joins them (from its pool for small sizes) into a Buffer. */
+  override _concatBytes(list: Uint8Array[], total: number): Uint8Array { return Buffer.concat(list, total); }
+
   protected _hostWake(): void {
     if (this.#immediate === null) this.#immediate = setImmediate(this.#tickNow);
   }
@@ -71,8 +79,9 @@ export class NodeEventLoop extends BaseEventLoop {
     if (when === this.#timerWhen) return;
     if (this.#timer !== null) { clearTimeout(this.#timer); this.#timer = null; this.#timerWhen = Infinity; }
     if (when === null) return;
-    // Node's timers have 1 ms resolution: round up so the tick never comes before the timer is due.
-    const delay = Math.max(0, Math.ceil(when - this._clock()));
+    // Node's timers have 1 ms resolution: round up so the tick never comes before the timer is due. Node fires a
+    // delay above 2^31-1 ms after 1 ms (with a warning): clamp it; the tick finds nothing due and arms again.
+    const delay = Math.min(MAX_HOST_DELAY, Math.max(0, Math.ceil(when - this._clock())));
     this.#timerWhen = when;
     this.#timer = setTimeout(this.#tickTimer, delay);
   }

@@ -27,10 +27,22 @@ import { type LoopResource, track, untrack } from './registry.js';
  */
 export type PipeLike = Readable | Writable | number;
 
+/**
+ * Can `new net.Socket({ fd })` carry a FIFO here? On Node it can (libuv's pipes); Deno throws (`open EEXIST`) and
+ * Bun makes a socket that never reads, so there a FIFO goes through a file stream, which reads it on a thread.
+ */
+const socketFifos = (process.versions as Record<string, string | undefined>).bun === undefined;
+
 /** A stream for an fd: a socket for pipes and sockets, a tty stream for terminals, a file stream otherwise. */
 function streamForFd(fd: number, mode: 'r' | 'w'): Readable | Writable {
   const st = fstatSync(fd);
-  if (st.isFIFO() || st.isSocket()) return new Socket({ fd, readable: mode === 'r', writable: mode === 'w' });
+  if (st.isSocket() || (st.isFIFO() && socketFifos)) {
+    try {
+      return new Socket({ fd, readable: mode === 'r', writable: mode === 'w' });
+    } catch (e) {
+      if (!st.isFIFO()) throw e;   // Deno: a FIFO cannot be a socket there; a file stream reads it
+    }
+  }
   if (isatty(fd)) return mode === 'r' ? new TtyReadStream(fd) : new TtyWriteStream(fd);
   return mode === 'r' ? createReadStream('', { fd }) : createWriteStream('', { fd });
 }
@@ -110,6 +122,9 @@ export class ReadPipeTransport implements ReadTransport, LoopResource {
     this.#reading = true;
     this.#caller.soon(() => this.#drain());
   }
+
+  /** `using`: `close()` when the block ends. */
+  [Symbol.dispose](): void { this.close(); }
 
   /** Stop reading and close the pipe; `connectionLost(undefined)` follows (no more data). */
   close(): void {
@@ -237,9 +252,9 @@ export class WritePipeTransport extends WritableTransport implements WriteTransp
 
 /** @internal `loop.connectReadPipe(factory, pipe)`. */
 export function* connectReadPipe<P>(loop: EventLoop, factory: () => P, pipe: PipeLike): Coro<[ReadTransport, P]> {
+  if (typeof pipe !== 'number' && !isReadable(pipe)) throw new TypeError('connectReadPipe: pipe must be a readable Node stream or a file descriptor');
+  const protocol = factory();   // first (as asyncio): if it throws, no stream has taken the fd over
   const stream = typeof pipe === 'number' ? streamForFd(pipe, 'r') as Readable : pipe;
-  if (!isReadable(stream)) throw new TypeError('connectReadPipe: pipe must be a readable Node stream or a file descriptor');
-  const protocol = factory();
   const t = new ReadPipeTransport(new ProtocolCaller(loop), stream, protocol as Protocol);
   yield* startSoon(loop, 'connectReadPipe', () => t._start(), () => t._loopClosing());
   return [t, protocol];
@@ -247,9 +262,9 @@ export function* connectReadPipe<P>(loop: EventLoop, factory: () => P, pipe: Pip
 
 /** @internal `loop.connectWritePipe(factory, pipe)`. */
 export function* connectWritePipe<P>(loop: EventLoop, factory: () => P, pipe: PipeLike): Coro<[WriteTransport, P]> {
+  if (typeof pipe !== 'number' && !isWritable(pipe)) throw new TypeError('connectWritePipe: pipe must be a writable Node stream or a file descriptor');
+  const protocol = factory();   // first (as asyncio): if it throws, no stream has taken the fd over
   const stream = typeof pipe === 'number' ? streamForFd(pipe, 'w') as Writable : pipe;
-  if (!isWritable(stream)) throw new TypeError('connectWritePipe: pipe must be a writable Node stream or a file descriptor');
-  const protocol = factory();
   const t = new WritePipeTransport(loop, stream, protocol as Protocol);
   yield* startSoon(loop, 'connectWritePipe', () => t._start(), () => t._loopClosing());
   return [t, protocol];

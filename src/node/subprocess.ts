@@ -28,6 +28,7 @@ import type { Cleanups, OwnedResource } from '../kernel/cleanup.js';
 import type { Coro, EventLoop } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import { _own } from '../kernel/region.js';
+import { rehalt } from '../kernel/traps.js';
 import type {
   Protocol, ReadTransport, SubprocessProtocol, SubprocessTransport, WriteTransport,
 } from '../kernel/transport_types.js';
@@ -173,6 +174,7 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource, Owne
       if (!reaped) {
         this.kill();
         if (this.#returncode === null) yield* this._exited();
+        yield* rehalt();
       }
     }
   }
@@ -209,6 +211,9 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource, Owne
   }
   terminate(): void { this.sendSignal('SIGTERM'); }
   kill(): void { this.sendSignal('SIGKILL'); }
+
+  /** `using`: `close()` when the block ends. */
+  [Symbol.dispose](): void { this.close(); }
 
   /** Close the pipes and kill the child if it still runs; `processExited` and `connectionLost` follow. */
   close(): void {
@@ -275,6 +280,7 @@ function* start<P>(loop: EventLoop, factory: () => P, command: string, args: str
     shell = false;
     errIo = 'inherit';
   } else errIo = nodeStdio(stderr, 'stderr');
+  const protocol = factory();   // before the child exists, as asyncio does: a factory that throws leaves nothing running
   const child = spawn(cmd, argv, { stdio: [nodeStdio(stdin, 'stdin'), nodeStdio(stdout, 'stdout'), errIo], cwd, env, shell, detached });
   const t = new NodeSubprocessTransport(new ProtocolCaller(loop), child, killGrace, detached);
   if (!detached && child.pid !== undefined) _own(t);   // owned from the first instant (see the top of this file)
@@ -295,7 +301,6 @@ function* start<P>(loop: EventLoop, factory: () => P, command: string, args: str
       t._loopClosing();
     }
   }
-  const protocol = factory();
   yield* startSoon(loop, `start ${command}`, () => t._start(protocol as SubprocessProtocol), () => t._loopClosing());
   return [t, protocol];
 }

@@ -3,7 +3,8 @@
  * StreamReader, keeps the write-side state `drain()` needs (paused by the
  * transport's flow control, connection lost and why), and for a server
  * starts the client handler as a task whose end, however it ends, closes
- * the connection.
+ * the connection. The server owns that task: shutting down, it halts it
+ * and waits for its cleanup before closing what is left.
  */
 import { CancelledError } from '../kernel/errors.js';
 import { fromPromise } from '../kernel/coro.js';
@@ -11,6 +12,7 @@ import { type Coro, type EventLoop, getEventLoop } from '../kernel/events.js';
 import { Future, isThenable } from '../kernel/future.js';
 import type { Task } from '../kernel/task.js';
 import type { Protocol, Transport } from '../kernel/transport_types.js';
+import { Outcome } from '../toolkit/outcome.js';
 import { connectionLostError } from '../protocols/stream_transport.js';
 import type { StreamReader } from './reader.js';
 import { StreamWriter } from './writer.js';
@@ -39,7 +41,7 @@ export class StreamReaderProtocol implements Protocol {
   #paused = false;
   #lost = false;
   #drainWaiters: Future<void>[] = [];
-  readonly #closed: Future<void>;
+  readonly #closed: Outcome<void>;
   /** The handler's task (servers only). */
   task: Task<void> | null = null;
 
@@ -47,8 +49,11 @@ export class StreamReaderProtocol implements Protocol {
     this.reader = reader;
     this.#onClient = onClient;
     this.#loop = loop ?? getEventLoop();
-    this.#closed = new Future<void>({ loop: this.#loop, description: 'StreamWriter.waitClosed' });
+    this.#closed = new Outcome<void>(this.#loop, 'StreamWriter.waitClosed');
   }
+
+  /** @internal the handler's task, which the server halts when it shuts down (protocols/server_shutdown.ts). */
+  _connectionTasks(): Iterable<Task<unknown>> { return this.task !== null ? [this.task] : []; }
 
   /** The transport (the one after `startTls`, once upgraded). */
   get transport(): Transport | null { return this.#transport; }
@@ -84,10 +89,8 @@ export class StreamReaderProtocol implements Protocol {
     this.#lost = true;
     if (exc === undefined) this.reader.feedEof();
     else this.reader.setException(exc);
-    if (!this.#closed.done()) {
-      if (exc === undefined) this.#closed.setResult();
-      else { this.#closed.setException(exc); void this.#closed.exception(); }
-    }
+    if (exc === undefined) this.#closed.setResult();
+    else this.#closed.setException(exc);
     this.#wakeDrain(exc ?? connectionLostError());
   }
 
@@ -108,8 +111,8 @@ export class StreamReaderProtocol implements Protocol {
     }
   }
 
-  /** @internal completes when the connection is lost (with its error, if any). */
-  _closedFuture(): Future<void> { return this.#closed; }
+  /** @internal wait until the connection is lost (throws its error, if any); each waiter waits on a future of its own. */
+  _waitClosed(): Coro<void> { return this.#closed.wait(); }
   /** @internal */
   _isLost(): boolean { return this.#lost; }
 

@@ -7,6 +7,7 @@
 import { cede } from '../kernel/traps.js';
 import { type Coro, type EventLoop, getEventLoop } from '../kernel/events.js';
 import type { Transport } from '../kernel/transport_types.js';
+import { connectionLostError } from '../protocols/stream_transport.js';
 import type { StreamReader } from './reader.js';
 import type { StreamReaderProtocol } from './stream_protocol.js';
 
@@ -44,18 +45,30 @@ export class StreamWriter {
   canWriteEof(): boolean { return this.#transport.canWriteEof(); }
   /** Flush what is buffered, then close. */
   close(): void { this.#transport.close(); }
+  /**
+   * `using`: `close()` when the block ends (normally, by an error, or because the task was halted).
+   * @example
+   * using writer = (yield* openConnection('127.0.0.1', 8888))[1];
+   * writer.write('bye\n');
+   */
+  [Symbol.dispose](): void { this.close(); }
   /** True once the connection is closing or closed. */
   isClosing(): boolean { return this.#transport.isClosing(); }
   /** The transport's extra info (`'peername'`, `'sockname'`, `'peercert'`...). */
   getExtraInfo(name: string, fallback?: unknown): unknown { return this.#transport.getExtraInfo(name, fallback); }
 
-  /** Wait until the connection is closed; throws the error it was lost with, if any. */
-  *waitClosed(): Coro<void> { yield* this.#protocol._closedFuture(); }
+  /**
+   * Wait until the connection is closed; throws the error it was lost with,
+   * if any. Any number of tasks may wait: one that gives up (cancelled, or
+   * a timeout around it) does not disturb the others.
+   */
+  *waitClosed(): Coro<void> { yield* this.#protocol._waitClosed(); }
 
   /**
    * Wait while the write buffer is over the high-water mark. Throws the
    * connection's error if it failed, or an `ECONNRESET` error if it was
-   * lost.
+   * lost or is closing (after `close()`, as asyncio's `drain()` raises
+   * `ConnectionResetError`): nothing written now can be sent.
    * @example
    * const [, writer] = yield* openConnection('127.0.0.1', 8888);
    * for (const chunk of ['a', 'b', 'c']) { writer.write(chunk); yield* writer.drain(); }   // never more than the high-water mark buffered
@@ -63,7 +76,12 @@ export class StreamWriter {
   *drain(): Coro<void> {
     const exc = this.#reader?.exception();
     if (exc !== undefined) throw exc;
-    if (this.#transport.isClosing()) yield* cede();   // let connectionLost arrive, so the error is the right one
+    if (this.#transport.isClosing()) {
+      yield* cede();   // let connectionLost arrive, so the error is the right one
+      const e = this.#reader?.exception();
+      if (e !== undefined) throw e;
+      throw connectionLostError();
+    }
     yield* this.#protocol._drainHelper();
   }
 

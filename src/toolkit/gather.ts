@@ -12,12 +12,14 @@ import { CancelledError, Future, ensureFuture, rehalt, type Awaitable, type Coro
 
 /**
  * The value an awaitable produces: `Result<Future<number>>` is `number`,
- * as is `Result<Coro<number>>` and `Result<Promise<number>>`.
+ * as are `Result<Coro<number>>`, `Result<() => Coro<number>>` (a
+ * generator function) and `Result<Promise<number>>`.
  * @example
  * type N = Result<Coro<number>>;   // number
  */
 export type Result<A> = A extends Future<infer X> ? X
-  : A extends Generator<unknown, infer X, unknown> ? X
+  : A extends Coro<infer X> ? X
+  : A extends () => Coro<infer X> ? X
   : A extends PromiseLike<infer X> ? X
   : never;
 
@@ -55,7 +57,7 @@ export function* cancelAndWait(fs: readonly Future<unknown>[], description: stri
   try {
     waited = yield* allDone(fs, description);
     ok = true;
-  } finally {
+  } finally { // eslint-disable-line tulip/require-rehalt -- interrupted, this returns undefined: every caller re-halts
     if (!ok) yield* cancelAndWait(fs, description);
   }
   return waited;
@@ -76,8 +78,27 @@ export function gather<const T extends readonly Awaitable<unknown>[]>(aws: T, op
   return gatherBody(aws, opts?.returnExceptions ?? false) as Coro<{ -readonly [K in keyof T]: Result<T[K]> }>;
 }
 
+/** @internal one future per distinct awaitable: a coroutine object given twice becomes one task (a generator runs once), as in asyncio. */
+export function futuresOf<T>(aws: Iterable<Awaitable<T>>): Future<T>[] {
+  const list: readonly Awaitable<T>[] = Array.isArray(aws) ? aws : [...aws];
+  const n = list.length;
+  const fs = new Array<Future<T>>(n);
+  // A few awaitables (the common case) are compared in place; a Map would cost more than it saves.
+  const seen = n > 8 ? new Map<Awaitable<T>, Future<T>>() : null;
+  for (let i = 0; i < n; i++) {
+    const a = list[i]!;
+    if (a instanceof Future && typeof (a as { next?: unknown }).next !== 'function') { fs[i] = a; continue; }   // (a sleep is also a coroutine)
+    let f: Future<T> | undefined;
+    if (seen !== null) f = seen.get(a);
+    else for (let j = 0; j < i; j++) if (list[j] === a) { f = fs[j]; break; }
+    if (f === undefined) { f = ensureFuture(a); seen?.set(a, f); }
+    fs[i] = f;
+  }
+  return fs;
+}
+
 function* gatherBody(aws: readonly Awaitable<unknown>[], returnExceptions: boolean): Coro<unknown[]> {
-  const fs = aws.map((a) => ensureFuture(a));
+  const fs = futuresOf(aws);
   if (fs.length === 0) return [];
   const outer = new Future<void>({ description: 'gather' });
   let left = fs.length;

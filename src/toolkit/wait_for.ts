@@ -16,6 +16,7 @@ function isCoro<T>(aw: Awaitable<T>): aw is Coro<T> {
 
 /** @internal `yield*`-able form of any awaitable. */
 export function awaitable<T>(aw: Awaitable<T>): Coro<T> {
+  if (typeof aw === 'function') return aw();
   if (aw instanceof Future) return aw[Symbol.iterator]();
   if (isCoro(aw)) return aw;
   return fromPromise(aw)[Symbol.iterator]();
@@ -34,20 +35,23 @@ function* expired<T>(aw: Awaitable<T>, ms: number): Coro<T> {
       throw e;
     }
   }
+  if (typeof aw === 'function') throw err();   // a generator function: never called
   if (isCoro(aw)) aw.return(undefined as T);   // never started: closing it runs nothing
   else fromPromise(aw).cancel();   // a Promise runs on; its outcome is let go, never reported
   throw err();
 }
 
 /**
- * Wait for `aw` at most `ms` milliseconds (`null`: no limit). On timeout
- * the inner work is cancelled, its cleanup awaited, and `TimeoutError`
- * thrown. If that cleanup fails, its error is thrown instead. With
- * `ms <= 0` a coroutine is not started at all.
+ * Wait for `aw` (a future, a coroutine, a generator function or a Promise)
+ * at most `ms` milliseconds (`null`: no limit). On timeout the inner work
+ * is cancelled, its cleanup awaited, and `TimeoutError` thrown. If that
+ * cleanup fails, its error is thrown instead. With `ms <= 0` a coroutine
+ * (or generator function) is not started at all.
  * @example
  * const [reader] = yield* openConnection('127.0.0.1', 8888);
  * try { const reply = yield* waitFor(reader.readLine(), 1000); }
  * catch (e) { if (e instanceof TimeoutError) console.log('no reply within 1 s'); }
+ * const n = yield* waitFor(function* () { yield* sleep(10); return 1; }, 1000);
  */
 export function* waitFor<T>(aw: Awaitable<T>, ms: number | null): Coro<T> {
   if (ms === null) return yield* awaitable(aw);
