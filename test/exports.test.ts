@@ -19,6 +19,8 @@ const MAIN = [
   'timeoutAt', 'toThread', 'wait', 'waitFor',
   'FileProducer', 'JsonRpcError', 'JsonRpcErrorCode', 'JsonRpcProtocol', 'ProtocolTransport', 'StackedProtocol',
   'SubprocessPipesProtocol', 'stack',
+  // interop (issue 12)
+  'EventOverflowError', 'IterationError', 'Subscription', 'coroIterator', 'each', 'on', 'once',
 ];
 const TESTING = ['TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom'];
 const CONFORMANCE = ['conformanceScenarios', 'runConformance'];
