@@ -20,7 +20,7 @@ const MAIN = [
   'FileProducer', 'JsonRpcError', 'JsonRpcErrorCode', 'JsonRpcProtocol', 'ProtocolTransport', 'StackedProtocol',
   'SubprocessPipesProtocol', 'stack',
   // interop (issue 12)
-  'EventOverflowError', 'IterationError', 'Subscription', 'coroIterator', 'each', 'on', 'once',
+  'EventOverflowError', 'IterationError', 'Lines', 'Subscription', 'TextStreamReader', 'coroIterator', 'each', 'on', 'once',
 ];
 const TESTING = ['TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom'];
 const CONFORMANCE = ['conformanceScenarios', 'runConformance'];

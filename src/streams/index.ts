@@ -5,3 +5,5 @@ export { StreamReaderProtocol } from './stream_protocol.js';
 export type { ClientConnectedCallback } from './stream_protocol.js';
 export { openConnection, startServer, openUnixConnection, startUnixServer } from './open.js';
 export type { StreamOptions } from './open.js';
+export { TextStreamReader, Lines } from './text.js';
+export type { TextOptions } from './text.js';

@@ -19,6 +19,7 @@ import { type EventLoop, getEventLoop } from '../kernel/events.js';
 import type { Coro } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import type { ReadTransport } from '../kernel/transport_types.js';
+import { type Lines, type TextOptions, TextStreamReader } from './text.js';
 
 /**
  * The default limit of a line or chunk a reader buffers: 64 KiB.
@@ -212,6 +213,15 @@ export class StreamReader {
       },
     };
   }
+
+  /**
+   * The lines until EOF as strings, without their line endings (`'\n'` or
+   * `'\r\n'`), decoded as UTF-8 (or `opts.encoding`), for `each()` and
+   * `for await`; leaving a loop early leaves the rest in the reader.
+   * @example
+   * for (const line of yield* each(reader.lines())) { console.log(line); yield* each.next(); }
+   */
+  lines(opts?: TextOptions): Lines { return new TextStreamReader(this, opts).lines(); }
 
   // ---- internals -------------------------------------------------------------
 
