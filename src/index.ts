@@ -23,3 +23,4 @@ export { Process, createSubprocessExec, createSubprocessShell } from './node/pro
 export type { ProcessOptions } from './node/process.js';
 export { FileProducer } from './node/file_producer.js';
 export type { FileProducerOptions } from './node/file_producer.js';
+export * from './interop/index.js';

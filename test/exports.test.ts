@@ -20,7 +20,9 @@ const MAIN = [
   'FileProducer', 'JsonRpcError', 'JsonRpcErrorCode', 'JsonRpcProtocol', 'ProtocolTransport', 'StackedProtocol',
   'SubprocessPipesProtocol', 'stack',
   // interop (issue 12)
-  'EventOverflowError', 'IterationError', 'Lines', 'Subscription', 'TextStreamReader', 'coroIterator', 'each', 'on', 'once',
+  'EventOverflowError', 'IterationError', 'Lines', 'Subscription', 'TextStreamReader', 'copy', 'coroIterator', 'each',
+  'fromReadable', 'fromReadableStream', 'fromWritableStream', 'on', 'once', 'toDuplex', 'toReadable', 'toReadableStream',
+  'toWritable', 'toWritableStream',
 ];
 const TESTING = ['TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom'];
 const CONFORMANCE = ['conformanceScenarios', 'runConformance'];

@@ -7,3 +7,7 @@ export { openConnection, startServer, openUnixConnection, startUnixServer } from
 export type { StreamOptions } from './open.js';
 export { TextStreamReader, Lines } from './text.js';
 export type { TextOptions } from './text.js';
+export { copy } from './copy.js';
+export type { CopyOptions } from './copy.js';
+export { fromReadableStream, fromWritableStream, toReadableStream, toWritableStream } from './web.js';
+export type { FromReadableStreamOptions, ToReadableStreamOptions } from './web.js';

@@ -37,6 +37,8 @@ export class StreamReaderProtocol implements Protocol {
   #transport: Transport | null = null;
   #paused = false;
   #lost = false;
+  /** The error the connection was lost with, for every later `drain()` (EPIPE stays EPIPE). */
+  #lostExc: Error | undefined = undefined;
   #drainWaiters: Future<void>[] = [];
   readonly #closed: Future<void>;
   /** The handler's task (servers only). */
@@ -81,6 +83,7 @@ export class StreamReaderProtocol implements Protocol {
 
   connectionLost(exc: Error | undefined): void {
     this.#lost = true;
+    this.#lostExc = exc;
     if (exc === undefined) this.reader.feedEof();
     else this.reader.setException(exc);
     if (!this.#closed.done()) {
@@ -95,7 +98,7 @@ export class StreamReaderProtocol implements Protocol {
 
   /** @internal wait while writing is paused; throw if the connection is lost. */
   *_drainHelper(): Coro<void> {
-    if (this.#lost) throw connectionLostError();
+    if (this.#lost) throw this.#lostExc ?? connectionLostError();
     if (!this.#paused) return;
     const f = new Future<void>({ loop: this.#loop, description: 'StreamWriter.drain' });
     this.#drainWaiters.push(f);
