@@ -92,9 +92,9 @@ export class StreamReader {
   /** The error `setException` set, if any. */
   exception(): unknown { return this.#exception; }
 
-  /** @internal the transport to pause when too much is buffered. */
+  /** @internal the transport to pause when too much is buffered; one set while not reading is resumed by the first wait. */
   setTransport(t: ReadTransport): void {
-    if (this.#transport !== null && this.#transport !== t) this.#paused = false;
+    if (this.#transport !== t) this.#paused = typeof t.isReading === 'function' && !t.isReading();
     this.#transport = t;
   }
 
