@@ -126,6 +126,9 @@ export class ReadPipeTransport implements ReadTransport, LoopResource {
     this.#caller.soon(() => this.#drain());
   }
 
+  /** @internal Node stopped reading the stream (a failed hand-over to a child): make it read again if this transport reads. */
+  _readAgain(): void { if (!this.#lazy && !this.#closing) this.#stream.read(0); }
+
   /** @internal nothing was ever read from the stream into this process (its data is all still in the pipe). */
   _untouched(): boolean { return this.#lazy || (this.#stream.readableLength === 0 && !this.#closing); }
 

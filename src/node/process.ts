@@ -193,10 +193,15 @@ function* create(spawn: (loop: EventLoop, factory: () => SubprocessStreamProtoco
   const loop = getRunningLoop();
   const { limit = DEFAULT_LIMIT, stdin = 'inherit', stdout = 'inherit', stderr = 'inherit', ...rest } = opts;
   const handed = stdin instanceof StreamReader ? handOver(stdin) : null;
-  const [t, p] = yield* spawn(loop, () => new SubprocessStreamProtocol(limit, loop), {
-    ...rest, stdin: handed?.stream ?? stdin, stdout, stderr, [LAZY_READ]: true,
-  });
-  handed?.release(t.getPid());
+  let spawned: [SubprocessTransport, SubprocessStreamProtocol] | null = null;
+  try {
+    spawned = yield* spawn(loop, () => new SubprocessStreamProtocol(limit, loop), {
+      ...rest, stdin: handed?.stream ?? stdin, stdout, stderr, [LAZY_READ]: true,
+    });
+  } finally {
+    if (handed !== null) { if (spawned !== null) handed.release(spawned[0].getPid()); else handed.restore(); }
+  }
+  const [t, p] = spawned;
   const proc = new Process(t, p);
   const owner = currentTask();
   owner?.addDoneCallback((task) => {
@@ -238,7 +243,7 @@ const childPipes = new WeakMap<StreamReader, ReadPipeTransport>();
  * only while no byte of the pipe was read into this process: after that,
  * the child would start in the middle of the data.
  */
-function handOver(reader: StreamReader): { stream: StdioOption; release(pid: number): void } {
+function handOver(reader: StreamReader): { stream: StdioOption; release(pid: number): void; restore(): void } {
   const t = childPipes.get(reader);
   if (t === undefined) {
     throw new TypeError('stdin: a StreamReader can be given only if it is another Process\'s stdout or stderr (else use stdin: \'pipe\' and copy())');
@@ -253,5 +258,7 @@ function handOver(reader: StreamReader): { stream: StdioOption; release(pid: num
       reader.setException(new Error(`this pipe was handed to process ${pid} as its stdin`));
       t.close();
     },
+    /** The child did not start: Node stopped this process reading the pipe anyway; read on. */
+    restore(): void { t._readAgain(); },
   };
 }

@@ -67,6 +67,21 @@ void test('handing over a pipe part of which this process read is refused; so is
   });
 });
 
+void test('a pipe read from up to now, with nothing left over in this process, can still be handed over', T, async () => {
+  await runRecording(function* () {
+    const script = 'echo first; sleep 0.3; seq 1 1000';
+    const p1 = yield* createSubprocessExec('sh', ['-c', script], { stdout: 'pipe' });
+    assert.equal(Buffer.from(yield* p1.stdout!.readLine()).toString(), 'first\n');
+    const wc = yield* createSubprocessExec('wc', ['-l'], { stdin: p1.stdout!, stdout: 'pipe' });
+    assert.equal(Buffer.from(yield* wc.stdout!.read(-1)).toString().trim(), '1000');
+    // the same, with a child that fails to start: this process reads on
+    const p2 = yield* createSubprocessExec('sh', ['-c', script], { stdout: 'pipe' });
+    assert.equal(Buffer.from(yield* p2.stdout!.readLine()).toString(), 'first\n');
+    yield* expectThrow(createSubprocessExec('no-such-program-tulip', [], { stdin: p2.stdout! }), /ENOENT/);
+    assert.equal(Buffer.from(yield* p2.stdout!.read(-1)).toString().split('\n').filter(Boolean).length, 1000);
+  });
+});
+
 void test('a child that fails to start does not take the pipe: the first child\'s output is still all there', T, async () => {
   await runRecording(function* () {
     const p1 = yield* createSubprocessExec('seq', ['1', '50000'], { stdout: 'pipe' });
