@@ -21,7 +21,7 @@ const MAIN = [
   'SubprocessPipesProtocol', 'stack',
   // interop (issue 12)
   'EventOverflowError', 'IterationError', 'Lines', 'Subscription', 'TextStreamReader', 'copy', 'coroIterator', 'each',
-  'fromReadable', 'fromReadableStream', 'fromWritableStream', 'on', 'once', 'toDuplex', 'toReadable', 'toReadableStream',
+  'fromReadable', 'fromReadableStream', 'fromWritableStream', 'handleNodeRequests', 'on', 'once', 'toDuplex', 'toReadable', 'toReadableStream',
   'toWritable', 'toWritableStream',
 ];
 const TESTING = ['TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom'];

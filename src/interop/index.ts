@@ -5,3 +5,5 @@
  */
 export { fromReadable, toReadable, toWritable, toDuplex } from './node_streams.js';
 export type { FromReadableOptions, ToReadableOptions } from './node_streams.js';
+export { handleNodeRequests } from './http.js';
+export type { NodeRequestHandler, NodeRequestListener } from './http.js';
