@@ -87,9 +87,9 @@ export interface EventLoop {
   getAddrInfo(host: string | null, port: number | string | null, opts?: Record<string, unknown>): Coro<AddrInfo[]>;
   getNameInfo(addr: SockAddr, flags?: number): Coro<[string, string]>;
   createConnection<P>(factory: () => P, host?: string | null, port?: number | null, opts?: ConnectionOptions): Coro<[Transport, P]>;
-  createServer(factory: () => unknown, host?: string | string[] | null, port?: number | null, opts?: ServerOptions): Coro<Server>;
+  createServer(factory: () => unknown, host?: string | string[] | null, port?: number | null, opts?: ServerOptions): Coro<Server<SockAddr>>;
   createUnixConnection<P>(factory: () => P, path: string, opts?: ConnectionOptions): Coro<[Transport, P]>;
-  createUnixServer(factory: () => unknown, path: string, opts?: ServerOptions): Coro<Server>;
+  createUnixServer(factory: () => unknown, path: string, opts?: ServerOptions): Coro<Server<string>>;
   startTls(transport: Transport, protocol: unknown, sslContext: unknown, opts?: { serverSide?: boolean; serverHostname?: string; sslHandshakeTimeout?: number }): Coro<Transport>;
   sendfile(transport: Transport, file: unknown, offset?: number, count?: number): Coro<number>;
   createDatagramEndpoint<P>(factory: () => P, opts: { localAddr?: SockAddr; remoteAddr?: SockAddr; family?: number; reuseAddress?: boolean; allowBroadcast?: boolean }): Coro<[DatagramTransport, P]>;

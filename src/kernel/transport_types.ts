@@ -11,8 +11,36 @@ export type SockAddr = [host: string, port: number];
 /** A push producer (PEP 3153): a source of data a consumer can pause. @example transport.registerProducer({ pauseProducing() { src.pause(); }, resumeProducing() { src.resume(); }, stopProducing() { src.destroy(); } }); */
 export interface PushProducer { pauseProducing(): void; resumeProducing(): void; stopProducing(): void; }
 
+/**
+ * What `getExtraInfo(name)` answers, by name (asyncio's extra info keys, in
+ * camelCase). A transport answers the names that apply to it and
+ * `undefined` (or the fallback) for the rest; any other name is allowed and
+ * typed `unknown`. A loop with I/O adds the names of its own objects by
+ * declaration merging: the Node loop adds `socket`, `sslObject`,
+ * `peercert`, `cipher`, `sslProtocol`, `pipe` and `subprocess`.
+ * @example
+ * const peer = writer.getExtraInfo('peername');   // SockAddr | string | undefined
+ * if (Array.isArray(peer)) console.log(`from ${peer[0]} port ${peer[1]}`);
+ */
+export interface ExtraInfo {
+  /** The remote address: `[host, port]`, or a Unix socket's path. */
+  peername: SockAddr | string;
+  /** The local address: `[host, port]`, or a Unix socket's path. */
+  sockname: SockAddr | string;
+  /** A stacked transport's lower protocol (`stack()`). */
+  lowerProtocol: Protocol;
+  /** A stacked transport's transport below (`stack()`). */
+  lowerTransport: Transport;
+  /** The child process a subprocess pipes transport runs over. */
+  subprocessTransport: SubprocessTransport;
+  /** That child's process id. */
+  pid: number;
+}
+
 /** What every transport offers. @example if (!t.isClosing()) t.close(); */
 export interface BaseTransport {
+  /** Information about the connection by name (see {@link ExtraInfo}); `fallback` (default undefined) if there is none. */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K, fallback?: ExtraInfo[K]): ExtraInfo[K] | undefined;
   getExtraInfo(name: string, fallback?: unknown): unknown;
   isClosing(): boolean;
   close(): void;
@@ -91,14 +119,17 @@ export interface SubprocessProtocol {
   connectionLost?(exc?: Error): void;
 }
 
-/** A listening server. @example const s = yield* loop.createServer(factory, '127.0.0.1', 0); console.log(s.addresses()); s.close(); yield* s.waitClosed(); */
-export interface Server {
+/**
+ * A listening server; `A` is the type of its addresses (`SockAddr` for TCP, a path for Unix sockets).
+ * @example const s = yield* loop.createServer(factory, '127.0.0.1', 0); const [host, port] = s.addresses()[0]!; s.close(); yield* s.waitClosed();
+ */
+export interface Server<A extends SockAddr | string = SockAddr | string> {
   close(): void;
   waitClosed(): Generator<unknown, void, unknown>;
   serveForever(): Generator<unknown, never, unknown>;
   startServing(): void;
   isServing(): boolean;
-  addresses(): Array<SockAddr | string>;
+  addresses(): A[];
   closeClients(): void;
   abortClients(): void;
 }

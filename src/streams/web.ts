@@ -31,6 +31,15 @@ import { StreamWriter } from './writer.js';
 type Bytes = Uint8Array | string;
 const encoder = new TextEncoder();
 
+declare module '../kernel/transport_types.js' {
+  interface ExtraInfo {
+    /** The Web stream a transport of `fromReadableStream()` reads. */
+    readableStream: ReadableStream<Uint8Array | string>;
+    /** The Web stream a writer of `fromWritableStream()` writes to. */
+    writableStream: WritableStream<Uint8Array>;
+  }
+}
+
 function toError(e: unknown): Error { return e instanceof Error ? e : new Error(String(e)); }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { cede } from '../kernel/traps.js';
 import { type Coro, type EventLoop, getEventLoop } from '../kernel/events.js';
-import type { Transport } from '../kernel/transport_types.js';
+import type { ExtraInfo, Transport } from '../kernel/transport_types.js';
 import type { StreamReader } from './reader.js';
 import type { StreamReaderProtocol } from './stream_protocol.js';
 
@@ -44,6 +44,9 @@ export class StreamWriter {
   /** Flush what is buffered, then close. */
   close(): void { this.#transport.close(); }
   isClosing(): boolean { return this.#transport.isClosing(); }
+  /** The transport's extra information (`'peername'`, `'sockname'`, `'peercert'`, ...: see `ExtraInfo`). */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K, fallback?: ExtraInfo[K]): ExtraInfo[K] | undefined;
+  getExtraInfo(name: string, fallback?: unknown): unknown;
   getExtraInfo(name: string, fallback?: unknown): unknown { return this.#transport.getExtraInfo(name, fallback); }
 
   /** Wait until the connection is closed; throws the error it was lost with, if any. */
