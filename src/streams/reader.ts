@@ -19,6 +19,7 @@ import { type EventLoop, getEventLoop } from '../kernel/events.js';
 import type { Coro } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import type { ReadTransport } from '../kernel/transport_types.js';
+import { asyncIteratorOf } from '../toolkit/async_iter.js';
 import { type Lines, type TextOptions, TextStreamReader } from './text.js';
 
 /**
@@ -54,6 +55,11 @@ function indexOf(hay: Uint8Array, sep: Uint8Array, from: number): number {
     return i;
   }
   return -1;
+}
+
+function* lineOf(r: StreamReader): Coro<IteratorResult<Uint8Array, undefined>> {
+  const line = yield* r.readLine();
+  return line.length === 0 ? { done: true, value: undefined } : { done: false, value: line };
 }
 
 /**
@@ -204,14 +210,13 @@ export class StreamReader {
     return this.#take(n);
   }
 
-  /** Lines until EOF, for `for await` in async functions (each read runs as a task on the reader's loop). */
+  /**
+   * Lines (as bytes, with their `\n`) until EOF, for `for await` in async
+   * functions: each read runs as a task on the reader's loop, and leaving
+   * the loop cancels a pending one, so no line is lost (see `lines()` for strings).
+   */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return {
-      next: async (): Promise<IteratorResult<Uint8Array>> => {
-        const line = await this.#loop.createTask(this.readLine(), { name: 'StreamReader line' });
-        return line.length === 0 ? { done: true, value: undefined } : { done: false, value: line };
-      },
-    };
+    return asyncIteratorOf(this.#loop, { next: () => lineOf(this) }, 'StreamReader line');
   }
 
   /**

@@ -201,3 +201,46 @@ void test('toReadable of a reader that fails destroys the Readable with its erro
     assert.equal(done, undefined);
   });
 });
+
+void test('toWritable destroyed while a write waits for drain: the writer stays open, what was written arrives, in order', async () => {
+  await go(function* () {
+    const got: Buffer[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let ended!: () => void;
+    const done = new Promise<void>((r) => { ended = r; });
+    const server = netServer((s: Socket) => {
+      s.pause();
+      void gate.then(() => s.resume());
+      s.on('data', (d: Buffer) => got.push(d));
+      s.on('end', () => { ended(); s.end(); });
+    });
+    yield* fromPromise(new Promise<void>((r) => server.listen(0, '127.0.0.1', r)));
+    const [, writer] = yield* openConnection('127.0.0.1', (server.address() as { port: number }).port);
+    const w = toWritable(writer);
+    const errors: unknown[] = [];
+    w.on('error', (e) => errors.push(e));
+    let acked = 0, i = 0;
+    const chunk = (n: number): Buffer => Buffer.alloc(65536, n % 256);
+    while (w.write(chunk(i), () => { acked++; })) i++;
+    i++;
+    while (w.writableNeedDrain && acked === i - 1) yield* sleep(5);   // the peer reads nothing: a write waits on drain
+    yield* sleep(20);
+    w.destroy();
+    yield* sleep(5);
+    assert.deepEqual(errors, []);
+    assert.ok(!writer.isClosing(), 'the writer is still its owner\'s');
+    writer.write('END');
+    writer.writeEof();
+    release();
+    yield* fromPromise(done);
+    const all = Buffer.concat(got);
+    assert.equal(all.subarray(all.length - 3).toString(), 'END');
+    const body = all.subarray(0, all.length - 3);
+    assert.equal(body.length % 65536, 0);
+    assert.ok(body.length >= acked * 65536, `${body.length} bytes arrived, ${acked} writes were acknowledged`);
+    for (let k = 0; k < body.length / 65536; k++) assert.equal(body[k * 65536], k % 256);
+    writer.close();
+    server.close();
+  });
+});
