@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tmp/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tmp/**', 'docs/api/**', 'test/package/consumer/**'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -45,7 +45,7 @@ export default tseslint.config(
     },
   },
   {
-    // The kernel and toolkit are runtime-agnostic (DESIGN.md, layers).
+    // The kernel and toolkit are runtime-agnostic (docs/design.md, Layers).
     files: ['src/kernel/**', 'src/toolkit/**', 'src/protocols/**', 'src/streams/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'Only the Node loop imports node: modules.' }] }],

@@ -5,7 +5,7 @@
  */
 import * as effection from 'effection';
 import { createTask, eagerTaskFactory, Future, NodeEventLoop, sleep, type Coro } from '../src/index.js';
-import { compare, report } from './lib.js';
+import { compare, record, report } from './lib.js';
 
 const N_SPAWN = 100_000;
 const N_YIELD = 200_000;
@@ -97,6 +97,7 @@ async function memoryPerIdleTask(): Promise<void> {
   await Promise.all(running);
   console.log(`memory per idle task: tulip ${tulipBytes.toFixed(0)} B (task + generator + its future), async function ${rawBytes.toFixed(0)} B (frame + promise + awaited promise)`);
   console.log(`  tulip vs async: ${(tulipBytes / rawBytes).toFixed(2)}x memory  (target <= 1.0x)`);
+  record({ measurement: 'memory per idle task', subject: 'tulip task', baseline: 'async function', ratio: tulipBytes / rawBytes, higherIsBetter: false });
 }
 
 // Effection's sleep(0) is a real 0 ms timer (about 1 ms each), and its spawn is slow: it gets smaller runs, compared by rate.
@@ -132,6 +133,7 @@ export async function main(): Promise<void> {
   const t = sleeps.get('tulip sleep')!, g = sleeps.get('tulip sleeper()')!, r = sleeps.get('setTimeout promises')!;
   console.log(`${N_SLEEP} concurrent sleeps over 0-50 ms: tulip task per sleep ${(t / 1e6).toFixed(1)} ms, tulip task per sleeper() generator ${(g / 1e6).toFixed(1)} ms, setTimeout promises ${(r / 1e6).toFixed(1)} ms wall`);
   console.log(`  tulip wall time / setTimeout wall time: ${(t / r).toFixed(2)}x  (target <= 1.2x); with a generator frame per task: ${(g / r).toFixed(2)}x`);
+  record({ measurement: `${N_SLEEP} concurrent sleeps (wall time)`, subject: 'tulip sleep', baseline: 'setTimeout promises', ratio: t / r, higherIsBetter: false });
 
   await memoryPerIdleTask();
 }

@@ -3,7 +3,36 @@
  * with mitata (alternating rounds, so a noisy neighbour hurts every case
  * alike) and print rates and ratios.
  */
+import { appendFileSync } from 'node:fs';
 import { measure } from 'mitata';
+
+/**
+ * One ratio of a run, as `npm run bench` collects them into bench/results.json
+ * (scripts/bench_chart.ts draws them): `subject` measured against `baseline`.
+ */
+export interface RatioRecord {
+  /** The bench file (set by bench/run.ts). */
+  bench: string;
+  /** What was measured, e.g. 'spawn+join 100000 tasks'. */
+  measurement: string;
+  subject: string;
+  baseline: string;
+  ratio: number;
+  /** True for rates (more is better), false for memory and wall time (less is better). */
+  higherIsBetter: boolean;
+  /** 'node' when the baseline is raw Node (or a Promise-based equivalent), 'peer' for another library or runtime. */
+  kind: 'node' | 'peer';
+}
+
+const PEERS = /effection|js-csp|asyncio|python|piscina/i;
+
+/** Keep a ratio for bench/results.json (a no-op unless bench/run.ts asked for it). */
+export function record(r: Omit<RatioRecord, 'bench' | 'kind'> & { kind?: RatioRecord['kind'] }): void {
+  const file = process.env.TULIP_BENCH_RECORD;
+  if (file === undefined || !Number.isFinite(r.ratio)) return;
+  const full: RatioRecord = { bench: process.env.TULIP_BENCH_FILE ?? '?', kind: PEERS.test(r.baseline) ? 'peer' : 'node', ...r };
+  appendFileSync(file, `${JSON.stringify(full)}\n`);
+}
 
 /** A case: `fn` does `ops` operations per call (a Promise is awaited). */
 export interface Case { name: string; fn: () => unknown; ops?: number }
@@ -46,6 +75,9 @@ export function rates(cases: Case[], times: Map<string, number>): Map<string, nu
 export function report(label: string, unit: string, cases: Case[], times: Map<string, number>, ratios: Array<[string, string, string]>): Map<string, number> {
   const r = rates(cases, times);
   console.log(`${label}: ${[...r].map(([n, x]) => `${n} ${rate(x)} ${unit}/s`).join(', ')}`);
-  for (const [a, b, target] of ratios) console.log(`  ${a} vs ${b}: ${(r.get(a)! / r.get(b)!).toFixed(2)}x  (target ${target})`);
+  for (const [a, b, target] of ratios) {
+    console.log(`  ${a} vs ${b}: ${(r.get(a)! / r.get(b)!).toFixed(2)}x  (target ${target})`);
+    record({ measurement: label, subject: a, baseline: b, ratio: r.get(a)! / r.get(b)!, higherIsBetter: true });
+  }
   return r;
 }

@@ -19,6 +19,7 @@ import {
   Future, NodeEventLoop, type Protocol, type StreamReader, type StreamWriter, startServer, type Transport, type Coro,
   type Server, type SockAddr, type BufferedProtocol,
 } from '../src/index.js';
+import { record } from './lib.js';
 
 const ROUNDS = 15;
 const IDLE_CONNS = 10_000;
@@ -135,10 +136,11 @@ export async function main(): Promise<void> {
       }
       const m = (n: string): number => median(results.get(n)!);
       /** The median over rounds of (server / raw) measured in the same round. */
-      const vsRaw = (n: string): string => {
-        const a = results.get(n)!, r = results.get('raw')!;
-        return `${median(a.map((x, i) => x / r[i]!)).toFixed(2)}x`;
+      const ratioTo = (n: string, base: string): number => {
+        const a = results.get(n)!, r = results.get(base)!;
+        return median(a.map((x, i) => x / r[i]!));
       };
+      const vsRaw = (n: string): string => `${ratioTo(n, 'raw').toFixed(2)}x`;
       const c = (n: string): string => `${median(cpus.get(n)!).toFixed(1)} µs`;
       const fmt = (x: number): string => x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(1)}k`;
       const label = `echo ${size === 64 ? '64 B' : '16 KiB'} x ${conns} conn${conns > 1 ? 's' : ''}`;
@@ -147,6 +149,11 @@ export async function main(): Promise<void> {
       console.log(`${pad}  streams ${fmt(m('streams'))} rt/s -> ${vsRaw('streams')} raw (target >= 0.85x)`);
       console.log(`${pad}  BufferedProtocol ${fmt(m('buffered'))} rt/s -> ${vsRaw('buffered')} raw (aim > 1x)`);
       console.log(`${pad}  server CPU per round trip: raw ${c('raw')}, protocol ${c('protocol')}, streams ${c('streams')}, buffered ${c('buffered')}   [medians of ${ROUNDS} rounds of ${MS} ms]`);
+      const subjects = { protocol: 'tulip Protocol', streams: 'tulip streams', buffered: 'tulip BufferedProtocol' } as const;
+      for (const [n, subject] of Object.entries(subjects)) {
+        record({ measurement: `TCP echo, ${label.slice(5)}`, subject, baseline: 'raw node:net', ratio: ratioTo(n, 'raw'), higherIsBetter: true });
+        if (py !== null) record({ measurement: `TCP echo, ${label.slice(5)}`, subject, baseline: 'python asyncio', ratio: ratioTo(n, 'python asyncio'), higherIsBetter: true });
+      }
       if (py !== null) {
         const pr = (n: string): string => `${median(results.get(n)!.map((x, i) => x / results.get('python asyncio')![i]!)).toFixed(2)}x`;
         console.log(`${pad}  python3 asyncio protocol (its own process) ${fmt(m('python asyncio'))} rt/s -> tulip protocol / asyncio ${pr('protocol')}, BufferedProtocol / asyncio ${pr('buffered')}, raw node:net / asyncio ${pr('raw')}`);
@@ -195,4 +202,5 @@ async function idleMemory(child: ChildProcess, rawPort: number, tulipPort: numbe
   }
   const raw = median(raws), tulip = median(tulips);
   console.log(`${IDLE_CONNS} idle connections: raw node:net server ${raw.toFixed(0)} B/conn, tulip Protocol server ${tulip.toFixed(0)} B/conn -> ${(tulip / raw).toFixed(2)}x raw (JS heap + external, after GC, medians of 3 rounds; reported)`);
+  record({ measurement: `memory per idle connection (${IDLE_CONNS})`, subject: 'tulip Protocol server', baseline: 'raw node:net server', ratio: tulip / raw, higherIsBetter: false });
 }

@@ -11,6 +11,7 @@
 import csp from 'js-csp';
 import { measure } from 'mitata';
 import { NodeEventLoop, createTask, pipe, type Coro, type PipeReader, type PipeWriter } from '../src/index.js';
+import { record } from './lib.js';
 
 const ROUND_TRIPS = 50_000;        // per iteration: 100,000 messages (mitata runs many iterations)
 const CSP_ROUND_TRIPS = 5_000;     // js-csp is much slower: fewer per iteration, compared as msg/s
@@ -131,5 +132,8 @@ export async function main(): Promise<void> {
   console.log(`rendezvous pipe ping-pong: ${cases.map((c) => `${c.name} ${rate(rateOf(c, 'p50'))} msg/s`).join(', ')}`);
   console.log(`  tulip vs raw: ${(rateOf(tulip, 'p50') / rateOf(raw, 'p50')).toFixed(2)}x (target >= 0.8x)`);
   console.log(`  tulip vs js-csp: ${(rateOf(tulip, 'p50') / rateOf(js, 'p50')).toFixed(1)}x (target >= 10x)`);
+  for (const other of [raw, js]) {
+    record({ measurement: 'rendezvous pipe ping-pong', subject: tulip.name, baseline: other.name, ratio: rateOf(tulip, 'p50') / rateOf(other, 'p50'), higherIsBetter: true });
+  }
   console.log(`  best runs (least disturbed by other processes): tulip ${rate(rateOf(tulip, 'min'))}, raw ${rate(rateOf(raw, 'min'))} msg/s -> ${(rateOf(tulip, 'min') / rateOf(raw, 'min')).toFixed(2)}x raw`);
 }

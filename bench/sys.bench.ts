@@ -11,6 +11,7 @@ import { Piscina } from 'piscina';
 import {
   type Coro, type DatagramProtocol, type DatagramTransport, Future, NodeEventLoop, type SockAddr, ThreadPoolExecutor, toThread,
 } from '../src/index.js';
+import { record } from './lib.js';
 
 const ROUNDS = 7;
 const MS = 200;
@@ -81,6 +82,7 @@ async function udp(): Promise<void> {
   a.close(); b.close();
   const t = median(tulip), r = median(raw);
   console.log(`udp ping-pong 64 B: tulip ${(t / 1000).toFixed(1)}k rt/s, raw dgram ${(r / 1000).toFixed(1)}k rt/s -> ${(t / r).toFixed(2)}x raw`);
+  record({ measurement: 'udp ping-pong 64 B', subject: 'tulip', baseline: 'raw dgram', ratio: t / r, higherIsBetter: true });
 }
 
 // ---- worker pool ---------------------------------------------------------------
@@ -113,6 +115,7 @@ async function pool(): Promise<void> {
   loop.close();
   const t = median(tulip), p = median(piscina);
   console.log(`worker jobs one at a time: tulip toThread ${(t / 1000).toFixed(1)}k jobs/s, piscina.run ${(p / 1000).toFixed(1)}k jobs/s -> ${(t / p).toFixed(2)}x raw`);
+  record({ measurement: 'worker jobs one at a time', subject: 'tulip toThread', baseline: 'piscina.run', ratio: t / p, higherIsBetter: true });
 }
 
 export async function main(): Promise<void> {

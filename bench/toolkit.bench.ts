@@ -10,6 +10,7 @@
 import * as effection from 'effection';
 import { measure } from 'mitata';
 import { cede, createTask, Lock, NodeEventLoop, Queue, type Coro, type Future } from '../src/index.js';
+import { record } from './lib.js';
 
 const N_MSG = 100_000;          // messages per iteration (mitata runs many iterations: > 1,000,000 in all)
 const N_TASKS = 1_000;
@@ -171,6 +172,7 @@ function report(label: string, unit: string, ops: number, times: Map<string, Tim
   for (const [a, b, target] of ratios) {
     const ta = times.get(a)!, tb = times.get(b)!;
     console.log(`  ${a} vs ${b}: ${(tb.median / ta.median).toFixed(2)}x (best rounds: ${(tb.best / ta.best).toFixed(2)}x)  (target ${target})`);
+    record({ measurement: label, subject: a, baseline: b, ratio: tb.median / ta.median, higherIsBetter: true });
   }
 }
 

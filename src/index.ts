@@ -1,6 +1,8 @@
+/// <reference types="node" preserve="true" />
 /**
  * tulip: asynchronous I/O for TypeScript on Node.js, after PEP 3156.
  * This entry point installs the Node loop as the default.
+ * @module tulip
  */
 import './node/policy.js';
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 const MAIN = [
-  'Barrier', 'BaseEventLoop', 'BoundedSemaphore', 'BrokenBarrierError', 'CancelScope', 'CancelledError', 'ChunkProtocol',
+  'AsyncEvent', 'Barrier', 'BaseEventLoop', 'BoundedSemaphore', 'BrokenBarrierError', 'CancelScope', 'CancelledError', 'ChunkProtocol',
   'Condition', 'ContextVar', 'DEFAULT_HIGH_WATER', 'DEFAULT_LIMIT', 'DeadlockError', 'DefaultEventLoopPolicy', 'Event',
   'Future', 'Handle', 'IncompleteReadError', 'InvalidStateError', 'LifoQueue', 'LimitOverrunError', 'Lock', 'MicroThread',
   'NodeEventLoop', 'NodeServer', 'NotImplementedError', 'PipeClosedError', 'PriorityQueue', 'Process', 'Queue', 'QueueEmpty',

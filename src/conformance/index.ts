@@ -1,8 +1,9 @@
 /**
  * `tulip/conformance`: the suite every loop runs to prove it keeps the
- * guarantees of DESIGN.md (Trio's `check_two_way_stream`, for loops). The
+ * guarantees of docs/design.md (Trio's `check_two_way_stream`, for loops). The
  * scenarios use only the public `EventLoop` interface, so a third party's
  * loop runs them exactly as `NodeEventLoop` and `TestEventLoop` do.
+ * @module tulip/conformance
  */
 import { test } from 'node:test';
 import type { EventLoop } from '../kernel/events.js';
@@ -18,6 +19,7 @@ const ALL: Scenario[] = [...loopScenarios, ...transportScenarios, ...toolkitScen
 /**
  * Options of {@link runConformance}.
  * @example
+ * class MyLoop extends NodeEventLoop {}
  * runConformance(() => new MyLoop(), { prefix: 'MyLoop', skip: ['transport: abort'] });
  */
 export interface ConformanceOptions {
@@ -32,6 +34,7 @@ export interface ConformanceOptions {
  * need `createServer`/`createConnection` on 127.0.0.1; `toolkit: ...` need
  * the toolkit in the build.
  * @example
+ * class MyLoop extends NodeEventLoop {}
  * runConformance(() => new MyLoop(), { skip: conformanceScenarios().filter((n) => n.startsWith('transport:')) });
  */
 export function conformanceScenarios(): string[] { return ALL.map((s) => s.name); }
@@ -43,6 +46,8 @@ export function conformanceScenarios(): string[] { return ALL.map((s) => s.name)
  * @example
  * // test/my_loop.conformance.test.ts, run with `node --test`
  * import { runConformance } from 'tulip/conformance';
+ * import { NodeEventLoop } from 'tulip';
+ * class MyLoop extends NodeEventLoop {}
  * runConformance(() => new MyLoop(), { prefix: 'MyLoop', skip: ['transport: half-close'] });
  */
 export function runConformance(makeLoop: () => EventLoop, opts: ConformanceOptions = {}): void {

@@ -1,6 +1,6 @@
 /**
  * The loop scenarios: the scheduling and cancellation guarantees of
- * DESIGN.md ("Scheduling and the loop", "Cancellation"), each checked by
+ * docs/design.md ("Scheduling and the loop", "Cancellation"), each checked by
  * pushing events into a trace and comparing the whole sequence.
  */
 import assert from 'node:assert/strict';

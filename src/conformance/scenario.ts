@@ -11,7 +11,7 @@ import { run } from '../kernel/run.js';
 /**
  * One named check of a loop guarantee.
  * @example
- * const s: Scenario = { name: 'my check', async run(loop) { await runOn(loop, function* () { yield* sleep(1); }); } };
+ * const s: Scenario = { name: 'my check', async run(loop) { await loop.runUntilComplete(sleep(1)); } };
  */
 export interface Scenario {
   /** The name `skip` refers to. */

@@ -1,5 +1,5 @@
 /**
- * The transport scenarios: the contract of DESIGN.md "Transports and
+ * The transport scenarios: the contract of docs/design.md "Transports and
  * protocols" checked through `createServer`/`createConnection` on
  * 127.0.0.1, so real sockets and virtual ones answer the same questions.
  * Every protocol is wrapped in a checker that records a violation if a

@@ -44,9 +44,21 @@ const neverRetrieved = new FinalizationRegistry<Unretrieved>((u) => {
 });
 
 /**
- * The runtime-independent part of every tulip loop.
+ * The runtime-independent part of every tulip loop. A loop supplies a
+ * clock and asks its host to call `_tick()` soon or at a time; the rest
+ * (tasks, timers, the exception handler, deadlock detection) is here.
  * @example
- * class MyLoop extends BaseEventLoop { ... implement _clock, _hostWake, _hostTimer ... }
+ * // A loop on Node's timers, with no I/O of its own:
+ * class TimersLoop extends BaseEventLoop {
+ *   #timer: ReturnType<typeof setTimeout> | undefined;
+ *   protected _clock(): number { return performance.now(); }
+ *   protected _hostWake(): void { setImmediate(() => this._tick()); }
+ *   protected _hostTimer(when: number | null): void {
+ *     clearTimeout(this.#timer);
+ *     if (when !== null) this.#timer = setTimeout(() => this._tick(), when - this._clock());
+ *   }
+ * }
+ * await run(function* () { yield* sleep(10); }, { loop: new TimersLoop() });
  */
 export abstract class BaseEventLoop implements EventLoop {
   /** Callbacks to run per tick before yielding to the host (the micro-threading proposal's EventCheckingThreshold). */
@@ -136,7 +148,7 @@ export abstract class BaseEventLoop implements EventLoop {
     if (this.#debug) { this.#debug = false; _noteDebugLoop(-1); }
   }
 
-  /** @internal called by the host: one tick of the loop (see the diagram above). */
+  /** Called by the host (a loop's `_hostWake`/`_hostTimer` arrange it): one tick of the loop (see the diagram above). */
   protected _tick(): void {
     if (!this.#running) return;
     const prev = _enterLoop(this);
@@ -305,7 +317,7 @@ export abstract class BaseEventLoop implements EventLoop {
 
   // ---- deadlock ----------------------------------------------------------------
 
-  /** @internal nothing can wake `runUntilComplete`'s future: make it reject with `DeadlockError`. */
+  /** Nothing can wake `runUntilComplete`'s future: make it reject with `DeadlockError` (for `_hostIdle`). */
   protected _declareDeadlock(detail?: string): void {
     const main = this.#main;
     if (main === null || main.done() || !this.#running) return;
@@ -316,13 +328,13 @@ export abstract class BaseEventLoop implements EventLoop {
     this.stop();
   }
 
-  /** @internal is the loop idle with its main future pending? */
+  /** Is the loop idle with its main future pending (for `_hostIdle`)? */
   protected _isIdle(): boolean {
     return this.#running && !this.#stopping && this.#ready.size === 0 && this.#timers.peek() === undefined
       && this.#main !== null && !this.#main.done();
   }
 
-  /** @internal is the loop running with nothing ready while `runUntilComplete`'s future is pending (timers aside)? */
+  /** Is the loop running with nothing ready while `runUntilComplete`'s future is pending (timers aside)? */
   protected _isWaiting(): boolean {
     return this.#running && !this.#stopping && this.#ready.size === 0 && this.#main !== null && !this.#main.done();
   }

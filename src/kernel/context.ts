@@ -32,11 +32,22 @@ export function emptyContext(): Context { return EMPTY; }
 /**
  * Returned by {@link ContextVar.set}; pass it to {@link ContextVar.reset} to undo that `set()`.
  * @example
- * const token = user.set('alice'); try { yield* handle(); } finally { user.reset(token); }
+ * const user = new ContextVar<string>('user', { default: 'nobody' });
+ * const token = user.set('alice');
+ * try { yield* sleep(10); console.log(user.get()); } finally { user.reset(token); }   // alice
+ * console.log(user.get());   // nobody
  */
 export class Token<T = unknown> {
   /** @internal */
-  constructor(readonly variable: ContextVar<T>, readonly oldValue: T | typeof Token.MISSING, readonly context: Context) {}
+  constructor(
+    /** The variable that was set. */
+    readonly variable: ContextVar<T>,
+    /** Its value before, or {@link Token.MISSING} if it had none. */
+    readonly oldValue: T | typeof Token.MISSING,
+    /** The context the variable was set in. */
+    readonly context: Context,
+  ) {}
+  /** `oldValue` when the variable had no value before. */
   static readonly MISSING: unique symbol = Symbol('Token.MISSING');
 }
 
@@ -48,6 +59,7 @@ export class Token<T = unknown> {
  * function* handler() { requestId.set('r1'); yield* sleep(10); console.log(requestId.get()); } // 'r1'
  */
 export class ContextVar<T> {
+  /** The name given to the constructor, for debugging. */
   readonly name: string;
   readonly #hasDefault: boolean;
   readonly #default: T | undefined;
@@ -84,5 +96,6 @@ export class ContextVar<T> {
     current = next;
   }
 
+  /** A short description for logs and debugging. */
   toString(): string { return `<ContextVar ${this.name}>`; }
 }

@@ -83,7 +83,8 @@ export function sleep<T = void>(ms: number, value?: T): Coro<T> {
 /**
  * Start a coroutine (or wrap a Promise) as a task on the running loop.
  * @example
- * function* main() { const t = createTask(fetchAll(), { name: 'fetch' }); yield* sleep(10); return yield* t; }
+ * function* fetchAll(): Coro<string[]> { yield* sleep(100); return ['a', 'b']; }
+ * function* main(): Coro<string[]> { const t = createTask(fetchAll(), { name: 'fetch' }); yield* sleep(10); return yield* t; }
  */
 export function createTask<T>(aw: Coro<T> | PromiseLike<T>, opts?: { name?: string }): Task<T> {
   return getRunningLoop().createTask(aw, opts);
@@ -115,7 +116,8 @@ interface PromiseCounting { _promiseStarted?(): void; _promiseSettled?(): void }
  * wait. In virtual time the clock does not move while such a Promise is
  * pending: real work takes no virtual time.
  * @example
- * const res = yield* fromPromise(fetch(url, { signal: currentTask()!.signal }));
+ * const res = yield* fromPromise(fetch('http://127.0.0.1:8080/', { signal: currentTask()!.signal }));
+ * console.log(res.status);
  */
 export function fromPromise<T>(p: PromiseLike<T>, loop?: EventLoop): Future<T> {
   const l = loop ?? getEventLoop();

@@ -21,44 +21,82 @@ export type Coro<T> = Generator<unknown, T, unknown>;
 /**
  * Anything a coroutine can wait on.
  * @example
- * const f: Future<number> = ensureFuture(someAwaitable as Awaitable<number>);
+ * function* twice(aw: Awaitable<number>): Coro<number> { return 2 * (yield* ensureFuture(aw)); }
+ * const n = yield* twice(Promise.resolve(21));   // 42
  */
 export type Awaitable<T> = Future<T> | Coro<T> | PromiseLike<T>;
 
 /**
  * What the exception handler is told.
  * @example
- * loop.setExceptionHandler((_loop, ctx: ExceptionContext) => console.error(ctx.message, ctx.exception));
+ * getRunningLoop().setExceptionHandler((_loop, ctx: ExceptionContext) => console.error(ctx.message, ctx.exception));
  */
 export interface ExceptionContext {
+  /** What went wrong, in words. */
   message: string;
+  /** The error, if there is one. */
   exception?: unknown;
+  /** The future whose error nobody retrieved. */
   future?: Future<unknown>;
+  /** The task concerned. */
   task?: Task<unknown>;
+  /** The callback that threw. */
   handle?: Handle;
+  /** The transport concerned. */
   transport?: BaseTransport;
+  /** The protocol whose method threw. */
   protocol?: unknown;
   /** Where a never-driven coroutine was created (debug mode). */
   sourceTraceback?: string;
   [key: string]: unknown;
 }
-/** An exception handler. @example const h: ExceptionHandler = (_l, ctx) => log(ctx.message); loop.setExceptionHandler(h); */
+/** An exception handler. @example const h: ExceptionHandler = (_l, ctx) => console.error(ctx.message); getRunningLoop().setExceptionHandler(h); */
 export type ExceptionHandler = (loop: EventLoop, ctx: ExceptionContext) => void;
-/** Makes the loop's tasks (`setTaskFactory`). @example loop.setTaskFactory(eagerTaskFactory); */
+/** Makes the loop's tasks (`setTaskFactory`). @example getRunningLoop().setTaskFactory(eagerTaskFactory); */
 export type TaskFactory = (loop: EventLoop, coro: Coro<unknown> | PromiseLike<unknown>, opts?: { name?: string }) => Task<unknown>;
 
-/** Options of `createConnection`. @example yield* loop.createConnection(factory, 'example.org', 443, { ssl: true, happyEyeballsDelay: 250 }); */
+/**
+ * Options of `createConnection`.
+ * @example
+ * yield* getRunningLoop().createConnection(() => ({}), 'example.org', 443, { ssl: true, happyEyeballsDelay: 250 });
+ */
 export interface ConnectionOptions {
-  ssl?: unknown; serverHostname?: string; localAddr?: SockAddr; family?: number;
-  happyEyeballsDelay?: number; sslHandshakeTimeout?: number; [key: string]: unknown;
+  /** TLS: `true` (the system's CAs), a `tls.SecureContext`, or `tls` options (`{ ca, cert, key, ... }`). */
+  ssl?: unknown;
+  /** The name the server's certificate must carry (default: `host`; `''` skips the check). */
+  serverHostname?: string;
+  /** Bind the local end to this address first. */
+  localAddr?: SockAddr;
+  /** 4 or 6: only that address family. */
+  family?: number;
+  /** Happy Eyeballs: ms before trying the next address while one attempt is pending. */
+  happyEyeballsDelay?: number;
+  /** ms the TLS handshake may take (default 60,000). */
+  sslHandshakeTimeout?: number;
+  [key: string]: unknown;
 }
-/** Options of `createServer`. @example yield* loop.createServer(factory, '127.0.0.1', 0, { backlog: 512 }); */
+/**
+ * Options of `createServer`.
+ * @example
+ * yield* getRunningLoop().createServer(() => ({}), '127.0.0.1', 0, { backlog: 512 });
+ */
 export interface ServerOptions {
-  backlog?: number; ssl?: unknown; reuseAddress?: boolean; reusePort?: boolean; startServing?: boolean; [key: string]: unknown;
+  /** The length of the queue of connections not yet accepted. */
+  backlog?: number;
+  /** TLS: a `tls.SecureContext` or `tls` options (`{ key, cert, ... }`). */
+  ssl?: unknown;
+  /** Allow binding an address in TIME_WAIT. */
+  reuseAddress?: boolean;
+  /** Let several sockets bind the same port (the OS spreads connections). */
+  reusePort?: boolean;
+  /** Accept at once (default `true`); `false` waits for `startServing()` or `serveForever()`. */
+  startServing?: boolean;
+  [key: string]: unknown;
 }
 
 /**
- * The event loop: runs callbacks, timers, tasks and I/O.
+ * The event loop: runs callbacks, timers, tasks and I/O. Inside a
+ * coroutine, `getRunningLoop()` returns the loop running it.
  * @example
  * const loop = newEventLoop();
  * loop.callLater(10, () => loop.stop());
@@ -66,47 +104,86 @@ export interface ServerOptions {
  * loop.close();
  */
 export interface EventLoop {
+  /** Run until `stop()` is called. */
   runForever(): Promise<void>;
+  /** Run until `aw` is done; resolve with its result (or reject with its error, or `DeadlockError`). */
   runUntilComplete<T>(aw: Awaitable<T>): Promise<T>;
+  /** Stop after the current batch of callbacks. */
   stop(): void;
+  /** True between the start of `runForever`/`runUntilComplete` and its end. */
   isRunning(): boolean;
+  /** Close the loop: abort transports and servers still open, kill child processes still running. */
   close(): void;
+  /** True once `close()` was called. */
   isClosed(): boolean;
 
+  /** Call `cb(...args)` soon, after the callbacks already scheduled (FIFO). */
   callSoon<A extends unknown[]>(cb: (...args: A) => unknown, ...args: A): Handle;
+  /** Call `cb(...args)` in `delay` ms. */
   callLater<A extends unknown[]>(delay: number, cb: (...args: A) => unknown, ...args: A): TimerHandle;
+  /** Call `cb(...args)` at loop time `when` (see `time()`). */
   callAt<A extends unknown[]>(when: number, cb: (...args: A) => unknown, ...args: A): TimerHandle;
+  /** The loop's clock, in ms: monotonic, read once per batch of callbacks. */
   time(): number;
+  /** A new future bound to this loop. */
   createFuture<T>(): Future<T>;
+  /** Start a task that drives `aw` on this loop. */
   createTask<T>(aw: Coro<T> | PromiseLike<T>, opts?: { name?: string }): Task<T>;
+  /** Make tasks with `f` from now on (`null`: the default). */
   setTaskFactory(f: TaskFactory | null): void;
+  /** The task factory set with `setTaskFactory`, or `null`. */
   getTaskFactory(): TaskFactory | null;
 
+  /** Run `fn(...args)` on `executor` (`null`: the loop's worker pool); cancelling the future drops or stops the job. */
   runInExecutor<R>(executor: Executor | null, fn: WorkerFunction, ...args: unknown[]): Future<R>;
+  /** The executor `runInExecutor(null, ...)` uses. */
   setDefaultExecutor(e: Executor): void;
+  /** Resolve `host` and `port` to addresses. */
   getAddrInfo(host: string | null, port: number | string | null, opts?: Record<string, unknown>): Coro<AddrInfo[]>;
+  /** The host name and service name of `addr`. */
   getNameInfo(addr: SockAddr, flags?: number): Coro<[string, string]>;
+  /** Connect to `host:port` and attach a protocol made by `factory` (TLS with `opts.ssl`). */
   createConnection<P>(factory: () => P, host?: string | null, port?: number | null, opts?: ConnectionOptions): Coro<[Transport, P]>;
+  /** Listen on `host:port` (several hosts, or `null` for every interface); each connection gets a protocol from `factory`. */
   createServer(factory: () => unknown, host?: string | string[] | null, port?: number | null, opts?: ServerOptions): Coro<Server<SockAddr>>;
+  /** Connect to the Unix socket at `path`. */
   createUnixConnection<P>(factory: () => P, path: string, opts?: ConnectionOptions): Coro<[Transport, P]>;
+  /** Listen on the Unix socket at `path`. */
   createUnixServer(factory: () => unknown, path: string, opts?: ServerOptions): Coro<Server<string>>;
+  /** Upgrade a connection to TLS; returns the new transport (the old one must not be used). */
   startTls(transport: Transport, protocol: unknown, sslContext: unknown, opts?: { serverSide?: boolean; serverHostname?: string; sslHandshakeTimeout?: number }): Coro<Transport>;
+  /** Send `count` bytes of `file` (a file handle or descriptor) from `offset`, with flow control; returns the bytes sent. */
   sendfile(transport: Transport, file: unknown, offset?: number, count?: number): Coro<number>;
+  /** Open a UDP endpoint bound to `localAddr` and/or connected to `remoteAddr`. */
   createDatagramEndpoint<P>(factory: () => P, opts: { localAddr?: SockAddr; remoteAddr?: SockAddr; family?: number; reuseAddress?: boolean; allowBroadcast?: boolean }): Coro<[DatagramTransport, P]>;
+  /** Read from `pipe` (a Node readable stream or a file descriptor) through a protocol. */
   connectReadPipe<P>(factory: () => P, pipe: unknown): Coro<[ReadTransport, P]>;
+  /** Write to `pipe` (a Node writable stream or a file descriptor) through a transport. */
   connectWritePipe<P>(factory: () => P, pipe: unknown): Coro<[WriteTransport, P]>;
+  /** Start `program` with `args` (no shell); the protocol hears its pipes and its exit. */
   subprocessExec<P>(factory: () => P, program: string, args: string[], opts?: Record<string, unknown>): Coro<[SubprocessTransport, P]>;
+  /** Start `cmd` in the system shell. */
   subprocessShell<P>(factory: () => P, cmd: string, opts?: Record<string, unknown>): Coro<[SubprocessTransport, P]>;
+  /** Call `cb(...args)` on the loop when the process receives `sig` (a name such as `'SIGTERM'`, or a number). */
   addSignalHandler<A extends unknown[]>(sig: string | number, cb: (...args: A) => unknown, ...args: A): void;
+  /** Remove the handler of `sig`; false if there was none. */
   removeSignalHandler(sig: string | number): boolean;
 
+  /** Handle errors nobody else can (`null`: the default, which logs them). */
   setExceptionHandler(h: ExceptionHandler | null): void;
+  /** The handler set with `setExceptionHandler`, or `null`. */
   getExceptionHandler(): ExceptionHandler | null;
+  /** Log `ctx` to the console (what happens without a handler). */
   defaultExceptionHandler(ctx: ExceptionContext): void;
+  /** Report `ctx` to the exception handler. */
   callExceptionHandler(ctx: ExceptionContext): void;
+  /** True in debug mode. */
   getDebug(): boolean;
+  /** Debug mode: report slow callbacks and coroutines that were never driven, with where they were made. */
   setDebug(on: boolean): void;
+  /** In debug mode, a callback or task step slower than this (ms) is reported. */
   slowCallbackDuration: number;
+  /** Callbacks to run per tick before yielding to the host, so its I/O runs. */
   maxCallbacksPerTick: number;
 }
 
@@ -116,8 +193,11 @@ export interface EventLoop {
  * setEventLoopPolicy(new DefaultEventLoopPolicy(() => new TestEventLoop()));
  */
 export interface EventLoopPolicy {
+  /** The current loop (made on first use). */
   getEventLoop(): EventLoop;
+  /** Make `loop` the current one (`null`: none). */
   setEventLoop(loop: EventLoop | null): void;
+  /** A new loop of the policy's kind. */
   newEventLoop(): EventLoop;
 }
 

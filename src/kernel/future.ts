@@ -18,8 +18,10 @@ import { suspendOn } from './traps.js';
 /** @internal the states of a future. */
 export const PENDING = 0, RESULT = 1, ERROR = 2, CANCELLED = 3;
 
-/** @internal something the loop's ready queue can run: a Handle, a Task, a sleep. */
-export interface Runnable { _run(): void }
+/** Something the loop's ready queue can run: a Handle, a Task, a sleep. Not exported from the package. */
+export interface Runnable {
+  /** @internal */ _run(): void;
+}
 
 /** @internal what a tulip loop offers futures beyond the public interface. */
 export interface LoopInternals {
@@ -35,8 +37,10 @@ function internals(loop: EventLoop): LoopInternals | null {
 type DoneCallback<T> = (f: Future<T>) => void;
 /** The Promise behind a future's `then()`, and what settles it. */
 interface ThenState { promise: Promise<void>; settle: (() => void) | undefined }
-/** @internal what waits on a future: told `_wake(future)` when it is done (a task schedules its step). */
-export interface Waiter { _wake(f: Future<any>): void }
+/** What waits on a future: told `_wake(future)` when it is done (a task schedules its step). Not exported from the package. */
+export interface Waiter {
+  /** @internal */ _wake(f: Future<any>): void;
+}
 
 /** A user's done callback with the context it was added in: scheduled as a Handle on the future's loop. */
 class DoneEntry implements Waiter {
@@ -54,8 +58,7 @@ class DoneEntry implements Waiter {
  * @example
  * const f = new Future<number>();
  * getRunningLoop().callLater(10, () => f.setResult(42));
- * const n: number = yield* f;   // in a coroutine
- * const m = await f;            // in an async function
+ * const n: number = yield* f;   // in a coroutine; in an async function, `await f`
  */
 export class Future<T> implements PromiseLike<T> {
   /** @internal */ _state: number = PENDING;

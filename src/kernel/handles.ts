@@ -18,7 +18,7 @@ export interface TimerOwner extends HandleOwner {
 /**
  * A scheduled callback.
  * @example
- * const h = loop.callSoon(() => console.log('later'));
+ * const h = getRunningLoop().callSoon(() => console.log('later'));
  * h.cancel(); // it will not run
  */
 export class Handle {
@@ -44,6 +44,7 @@ export class Handle {
     this._args = [];
   }
 
+  /** True once `cancel()` was called. */
   cancelled(): boolean { return this._cancelled; }
 
   /** The callback's name, for debugging output. */
@@ -70,6 +71,7 @@ export class Handle {
 /**
  * A callback scheduled for a time.
  * @example
+ * const loop = getRunningLoop();
  * const h = loop.callLater(100, () => console.log('100 ms later'));
  * console.log(h.when() - loop.time()); // 100
  */

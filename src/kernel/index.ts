@@ -1,4 +1,4 @@
-/** The kernel's public names (layer 1 of DESIGN.md). */
+/** The kernel's public names (layer 1: see docs/design.md). */
 export * from './errors.js';
 export { ContextVar, Token } from './context.js';
 export type { Context } from './context.js';

@@ -16,8 +16,15 @@ import { allTasks } from './coro.js';
 /** A loop that can end the process the way an unhandled signal would. */
 interface SignalRaising { raiseDefaultSignal?(sig: string): void; shutdownDefaultExecutor?(): Coro<void> }
 
-/** Options of {@link run}. @example await run(main, { debug: true, handleSignals: false }); */
-export interface RunOptions { debug?: boolean; loop?: EventLoop; handleSignals?: boolean }
+/** Options of {@link run}. @example await run(function* () { yield* sleep(10); }, { debug: true, handleSignals: false }); */
+export interface RunOptions {
+  /** Run the loop in debug mode (slow callbacks and never-driven coroutines are reported). */
+  debug?: boolean;
+  /** Run on this loop instead of a new one from the policy. */
+  loop?: EventLoop;
+  /** Ctrl-C cancels main (default `true`); a second Ctrl-C ends the process. */
+  handleSignals?: boolean;
+}
 
 /**
  * Run `main` on a new loop and resolve with its result (or reject with its

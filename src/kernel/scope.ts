@@ -28,10 +28,12 @@ const NEXT = 0, THROW = 1, RETURN = 2;
  * a deadline) without halting the code around it.
  * @example
  * const scope = new CancelScope({ deadline: getRunningLoop().time() + 100 });
+ * function* work(): Coro<string> { yield* sleep(1000); return 'done'; }
  * const v = yield* scope.run(work());   // undefined if the scope halted work()
  * if (scope.cancelledCaught) console.log('gave up after 100 ms');
  */
 export class CancelScope implements HaltTarget {
+  /** The scope's name, for errors and debugging (default `'CancelScope'`). */
   readonly name: string;
   /** `cancel()` was called or the deadline passed. */
   cancelCalled = false;

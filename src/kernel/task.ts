@@ -79,6 +79,7 @@ export function currentTask(): Task<unknown> | undefined { return current ?? und
 /**
  * A coroutine scheduled on a loop, and the future of its result.
  * @example
+ * function* child(n: number): Coro<number> { try { yield* sleep(1000); return n; } finally { console.log('cleaned up'); } }
  * const t = createTask(child(1), { name: 'child-1' });
  * t.cancel();           // its finally blocks run
  * try { yield* t; } catch (e) { console.log(e instanceof CancelledError); } // true
@@ -117,7 +118,9 @@ export class Task<T> extends Future<T> implements Runnable {
     else loop._schedule(this);
   }
 
+  /** The task's name: the one given, or `Task-<n>`. */
   getName(): string { return this._x?.name ?? `Task-${this._id}`; }
+  /** Rename the task (names show in `DeadlockError` and debugging output). */
   setName(name: string): void { this._extras().name = name; }
 
   /** How many cancel requests are pending (0 once the task is done). */

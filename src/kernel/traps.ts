@@ -54,7 +54,11 @@ class CedeIter {
  * Let every other ready task and callback run, then continue: one trip
  * through the ready queue, no timer.
  * @example
- * function* busy() { for (let i = 0; i < 1e6; i++) { work(i); if (i % 1000 === 0) yield* cede(); } }
+ * function* busy(): Coro<number> {
+ *   let sum = 0;
+ *   for (let i = 0; i < 1e6; i++) { sum += i; if (i % 1000 === 0) yield* cede(); }   // let others run now and then
+ *   return sum;
+ * }
  */
 export function cede(): Generator<unknown, void, unknown> {
   return new CedeIter();
@@ -85,9 +89,11 @@ class RehaltIter {
  * scope that is halting) to deliver the halt again, and this time it
  * reaches every frame above. Outside a halt it does nothing.
  * @example
- * function* connection() {
- *   try { yield* serve(); }
- *   finally { yield* flushAndClose(); yield* rehalt(); }
+ * function* connection(reader: StreamReader, writer: StreamWriter): Coro<void> {
+ *   try {
+ *     for (;;) { const line = yield* reader.readLine(); if (line.length === 0) return; writer.write(line); }
+ *   }
+ *   finally { writer.close(); yield* writer.waitClosed(); yield* rehalt(); }
  * }
  */
 export function rehalt(): Generator<unknown, void, unknown> {

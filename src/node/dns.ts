@@ -17,9 +17,19 @@ export const SOCK_STREAM = 1, SOCK_DGRAM = 2, IPPROTO_TCP = 6, IPPROTO_UDP = 17;
 /**
  * Options of `getAddrInfo`: `family` 0 (any), 4 or 6; `type` SOCK_STREAM (1) or SOCK_DGRAM (2); `proto`; `flags` (Node's dns hints).
  * @example
- * const infos = yield* loop.getAddrInfo('localhost', 80, { family: 4 });
+ * const infos = yield* getRunningLoop().getAddrInfo('localhost', 80, { family: 4 });
  */
-export interface AddrInfoOptions { family?: number; type?: number; proto?: number; flags?: number; [key: string]: unknown }
+export interface AddrInfoOptions {
+  /** 4 or 6: only that family (default: both). */
+  family?: number;
+  /** Only this socket type (1: stream, 2: datagram). */
+  type?: number;
+  /** Only this protocol number. */
+  proto?: number;
+  /** `dns.lookup` hints (`dns.ADDRCONFIG`, `dns.V4MAPPED`). */
+  flags?: number;
+  [key: string]: unknown;
+}
 
 function portNumber(port: number | string | null): number {
   if (port === null) return 0;

@@ -47,14 +47,23 @@ function job(fn: WorkerFunction, args: unknown[]): WorkerJob {
  * @example
  * const pool = new ThreadPoolExecutor({ maxThreads: 4, idleTimeout: 1000 });
  */
-export interface ThreadPoolOptions { minThreads?: number; maxThreads?: number; idleTimeout?: number; maxQueue?: number }
+export interface ThreadPoolOptions {
+  /** Threads kept alive while idle (default: piscina's, from the CPU count). */
+  minThreads?: number;
+  /** At most this many threads (default: piscina's, from the CPU count). */
+  maxThreads?: number;
+  /** ms an idle thread above `minThreads` lives. */
+  idleTimeout?: number;
+  /** At most this many jobs wait for a thread; more are refused. */
+  maxQueue?: number;
+}
 
 /**
  * An {@link Executor} running {@link WorkerFunction}s on a pool of worker threads.
  * @example
  * const pool = new ThreadPoolExecutor({ maxThreads: 2 });
- * const n = yield* loop.runInExecutor<number>(pool, { module: '/abs/path/fib.js', name: 'fib' }, 30);
- * await pool.shutdown();
+ * const n = yield* getRunningLoop().runInExecutor<number>(pool, { module: '/abs/path/fib.js', name: 'fib' }, 30);
+ * yield* fromPromise(pool.shutdown());
  */
 export class ThreadPoolExecutor implements Executor {
   readonly #pool: Piscina<WorkerJob, unknown>;

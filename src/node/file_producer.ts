@@ -31,13 +31,15 @@ export interface FileProducerOptions {
 /**
  * Streams a file to a transport as a registered push producer.
  * @example
- * const [t] = yield* loop.createConnection(() => ({}), host, port);
+ * const [t] = yield* getRunningLoop().createConnection(() => ({}), '127.0.0.1', 9000);
  * const producer = new FileProducer('/var/backups/big.tar');
  * const sent = yield* producer.streamTo(t);   // honours pause/resume; returns early if the connection is lost
  * if (!producer.stopped) t.close();
  */
 export class FileProducer implements PushProducer {
+  /** The file streamed. */
   readonly path: string;
+  /** Bytes read and written at a time. */
   readonly chunkSize: number;
   /** Bytes handed to the transport so far. */
   bytesWritten = 0;

@@ -24,7 +24,7 @@ import { type LoopResource, track, untrack } from './registry.js';
 /**
  * What `connectReadPipe`/`connectWritePipe` accept: a Node stream or a file descriptor.
  * @example
- * yield* loop.connectReadPipe(() => proto, process.stdin);
+ * yield* getRunningLoop().connectReadPipe(() => ({ dataReceived: (d: Uint8Array) => console.log(d.length) }), process.stdin);
  */
 export type PipeLike = Readable | Writable | number;
 
@@ -54,7 +54,9 @@ function isWritable(x: unknown): x is Writable {
 /**
  * The read end of a pipe as a transport.
  * @example
- * const [t, p] = yield* loop.connectReadPipe(() => new MyProtocol(), child.stdout!);
+ * import { spawn } from 'node:child_process';
+ * const child = spawn('ls', [], { stdio: ['ignore', 'pipe', 'inherit'] });
+ * const [t] = yield* getRunningLoop().connectReadPipe(() => ({ dataReceived: (d: Uint8Array) => console.log(d.length) }), child.stdout!);
  * t.pauseReading();
  */
 export class ReadPipeTransport implements ReadTransport, LoopResource {
@@ -192,7 +194,9 @@ export class ReadPipeTransport implements ReadTransport, LoopResource {
  * while a write is pending, so a reader that leaves is noticed at the next
  * write, not at once as asyncio's reader trick on the write end does.)
  * @example
- * const [t] = yield* loop.connectWritePipe(() => ({}), child.stdin!);
+ * import { spawn } from 'node:child_process';
+ * const child = spawn('cat', [], { stdio: ['pipe', 'inherit', 'inherit'] });
+ * const [t] = yield* getRunningLoop().connectWritePipe(() => ({}), child.stdin!);
  * t.write('hello\n'); t.close();
  */
 export class WritePipeTransport extends WritableTransport implements WriteTransport, LoopResource {

@@ -27,9 +27,19 @@ import { brokenPipeError, type ReadPipeTransport, type WritePipeTransport } from
  * yield* createSubprocessExec('grep', ['x'], { stdin: 'pipe', stdout: 'pipe', limit: 1 << 20 });
  */
 export interface ProcessOptions {
-  /** Also another Process's `stdout` or `stderr`: its pipe is handed to this child (see {@link createSubprocessExec}). */
-  stdin?: StdioOption | StreamReader; stdout?: StdioOption; stderr?: StdioOption;
-  cwd?: string | URL; env?: NodeJS.ProcessEnv;
+  /**
+   * The child's stdin (default `'inherit'`; `'pipe'`: `process.stdin` is a StreamWriter); also another
+   * Process's `stdout` or `stderr`, whose pipe is handed to this child (see {@link createSubprocessExec}).
+   */
+  stdin?: StdioOption | StreamReader;
+  /** The child's stdout (default `'inherit'`; `'pipe'`: `process.stdout` is a StreamReader). */
+  stdout?: StdioOption;
+  /** The child's stderr (default `'inherit'`; {@link STDOUT}: into stdout). */
+  stderr?: StdioOption;
+  /** The working directory (default: this process's). */
+  cwd?: string | URL;
+  /** The environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
   /** The StreamReaders' limit (default 64 KiB). */
   limit?: number;
 }

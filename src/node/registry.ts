@@ -5,7 +5,9 @@
  */
 
 /** A resource the loop tears down on `close()`; it must finish synchronously. */
-export interface LoopResource { _loopClosing(): void }
+export interface LoopResource {
+  /** @internal */ _loopClosing(): void;
+}
 
 const registries = new WeakMap<object, Set<LoopResource>>();
 

@@ -39,7 +39,7 @@ function nodeHasReusePort(): boolean {
 /**
  * A listening server on the Node loop.
  * @example
- * const server = yield* loop.createServer(() => new Echo(), '127.0.0.1', 0);
+ * const server = yield* getRunningLoop().createServer(() => new ChunkProtocol('\n', (line, p) => p.writeChunk(line)), '127.0.0.1', 0);
  * console.log(server.addresses());   // [['127.0.0.1', 40123]]
  * server.close(); yield* server.waitClosed();
  */

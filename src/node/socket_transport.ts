@@ -97,14 +97,19 @@ export interface SocketTransportOptions {
 
 /** Who keeps count of a transport (a server). */
 export interface TransportOwner {
-  _transportLost(t: SocketTransport): void;
-  _transportReplaced(old: SocketTransport, t: SocketTransport): void;
+  /** @internal */ _transportLost(t: SocketTransport): void;
+  /** @internal */ _transportReplaced(old: SocketTransport, t: SocketTransport): void;
 }
 
 /**
  * A stream transport over a Node socket.
  * @example
- * const [t, p] = yield* loop.createConnection(() => new Echo(), '127.0.0.1', 8888);
+ * class Echo implements Protocol {
+ *   t!: Transport;
+ *   connectionMade(t: Transport): void { this.t = t; }
+ *   dataReceived(d: Uint8Array): void { this.t.write(d); }
+ * }
+ * const [t, p] = yield* getRunningLoop().createConnection(() => new Echo(), '127.0.0.1', 8888);
  * t.write('hello'); t.close();
  */
 export class SocketTransport extends WritableTransport {
@@ -151,6 +156,7 @@ export class SocketTransport extends WritableTransport {
     } else if (this.isReading() && this._socket.isPaused()) this._socket.resume();
   }
 
+  /** False on TLS, which cannot half-close. */
   override canWriteEof(): boolean { return !this.#tls; }
 
   protected override _extraInfo(name: string): unknown {

@@ -41,11 +41,19 @@ export type StdioOption = 'pipe' | 'ignore' | 'inherit' | typeof STDOUT | number
 /**
  * Options of `subprocessExec`/`subprocessShell` (stdio defaults to 'pipe', as asyncio's loop methods).
  * @example
- * yield* loop.subprocessExec(() => proto, 'ls', ['-l'], { stdin: 'ignore', cwd: '/tmp' });
+ * yield* getRunningLoop().subprocessExec(() => ({}), 'ls', ['-l'], { stdin: 'ignore', cwd: '/tmp' });
  */
 export interface SubprocessOptions {
-  stdin?: StdioOption; stdout?: StdioOption; stderr?: StdioOption;
-  cwd?: string | URL; env?: NodeJS.ProcessEnv;
+  /** The child's stdin (default `'pipe'`). */
+  stdin?: StdioOption;
+  /** The child's stdout (default `'pipe'`). */
+  stdout?: StdioOption;
+  /** The child's stderr (default `'pipe'`; {@link STDOUT}: into stdout). */
+  stderr?: StdioOption;
+  /** The working directory (default: this process's). */
+  cwd?: string | URL;
+  /** The environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
   /** @internal */ [LAZY_READ]?: boolean;
   [key: string]: unknown;
 }

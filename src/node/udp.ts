@@ -19,16 +19,25 @@ import { type LoopResource, track, untrack } from './registry.js';
 /**
  * Options of `createDatagramEndpoint`: addresses are `[host, port]`; `family` 4 or 6 (default: from the address).
  * @example
- * yield* loop.createDatagramEndpoint(() => proto, { localAddr: ['127.0.0.1', 0], reuseAddress: true });
+ * yield* getRunningLoop().createDatagramEndpoint(() => ({ datagramReceived() {} }), { localAddr: ['127.0.0.1', 0], reuseAddress: true });
  */
 export interface DatagramEndpointOptions {
-  localAddr?: SockAddr; remoteAddr?: SockAddr; family?: number; reuseAddress?: boolean; allowBroadcast?: boolean;
+  /** Bind to this address (port 0: any free port). */
+  localAddr?: SockAddr;
+  /** Connect to this address: `sendto(data)` needs no address, and only its datagrams arrive. */
+  remoteAddr?: SockAddr;
+  /** 4 or 6 (default: from the addresses). */
+  family?: number;
+  /** Allow several sockets to bind the same address. */
+  reuseAddress?: boolean;
+  /** Allow sending to broadcast addresses. */
+  allowBroadcast?: boolean;
 }
 
 /**
  * A UDP socket as a transport.
  * @example
- * const [t] = yield* loop.createDatagramEndpoint(() => proto, { remoteAddr: ['127.0.0.1', 9999] });
+ * const [t] = yield* getRunningLoop().createDatagramEndpoint(() => ({ datagramReceived() {} }), { remoteAddr: ['127.0.0.1', 9999] });
  * t.sendto('ping');
  */
 class UdpTransport implements DatagramTransport, LoopResource {

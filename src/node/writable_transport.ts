@@ -10,7 +10,7 @@ import { StreamTransportBase } from '../protocols/stream_transport.js';
 
 type Bytes = Uint8Array | string;
 
-/** @internal a StreamTransportBase that writes to a Node Writable. */
+/** A StreamTransportBase that writes to a Node Writable (the base of SocketTransport; not exported from the package). */
 export abstract class WritableTransport extends StreamTransportBase {
   /** Made on first use: only a write that crosses the high-water mark waits for the flush. */
   #flushedCb: ((err?: Error | null) => void) | null = null;

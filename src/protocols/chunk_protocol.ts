@@ -29,12 +29,14 @@ function indexOfSeq(hay: Uint8Array, sep: Uint8Array, from: number): number {
  * followed by the delimiter. Subclass it to react to the connection's
  * other events (call `super`).
  * @example
- * const server = yield* loop.createServer(
+ * const server = yield* getRunningLoop().createServer(
  *   () => new ChunkProtocol('\r\n', (line, p) => p.writeChunk(line)),   // a line echo server
  *   '127.0.0.1', 7000);
  */
 export class ChunkProtocol implements Protocol {
+  /** The bytes that end each chunk. */
   readonly delimiter: Uint8Array;
+  /** The longest chunk accepted (bytes, without the delimiter). */
   readonly maxChunkLength: number;
   /** The transport, once connected. */
   transport: Transport | null = null;

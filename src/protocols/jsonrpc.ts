@@ -23,13 +23,21 @@ import { connectionLostError } from './stream_transport.js';
 /**
  * The error codes JSON-RPC 2.0 reserves.
  * @example
- * try { yield* rpc.call('nope'); } catch (e) { if (e instanceof JsonRpcError && e.code === JsonRpcErrorCode.MethodNotFound) fallback(); }
+ * const rpc = new JsonRpcProtocol();
+ * yield* getRunningLoop().createConnection(() => stack((d) => new ChunkProtocol('\n', d), rpc), '127.0.0.1', 4000);
+ * try { yield* rpc.call('nope'); }
+ * catch (e) { if (e instanceof JsonRpcError && e.code === JsonRpcErrorCode.MethodNotFound) console.log('the server has no such method'); }
  */
 export const JsonRpcErrorCode = {
+  /** The message was not valid JSON. */
   ParseError: -32700,
+  /** The JSON was not a valid request. */
   InvalidRequest: -32600,
+  /** No method of that name. */
   MethodNotFound: -32601,
+  /** The parameters do not fit the method. */
   InvalidParams: -32602,
+  /** The method failed. */
   InternalError: -32603,
 } as const;
 
@@ -45,13 +53,16 @@ export type JsonRpcId = string | number | null;
  * object, and thrown by a method handler to answer with one (`code`,
  * `message`, `data` go on the wire as given).
  * @example
- * const methods = { div: ([a, b]: number[]) => {
+ * const methods = { div: (params: unknown) => {
+ *   const [a, b] = params as [number, number];
  *   if (b === 0) throw new JsonRpcError(JsonRpcErrorCode.InvalidParams, 'division by zero');
  *   return a! / b;
  * } };
  */
 export class JsonRpcError extends Error {
+  /** The error code (see {@link JsonRpcErrorCode}; other codes are the application's). */
   readonly code: number;
+  /** Extra information the error carries, if any. */
   readonly data: unknown;
   constructor(code: number, message: string, data?: unknown) {
     super(message);
@@ -66,7 +77,14 @@ export class JsonRpcError extends Error {
  * @example
  * const methods = { ping: (_p: unknown, info: JsonRpcCallInfo) => (info.id === undefined ? undefined : 'pong') };
  */
-export interface JsonRpcCallInfo { protocol: JsonRpcProtocol; method: string; id: JsonRpcId | undefined }
+export interface JsonRpcCallInfo {
+  /** The connection the request came on (to call or notify the peer back). */
+  protocol: JsonRpcProtocol;
+  /** The method called. */
+  method: string;
+  /** The request's id; `undefined` for a notification (no answer is sent). */
+  id: JsonRpcId | undefined;
+}
 
 /**
  * A method: returns the result (a value, a coroutine or a Promise) or throws (a {@link JsonRpcError} to pick the code).
@@ -78,7 +96,7 @@ export type JsonRpcMethod = (params: unknown, info: JsonRpcCallInfo) => unknown;
 /**
  * Options of {@link JsonRpcProtocol}.
  * @example
- * const rpc = new JsonRpcProtocol({ methods: { add: ([a, b]: number[]) => a! + b! } } satisfies JsonRpcOptions);
+ * const rpc = new JsonRpcProtocol({ methods: { add: (params) => { const [a, b] = params as number[]; return a! + b!; } } } satisfies JsonRpcOptions);
  */
 export interface JsonRpcOptions {
   /** The methods this side serves. */
@@ -113,8 +131,8 @@ function toErrorResponse(id: JsonRpcId, e: unknown): Response {
  * found, -32603 internal error). A malformed message is answered with an
  * error and the connection carries on.
  * @example
- * const rpc = new JsonRpcProtocol({ methods: { add: ([a, b]: number[]) => a! + b! } });
- * const [t] = yield* loop.createConnection(() => stack((d) => new ChunkProtocol('\n', d), rpc), '127.0.0.1', port);
+ * const rpc = new JsonRpcProtocol({ methods: { add: (params: unknown) => { const [a, b] = params as number[]; return a! + b!; } } });
+ * const [t] = yield* getRunningLoop().createConnection(() => stack((d) => new ChunkProtocol('\n', d), rpc), '127.0.0.1', 4000);
  * const three = yield* rpc.call<number>('add', [1, 2]);
  * rpc.notify('log', { msg: 'done' });
  */
@@ -175,6 +193,8 @@ export class JsonRpcProtocol implements Protocol {
    * {@link JsonRpcError} if the peer answers with an error, or the
    * connection's error if it is lost first.
    * @example
+   * const rpc = new JsonRpcProtocol();
+   * yield* getRunningLoop().createConnection(() => stack((d) => new ChunkProtocol('\n', d), rpc), '127.0.0.1', 4000);
    * const user = yield* rpc.call<{ name: string }>('getUser', { id: 7 });
    */
   *call<R = unknown>(method: string, params?: unknown[] | Record<string, unknown>): Coro<R> {
@@ -193,6 +213,8 @@ export class JsonRpcProtocol implements Protocol {
   /**
    * Send a notification (no id, no answer).
    * @example
+   * const rpc = new JsonRpcProtocol();
+   * yield* getRunningLoop().createConnection(() => stack((d) => new ChunkProtocol('\n', d), rpc), '127.0.0.1', 4000);
    * rpc.notify('progress', { done: 10, of: 100 });
    */
   notify(method: string, params?: unknown[] | Record<string, unknown>): void {
@@ -205,7 +227,9 @@ export class JsonRpcProtocol implements Protocol {
   /**
    * Wait until the connection is lost; returns its error (undefined for a clean close).
    * @example
-   * const exc = yield* rpc.waitClosed();
+   * const rpc = new JsonRpcProtocol();
+   * yield* getRunningLoop().createConnection(() => stack((d) => new ChunkProtocol('\n', d), rpc), '127.0.0.1', 4000);
+   * const exc = yield* rpc.waitClosed();   // undefined after a clean close
    */
   *waitClosed(): Coro<Error | undefined> {
     if (this.#lost === null) throw new Error('JsonRpcProtocol: not connected yet');

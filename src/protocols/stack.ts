@@ -28,8 +28,20 @@ const NEW = 0, OPEN = 1, LOST = 2;
 /**
  * Options of {@link stack} and {@link StackedProtocol}.
  * @example
- * // a length-prefixed framing protocol whose send method is not writeChunk:
- * const p = stack((deliver) => new LengthPrefixed(deliver), upper, { send: (lower, msg) => lower.sendFrame(msg) });
+ * // a framing protocol whose send method is not writeChunk: a 4-byte length before each message
+ * class LengthPrefixed implements Protocol {
+ *   t!: Transport;
+ *   constructor(readonly deliver: (m: Uint8Array) => void) {}
+ *   connectionMade(t: Transport): void { this.t = t; }
+ *   dataReceived(d: Uint8Array): void { this.deliver(d.subarray(4)); }   // (assumes whole frames, for brevity)
+ *   sendFrame(m: Uint8Array | string): void {
+ *     const body = typeof m === 'string' ? new TextEncoder().encode(m) : m;
+ *     const head = new Uint8Array(4);
+ *     new DataView(head.buffer).setUint32(0, body.length);
+ *     this.t.writeLines([head, body]);
+ *   }
+ * }
+ * const p = stack((deliver) => new LengthPrefixed(deliver), new JsonRpcProtocol(), { send: (lower, msg) => lower.sendFrame(msg) });
  */
 export interface StackOptions<L> {
   /**
@@ -70,9 +82,12 @@ function defaultSend<L>(lower: L): (lower: L, message: Bytes) => void {
  * `getExtraInfo`) is the transport below's; `getExtraInfo('lowerProtocol')`
  * and `getExtraInfo('lowerTransport')` reach down the stack.
  * @example
- * // inside an upper protocol, which cannot tell it from a socket:
- * connectionMade(t: Transport) { t.write('{"hello":1}'); }   // one framed message
- * dataReceived(message: Uint8Array) { ... }                   // one message per call
+ * // an upper protocol cannot tell it from a socket:
+ * class Hello implements Protocol {
+ *   connectionMade(t: Transport): void { t.write('{"hello":1}'); }                         // one framed message
+ *   dataReceived(message: Uint8Array): void { console.log(new TextDecoder().decode(message)); }   // one message per call
+ * }
+ * const p = stack((deliver) => new ChunkProtocol('\n', deliver), new Hello());
  */
 export class ProtocolTransport implements Transport {
   readonly #below: Transport;
@@ -248,7 +263,7 @@ export class ProtocolTransport implements Transport {
  * delivers whole messages up. Usually made with {@link stack}.
  * @example
  * const p = new StackedProtocol((deliver) => new ChunkProtocol('\n', deliver), new JsonRpcProtocol());
- * const [t] = yield* loop.createConnection(() => p, '127.0.0.1', port);
+ * const [t] = yield* getRunningLoop().createConnection(() => p, '127.0.0.1', 4000);
  */
 export class StackedProtocol<L extends Protocol = Protocol, U extends Protocol = Protocol> implements Protocol {
   /** The lower (framing) protocol. */
@@ -298,7 +313,8 @@ export class StackedProtocol<L extends Protocol = Protocol, U extends Protocol =
  * be the upper protocol of another stack.
  * @example
  * // JSON-RPC over '\n'-delimited frames over TCP:
- * const server = yield* loop.createServer(
+ * const methods = { add: (params: unknown) => { const [a, b] = params as number[]; return a! + b!; } };
+ * const server = yield* getRunningLoop().createServer(
  *   () => stack((deliver) => new ChunkProtocol('\n', deliver, { maxChunkLength: 1 << 20 }), new JsonRpcProtocol({ methods })),
  *   '127.0.0.1', 4000);
  */

@@ -3,7 +3,7 @@
  * does not depend on what carries the bytes. A backend (a Node socket, the
  * in-memory network) supplies a few hooks (send, buffered size, shutdown,
  * close, destroy, start/stop reading) and reports its events; this class
- * keeps the promises DESIGN.md makes to protocols:
+ * keeps the promises tulip makes to protocols (docs/design.md):
  *
  * - the call order `connectionMade` → `dataReceived`* → `eofReceived`? →
  *   `connectionLost` (exactly once), whatever the path (close, abort, peer
@@ -33,7 +33,8 @@ const NEW = 0, OPEN = 1, LOST = 2;
 /**
  * The default high-water mark of a transport's write buffer (asyncio's): 64 KiB; the low-water mark defaults to a quarter of it.
  * @example
- * transport.setWriteBufferLimits(4 * DEFAULT_HIGH_WATER);   // 256 KiB, low-water 64 KiB
+ * const [, writer] = yield* openConnection('127.0.0.1', 8888);
+ * writer.transport.setWriteBufferLimits(4 * DEFAULT_HIGH_WATER);   // 256 KiB, low-water 64 KiB
  */
 export const DEFAULT_HIGH_WATER = 64 * 1024;
 
@@ -49,11 +50,27 @@ function maxBytes(d: Bytes): number { return typeof d === 'string' ? d.length * 
  * `_send`…`_setReading` hooks; report events with `_connectionMade()`,
  * `_dataReceived()`, `_eofReceived()`, `_connectionLost()` and `_flushed()`.
  * @example
+ * // One end of an in-memory connection: what it sends, its peer's protocol receives on the next turn.
  * class MemoryTransport extends StreamTransportBase {
- *   protected _send(d: Uint8Array | string, notify: boolean) { peer.deliver(d); if (notify) this._flushed(); }
- *   // ... the other hooks
+ *   peer: MemoryTransport | null = null;
+ *   protected _send(d: Uint8Array | string, notify: boolean): void {
+ *     const bytes = typeof d === 'string' ? new TextEncoder().encode(d) : d;
+ *     getRunningLoop().callSoon(() => this.peer?._dataReceived(bytes));
+ *     if (notify) this._flushed();
+ *   }
+ *   protected _sendMany(list: (Uint8Array | string)[], notify: boolean): void { for (const d of list) this._send(d, false); if (notify) this._flushed(); }
+ *   protected _bufferSize(): number { return 0; }
+ *   protected _shutdown(): void { getRunningLoop().callSoon(() => this.peer?._eofReceived()); }
+ *   protected _closeGracefully(): void { this._destroy(); }
+ *   protected _destroy(): void { const p = this.peer; this.peer = null; this._connectionLost(); p?._destroy(); }
+ *   protected _setReading(_on: boolean): void {}   // this sketch always delivers
  * }
- * const t = new MemoryTransport(loop, protocol); t._connectionMade();
+ * const loop = getRunningLoop();
+ * const a = new MemoryTransport(loop, { dataReceived: (d) => console.log('a got', d.length) });
+ * const b = new MemoryTransport(loop, { dataReceived: (d) => console.log('b got', d.length) });
+ * a.peer = b; b.peer = a;
+ * a._connectionMade(); b._connectionMade();
+ * a.write('hello');   // b got 5
  */
 export abstract class StreamTransportBase implements Transport {
   /** @internal */ readonly _loop: EventLoop;
@@ -394,7 +411,8 @@ export function isBuffered(p: unknown): p is BufferedProtocol {
 /**
  * The error a write-side waiter gets when the connection was lost without one (asyncio's ConnectionResetError).
  * @example
- * if (lost) throw connectionLostError();   // Error('Connection lost') with code 'ECONNRESET'
+ * const e = connectionLostError();   // Error('Connection lost') with code 'ECONNRESET'
+ * console.log((e as Error & { code: string }).code);
  */
 export function connectionLostError(): Error {
   return Object.assign(new Error('Connection lost'), { code: 'ECONNRESET' });

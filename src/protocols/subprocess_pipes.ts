@@ -76,7 +76,7 @@ class PipesTransport implements Transport {
  * (the child exited and its pipes closed).
  * @example
  * const rpc = new JsonRpcProtocol();
- * yield* loop.subprocessExec(
+ * yield* getRunningLoop().subprocessExec(
  *   () => new SubprocessPipesProtocol(stack((d) => new ChunkProtocol('\n', d), rpc)),
  *   process.execPath, ['server.js'], { stderr: 'inherit' });
  * const sum = yield* rpc.call('add', [1, 2]);
@@ -116,7 +116,9 @@ export class SubprocessPipesProtocol implements SubprocessProtocol {
     if (this.protocol.eofReceived?.() !== true) t.close();
   }
 
+  /** The child's stdin is full: passed on to the protocol. */
   pauseWriting(): void { this.protocol.pauseWriting?.(); }
+  /** The child's stdin drained: passed on to the protocol. */
   resumeWriting(): void { this.protocol.resumeWriting?.(); }
 
   connectionLost(exc?: Error): void {

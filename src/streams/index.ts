@@ -1,4 +1,4 @@
-/** Streams (layer 3 of DESIGN.md): StreamReader/StreamWriter over any Transport. */
+/** Streams (layer 3: see docs/design.md): StreamReader/StreamWriter over any Transport. */
 export { StreamReader, DEFAULT_LIMIT } from './reader.js';
 export { StreamWriter } from './writer.js';
 export { StreamReaderProtocol } from './stream_protocol.js';

@@ -15,7 +15,10 @@ import { StreamWriter } from './writer.js';
  * @example
  * yield* openConnection('127.0.0.1', 8888, { limit: 1024, ssl: true });
  */
-export interface StreamOptions { limit?: number }
+export interface StreamOptions {
+  /** The reader's buffer limit: the longest line or chunk it accepts (default 64 KiB). */
+  limit?: number;
+}
 
 function split<T extends StreamOptions>(opts: T | undefined): [number | undefined, Omit<T, 'limit'>] {
   if (opts === undefined) return [undefined, {} as Omit<T, 'limit'>];

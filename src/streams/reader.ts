@@ -25,7 +25,7 @@ import { type Lines, type TextOptions, TextStreamReader } from './text.js';
 /**
  * The default limit of a line or chunk a reader buffers: 64 KiB.
  * @example
- * const [r, w] = yield* openConnection(host, port, { limit: 4 * DEFAULT_LIMIT });
+ * const [r, w] = yield* openConnection('127.0.0.1', 8888, { limit: 4 * DEFAULT_LIMIT });
  */
 export const DEFAULT_LIMIT = 64 * 1024;
 
@@ -68,7 +68,7 @@ function* lineOf(r: StreamReader): Coro<IteratorResult<Uint8Array, undefined>> {
  * const [reader, writer] = yield* openConnection('127.0.0.1', 8888);
  * const line = yield* reader.readLine();         // up to and including '\n'
  * const header = yield* reader.readExactly(4);
- * for await (const l of reader) console.log(l);   // in an async function
+ * // in an async function, the rest of the lines: for await (const l of reader) console.log(l);
  */
 export class StreamReader {
   readonly #limit: number;
@@ -224,6 +224,7 @@ export class StreamReader {
    * `'\r\n'`), decoded as UTF-8 (or `opts.encoding`), for `each()` and
    * `for await`; leaving a loop early leaves the rest in the reader.
    * @example
+   * const [reader] = yield* openConnection('127.0.0.1', 8888);
    * for (const line of yield* each(reader.lines())) { console.log(line); yield* each.next(); }
    */
   lines(opts?: TextOptions): Lines { return new TextStreamReader(this, opts).lines(); }

@@ -27,10 +27,11 @@ export type ClientConnectedCallback = (reader: StreamReader, writer: StreamWrite
  * @example
  * const reader = new StreamReader();
  * const protocol = new StreamReaderProtocol(reader);
- * const [transport] = yield* loop.createConnection(() => protocol, host, port);
+ * const [transport] = yield* getRunningLoop().createConnection(() => protocol, '127.0.0.1', 8888);
  * const writer = new StreamWriter(transport, protocol, reader);
  */
 export class StreamReaderProtocol implements Protocol {
+  /** The reader this protocol feeds. */
   readonly reader: StreamReader;
   readonly #onClient: ClientConnectedCallback | null;
   readonly #loop: EventLoop;

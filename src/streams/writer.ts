@@ -40,11 +40,13 @@ export class StreamWriter {
   writeLines(list: Iterable<Uint8Array | string>): void { this.#transport.writeLines(list); }
   /** Half-close: the peer reads EOF; reading goes on. */
   writeEof(): void { this.#transport.writeEof(); }
+  /** Can the connection be half-closed (`writeEof`)? */
   canWriteEof(): boolean { return this.#transport.canWriteEof(); }
   /** Flush what is buffered, then close. */
   close(): void { this.#transport.close(); }
+  /** True once the connection is closing or closed. */
   isClosing(): boolean { return this.#transport.isClosing(); }
-  /** The transport's extra information (`'peername'`, `'sockname'`, `'peercert'`, ...: see `ExtraInfo`). */
+  /** The transport's extra info (`'peername'`, `'sockname'`, `'peercert'`...: see `ExtraInfo`). */
   getExtraInfo<K extends keyof ExtraInfo>(name: K, fallback?: ExtraInfo[K]): ExtraInfo[K] | undefined;
   getExtraInfo(name: string, fallback?: unknown): unknown;
   getExtraInfo(name: string, fallback?: unknown): unknown { return this.#transport.getExtraInfo(name, fallback); }
@@ -57,7 +59,8 @@ export class StreamWriter {
    * connection's error if it failed, or an `ECONNRESET` error if it was
    * lost.
    * @example
-   * for (const chunk of chunks) { writer.write(chunk); yield* writer.drain(); }
+   * const [, writer] = yield* openConnection('127.0.0.1', 8888);
+   * for (const chunk of ['a', 'b', 'c']) { writer.write(chunk); yield* writer.drain(); }   // never more than the high-water mark buffered
    */
   *drain(): Coro<void> {
     const exc = this.#reader?.exception();

@@ -17,16 +17,17 @@ interface AnyDatagramProtocol {
   connectionLost?(exc?: Error): void;
 }
 
-/** @internal what the transport needs from the network. */
+/** What the transport needs from the network (not exported from the package). */
 export interface DatagramNet {
-  _sendDatagram(from: VirtualDatagramTransport, data: Uint8Array, to: SockAddr): void;
-  _unbindDatagram(t: VirtualDatagramTransport): void;
+  /** @internal */ _sendDatagram(from: VirtualDatagramTransport, data: Uint8Array, to: SockAddr): void;
+  /** @internal */ _unbindDatagram(t: VirtualDatagramTransport): void;
 }
 
 /**
  * A datagram endpoint on the virtual network (what `createDatagramEndpoint` returns on a `TestEventLoop`).
  * @example
- * const [t] = yield* loop.createDatagramEndpoint(() => new Pinger(), { remoteAddr: ['server', 9999] });
+ * // in runVirtual(): a host 'server' was added to the network
+ * const [t] = yield* getRunningLoop().createDatagramEndpoint(() => ({ datagramReceived: (d: Uint8Array) => console.log(d.length) }), { remoteAddr: ['server', 9999] });
  * t.sendto('ping');
  */
 export class VirtualDatagramTransport implements DatagramTransport {
@@ -35,13 +36,13 @@ export class VirtualDatagramTransport implements DatagramTransport {
 
   /** @internal */
   constructor(
-    readonly _loop: TestEventLoop,
-    readonly _net: DatagramNet,
+    /** @internal */ readonly _loop: TestEventLoop,
+    /** @internal */ readonly _net: DatagramNet,
     protocol: unknown,
-    readonly _ctx: Context,
-    readonly _host: string,
-    readonly _sockname: SockAddr,
-    readonly _remote: SockAddr | null,
+    /** @internal */ readonly _ctx: Context,
+    /** @internal */ readonly _host: string,
+    /** @internal */ readonly _sockname: SockAddr,
+    /** @internal */ readonly _remote: SockAddr | null,
   ) {
     this.#protocol = protocol as AnyDatagramProtocol;
   }

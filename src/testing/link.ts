@@ -15,6 +15,9 @@ import type { TestEventLoop } from './test_loop.js';
 /**
  * The setting of a link between two hosts; missing fields take their defaults.
  * @example
+ * const loop = getRunningLoop() as TestEventLoop;   // in runVirtual()
+ * loop.network.addHost('client');
+ * loop.network.addHost('server');
  * loop.network.setLink('client', 'server', { latency: 40, jitter: 10, bandwidth: 1_000_000, loss: 0.01 });
  */
 export interface LinkSetting {

@@ -61,10 +61,11 @@ class Conn implements PipeEnds {
 /**
  * The virtual network of a {@link TestEventLoop} (`loop.network`).
  * @example
+ * const loop = getRunningLoop() as TestEventLoop;   // in runVirtual()
  * const net = loop.network;
  * net.addHost('server');
  * net.setLink('localhost', 'server', { latency: 50, jitter: 10 });
- * yield* net.onHost('server', function* () { yield* loop.createServer(() => new Echo(), 'server', 7); });
+ * yield* net.onHost('server', () => loop.createServer(() => new ChunkProtocol('\n', (line, p) => p.writeChunk(line)), 'server', 7));
  */
 export class VirtualNetwork {
   readonly #loop: TestEventLoop;

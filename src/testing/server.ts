@@ -13,7 +13,7 @@ import type { TestEventLoop } from './test_loop.js';
 /**
  * A listening server on the virtual network (what `createServer` returns on a `TestEventLoop`).
  * @example
- * const server = yield* loop.createServer(() => new Echo(), 'localhost', 0);
+ * const server = yield* getRunningLoop().createServer(() => new ChunkProtocol('\n', (line, p) => p.writeChunk(line)), 'localhost', 0);   // in runVirtual()
  * const [, port] = server.addresses()[0] as [string, number];
  * server.close(); yield* server.waitClosed();
  */
@@ -26,13 +26,13 @@ export class VirtualServer implements Server {
 
   /** @internal */
   constructor(
-    readonly _loop: TestEventLoop,
-    readonly _factory: () => unknown,
-    readonly _ctx: Context,
-    readonly _host: string,
-    readonly _keys: string[],
-    readonly _addresses: SockAddr[],
-    readonly _unbind: (keys: string[]) => void,
+    /** @internal */ readonly _loop: TestEventLoop,
+    /** @internal */ readonly _factory: () => unknown,
+    /** @internal */ readonly _ctx: Context,
+    /** @internal */ readonly _host: string,
+    /** @internal */ readonly _keys: string[],
+    /** @internal */ readonly _addresses: SockAddr[],
+    /** @internal */ readonly _unbind: (keys: string[]) => void,
   ) {}
 
   close(): void {

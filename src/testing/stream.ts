@@ -43,7 +43,8 @@ const OPEN = 0, LOST = 1;
  * One end of a virtual stream connection (what `createConnection` and a
  * virtual server's protocols get).
  * @example
- * const [t, p] = yield* loop.createConnection(() => new MyProtocol(), 'server', 80);
+ * // in runVirtual(), with a server listening on host 'server', port 80
+ * const [t] = yield* getRunningLoop().createConnection(() => ({ dataReceived: (d: Uint8Array) => console.log(d.length) }), 'server', 80);
  * t.write('GET / HTTP/1.0\r\n\r\n');
  */
 export class VirtualTransport implements Transport {
@@ -70,12 +71,12 @@ export class VirtualTransport implements Transport {
 
   /** @internal */
   constructor(
-    readonly _loop: TestEventLoop,
+    /** @internal */ readonly _loop: TestEventLoop,
     protocol: unknown,
-    readonly _ctx: Context,
-    readonly _sockname: SockAddr,
-    readonly _peername: SockAddr,
-    readonly _host: string,
+    /** @internal */ readonly _ctx: Context,
+    /** @internal */ readonly _sockname: SockAddr,
+    /** @internal */ readonly _peername: SockAddr,
+    /** @internal */ readonly _host: string,
   ) {
     this.#protocol = protocol as AnyProtocol;
   }

@@ -10,14 +10,17 @@ import { TimeoutError, ensureFuture, type Awaitable, type Coro, type Future, typ
 import { Deque } from './deque.js';
 import { Waiters } from './waiters.js';
 
-/** Options of {@link asCompleted}. @example asCompleted(tasks, { timeout: 1000 }); */
-export interface AsCompletedOptions { timeout?: number | null }
+/** Options of {@link asCompleted}. @example for (const next of asCompleted([sleep(10, 'a'), sleep(20, 'b')], { timeout: 1000 })) console.log(yield* next); */
+export interface AsCompletedOptions {
+  /** ms for all of them; the outcomes not ready by then throw `TimeoutError` (`null`: no limit). */
+  timeout?: number | null;
+}
 
 /**
  * Iterate over the outcomes of `aws` in the order they complete.
  * @example
- * for (const next of asCompleted([fetch1(), fetch2(), fetch3()], { timeout: 5000 })) {
- *   const page = yield* next;   // the earliest result not yet taken
+ * for (const next of asCompleted([sleep(30, 'slow'), sleep(10, 'fast'), sleep(20, 'middle')], { timeout: 5000 })) {
+ *   console.log(yield* next);   // the earliest result not yet taken: fast, middle, slow
  * }
  */
 export function asCompleted<T>(aws: Iterable<Awaitable<T>>, opts?: AsCompletedOptions): Iterable<Coro<T>> {

@@ -19,8 +19,10 @@ import { type Coro, type EventLoop, type Task } from '../kernel/index.js';
  * symbol, so two copies of tulip in one program recognise each other's
  * sources.
  * @example
+ * const queue = new Queue<string>();
+ * queue.putNowait('job');
  * const it = queue[coroIterator]();
- * const first = yield* it.next();   // { done: false, value } or { done: true }
+ * const first = yield* it.next();   // { done: false, value: 'job' }
  */
 export const coroIterator: unique symbol = Symbol.for('tulip.coroIterator') as never;
 
@@ -29,6 +31,7 @@ export const coroIterator: unique symbol = Symbol.for('tulip.coroIterator') as n
  * halted `next()` takes nothing from the source. `return()` (optional)
  * tells the source the consumer left early.
  * @example
+ * const [reader] = yield* openConnection('127.0.0.1', 8888);
  * const it: CoroIterator<string> = reader.lines()[coroIterator]();
  * for (let r = yield* it.next(); r.done !== true; r = yield* it.next()) console.log(r.value);
  */

@@ -15,7 +15,8 @@ const FILLING = 0, DRAINING = 1, RESETTING = 2, BROKEN = 3;
  * Lets `parties` tasks wait until all of them have arrived.
  * @example
  * const b = new Barrier(3);
- * function* worker(i: number) { yield* prepare(i); const n = yield* b.wait(); if (n === 0) console.log('all ready'); }
+ * function* worker(i: number): Coro<void> { yield* sleep(10 * i); const n = yield* b.wait(); if (n === 0) console.log('all ready'); }
+ * yield* gather([worker(1), worker(2), worker(3)]);
  */
 export class Barrier {
   readonly #parties: number;
@@ -40,7 +41,9 @@ export class Barrier {
    * arrival index (0 .. parties-1). Throws `BrokenBarrierError` if the
    * barrier is aborted or reset meanwhile.
    * @example
-   * const i = yield* barrier.wait();
+   * const barrier = new Barrier(2);
+   * createTask(barrier.wait());
+   * const i = yield* barrier.wait();   // 0 or 1: this task's place
    */
   wait(): Coro<number> {
     return this.#cond.withLock(() => this.#waitLocked());
@@ -72,7 +75,8 @@ export class Barrier {
    * Return the barrier to its empty state; tasks waiting in the current
    * round get `BrokenBarrierError`.
    * @example
-   * yield* barrier.reset();
+   * const barrier = new Barrier(2);
+   * yield* barrier.reset();   // waiting tasks get BrokenBarrierError; the barrier is usable again
    */
   reset(): Coro<void> {
     return this.#cond.withLock(function* (this: Barrier) {
@@ -85,7 +89,8 @@ export class Barrier {
    * Put the barrier in the broken state: current and future `wait()` calls
    * throw `BrokenBarrierError` until `reset()`.
    * @example
-   * yield* barrier.abort();
+   * const barrier = new Barrier(2);
+   * yield* barrier.abort();   // every wait() fails with BrokenBarrierError from now on
    */
   abort(): Coro<void> {
     return this.#cond.withLock(function* (this: Barrier) {
@@ -94,5 +99,6 @@ export class Barrier {
     }.bind(this));
   }
 
+  /** A short description for logs and debugging. */
   toString(): string { return `<Barrier parties=${this.#parties} waiting=${this.nWaiting}${this.broken ? ' broken' : ''}>`; }
 }

@@ -54,13 +54,13 @@ export class Condition {
     this.#waiters = new Waiters<void>(waitDescription);
   }
 
-  /** Acquire the underlying lock. @example yield* cond.acquire(); */
+  /** Acquire the underlying lock. @example const cond = new Condition(); yield* cond.acquire(); cond.release(); */
   acquire(): Coro<void> { return this.#lock.acquire(); }
-  /** Release the underlying lock. @example cond.release(); */
+  /** Release the underlying lock. @example const cond = new Condition(); yield* cond.acquire(); cond.release(); */
   release(): void { this.#lock.release(); }
-  /** True if the underlying lock is held. @example if (cond.locked()) cond.notify(); */
+  /** True if the underlying lock is held. @example const cond = new Condition(); console.log(cond.locked()); // false */
   locked(): boolean { return this.#lock.locked(); }
-  /** Run `body` holding the underlying lock. @example yield* cond.withLock(function* () { cond.notifyAll(); }); */
+  /** Run `body` holding the underlying lock. @example const cond = new Condition(); yield* cond.withLock(function* () { cond.notifyAll(); }); */
   withLock<T>(body: () => Coro<T>): Coro<T> { return this.#lock.withLock(body); }
 
   /**
@@ -68,6 +68,9 @@ export class Condition {
    * lock must be held (else `InvalidStateError`). If the task is cancelled
    * while waiting, the lock is re-acquired before the cancellation goes on.
    * @example
+   * const cond = new Condition();
+   * let ready = false;
+   * createTask(cond.withLock(function* () { ready = true; cond.notifyAll(); }));
    * yield* cond.withLock(function* () { while (!ready) yield* cond.wait(); });
    */
   *wait(): Coro<void> {
@@ -98,7 +101,10 @@ export class Condition {
    * Wait until `pred()` is truthy and return its value; `pred` is checked
    * first, then after each notification, always holding the lock.
    * @example
-   * const item = yield* cond.waitFor(() => queue.shift());
+   * const cond = new Condition();
+   * const queue: number[] = [];
+   * createTask(cond.withLock(function* () { queue.push(1); cond.notify(); }));
+   * const item = yield* cond.withLock(() => cond.waitFor(() => queue.shift()));   // 1
    */
   *waitFor<T>(pred: () => T): Coro<T> {
     let r = pred();
@@ -112,7 +118,9 @@ export class Condition {
   /**
    * Wake up to `n` waiting tasks (default 1). The lock must be held.
    * @example
-   * yield* cond.withLock(function* () { items.push(x); cond.notify(); });
+   * const cond = new Condition();
+   * const items: number[] = [];
+   * yield* cond.withLock(function* () { items.push(1); cond.notify(); });
    */
   notify(n = 1): void {
     if (!this.#lock.locked()) throw new InvalidStateError('Condition.notify(): the lock is not acquired');
@@ -122,6 +130,8 @@ export class Condition {
   /**
    * Wake every waiting task. The lock must be held.
    * @example
+   * const cond = new Condition();
+   * let done = false;
    * yield* cond.withLock(function* () { done = true; cond.notifyAll(); });
    */
   notifyAll(): void {

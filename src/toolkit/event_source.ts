@@ -50,7 +50,9 @@ export interface EventTargetLike {
  * full: `'error'` (the next `next()` throws {@link EventOverflowError} and
  * the subscription ends), `'dropOldest'`, `'dropNewest'`.
  * @example
- * const sub = on(emitter, 'tick', { capacity: 1, policy: 'dropOldest' });   // only the latest tick
+ * import { EventEmitter } from 'node:events';
+ * const policy: OverflowPolicy = 'dropOldest';
+ * const sub = on(new EventEmitter(), 'tick', { capacity: 1, policy });   // only the latest tick
  */
 export type OverflowPolicy = 'error' | 'dropOldest' | 'dropNewest';
 
@@ -69,6 +71,8 @@ export interface OnOptions {
 /**
  * More events arrived than a subscription's buffer holds (policy `'error'`).
  * @example
+ * import { EventEmitter } from 'node:events';
+ * const sub = on(new EventEmitter(), 'data');
  * try { yield* sub.next(); } catch (e) { if (e instanceof EventOverflowError) console.log('consumer too slow'); }
  */
 export class EventOverflowError extends Error {
@@ -335,7 +339,7 @@ class NextOp<T, R> {
  * @example
  * import { on, each, type Coro } from 'tulip';
  * function* clicks(button: EventTarget): Coro<void> {
- *   for (const ev of yield* each(on<MouseEvent>(button, 'click'))) {
+ *   for (const ev of yield* each(on<Event>(button, 'click'))) {
  *     console.log(ev.type);
  *     yield* each.next();
  *   }

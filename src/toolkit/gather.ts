@@ -21,8 +21,11 @@ export type Result<A> = A extends Future<infer X> ? X
   : A extends PromiseLike<infer X> ? X
   : never;
 
-/** Options of {@link gather}. @example yield* gather([a(), b()], { returnExceptions: true }); */
-export interface GatherOptions { returnExceptions?: boolean }
+/** Options of {@link gather}. @example const [a, b] = yield* gather([sleep(10, 1), Promise.reject(new Error('no'))], { returnExceptions: true }); // 1, Error */
+export interface GatherOptions {
+  /** Return errors in the results instead of throwing the first one (and cancelling the rest). */
+  returnExceptions?: boolean;
+}
 
 /** @internal wait until every future in `fs` is done (a halt stops the wait only); returns whether it waited. */
 export function* allDone(fs: readonly Future<unknown>[], description: string): Coro<boolean> {
@@ -64,8 +67,10 @@ export function* cancelAndWait(fs: readonly Future<unknown>[], description: stri
  * running) unless `returnExceptions` is set, in which case errors (and
  * `CancelledError`s) take their places in the results.
  * @example
- * const [user, posts] = yield* gather([fetchUser(id), fetchPosts(id)]);
- * const outcomes = yield* gather([a(), b()], { returnExceptions: true });
+ * function* fetchUser(id: number): Coro<string> { yield* sleep(10); return `user ${id}`; }
+ * function* fetchPosts(id: number): Coro<string[]> { yield* sleep(20); return [`post by ${id}`]; }
+ * const [user, posts] = yield* gather([fetchUser(1), fetchPosts(1)]);   // [string, string[]]
+ * const outcomes = yield* gather([fetchUser(2), Promise.reject(new Error('down'))], { returnExceptions: true });
  */
 export function gather<const T extends readonly Awaitable<unknown>[]>(aws: T, opts?: GatherOptions): Coro<{ -readonly [K in keyof T]: Result<T[K]> }> {
   return gatherBody(aws, opts?.returnExceptions ?? false) as Coro<{ -readonly [K in keyof T]: Result<T[K]> }>;

@@ -1,4 +1,4 @@
-/** The concurrency toolkit (layer 2 of DESIGN.md): built on the kernel's public API only. */
+/** The concurrency toolkit (layer 2: see docs/design.md): built on the kernel's public API only. */
 export { gather } from './gather.js';
 export type { Result, GatherOptions } from './gather.js';
 export { wait } from './wait.js';
@@ -12,7 +12,7 @@ export { timeout, timeoutAt, moveOnAfter, moveOnAt } from './timeout.js';
 export type { Deadline } from './timeout.js';
 export { TaskGroup, taskGroup } from './task_group.js';
 export { Lock } from './lock.js';
-export { Event } from './event.js';
+export { AsyncEvent, Event } from './event.js';
 export { Condition } from './condition.js';
 export { Semaphore, BoundedSemaphore } from './semaphore.js';
 export { Barrier } from './barrier.js';

@@ -29,8 +29,9 @@ export class Lock {
   /**
    * Wait until the lock is free (and every earlier waiter has had it), then take it.
    * @example
+   * const lock = new Lock();
    * yield* lock.acquire();
-   * try { yield* work(); } finally { lock.release(); }
+   * try { yield* sleep(10); } finally { lock.release(); }
    */
   acquire(): Coro<void> {
     return new AcquireOp(this);
@@ -40,6 +41,8 @@ export class Lock {
    * Release the lock, handing it to the longest waiter if there is one.
    * Throws `InvalidStateError` if the lock is not held.
    * @example
+   * const lock = new Lock();
+   * yield* lock.acquire();
    * lock.release();
    */
   release(): void {
@@ -50,7 +53,9 @@ export class Lock {
   /**
    * Run `body` holding the lock; the lock is released however `body` ends.
    * @example
-   * const v = yield* lock.withLock(function* () { return yield* readCounter(); });
+   * const lock = new Lock();
+   * let counter = 0;
+   * const v = yield* lock.withLock(function* () { const n = counter; yield* sleep(1); counter = n + 1; return counter; });
    */
   *withLock<T>(body: () => Coro<T>): Coro<T> {
     yield* this.acquire();
@@ -61,6 +66,7 @@ export class Lock {
     }
   }
 
+  /** A short description for logs and debugging. */
   toString(): string { return `<Lock ${this._locked ? 'locked' : 'unlocked'}>`; }
 }
 

@@ -26,7 +26,7 @@
 import { Future, QueueEmpty, QueueFull, QueueShutDown, getEventLoop, type Coro } from '../kernel/index.js';
 import { asyncIteratorOf, type CoroIterator, coroIterator } from './async_iter.js';
 import { Deque } from './deque.js';
-import { Event } from './event.js';
+import { AsyncEvent } from './event.js';
 import { Waiters } from './waiters.js';
 
 /**
@@ -34,8 +34,10 @@ import { Waiters } from './waiters.js';
  * getter waits goes straight to that getter (see the module comment).
  * @example
  * const q = new Queue<string>(10);
- * function* producer() { for (const url of urls) yield* q.put(url); }
- * function* consumer() { for (;;) { const url = yield* q.get(); try { yield* fetchIt(url); } finally { q.taskDone(); } } }
+ * function* producer(urls: string[]): Coro<void> { for (const url of urls) yield* q.put(url); }
+ * function* consumer(): Coro<void> {
+ *   for (;;) { const url = yield* q.get(); try { yield* fromPromise(fetch(url)); } finally { q.taskDone(); } }
+ * }
  */
 export class Queue<T> {
   /** The capacity; 0 (or less) means unbounded. */
@@ -44,7 +46,7 @@ export class Queue<T> {
   readonly _getters = new Waiters<unknown>('Queue.get');
   /** @internal */ readonly _putters = new Waiters<void>('Queue.put');
   #unfinished = 0;
-  #finished = new Event();
+  #finished = new AsyncEvent();
   /** @internal */ _shutdown = false;
   #dropAll = false;
   /** @internal items go straight to waiting getters (FIFO storage only: see the module comment) */
@@ -76,7 +78,8 @@ export class Queue<T> {
    * Add an item, waiting while the queue is full. Throws `QueueShutDown`
    * if the queue is (or gets) shut down.
    * @example
-   * yield* q.put(job);
+   * const q = new Queue<string>(10);
+   * yield* q.put('job');   // waits while the queue is full
    */
   put(v: T): Coro<void> {
     return new PutOp(this, v);
@@ -86,7 +89,9 @@ export class Queue<T> {
    * Add an item without waiting: `QueueFull` if there is no room,
    * `QueueShutDown` after `shutdown()`.
    * @example
-   * try { q.putNowait(x); } catch (e) { if (e instanceof QueueFull) dropped++; }
+   * const q = new Queue<number>(10);
+   * let dropped = 0;
+   * try { q.putNowait(1); } catch (e) { if (e instanceof QueueFull) dropped++; }
    */
   putNowait(v: T): void {
     if (this._shutdown) throw new QueueShutDown();
@@ -106,6 +111,8 @@ export class Queue<T> {
    * Remove and return the next item, waiting while the queue is empty.
    * Throws `QueueShutDown` once the queue is shut down and empty.
    * @example
+   * const q = new Queue<string>();
+   * q.putNowait('job');
    * const job = yield* q.get();
    */
   get(): Coro<T> {
@@ -116,7 +123,8 @@ export class Queue<T> {
    * Remove and return the next item without waiting: `QueueEmpty` if there
    * is none (`QueueShutDown` if the queue is also shut down).
    * @example
-   * try { const x = q.getNowait(); } catch (e) { if (e instanceof QueueEmpty) idle(); }
+   * const q = new Queue<number>();
+   * try { console.log(q.getNowait()); } catch (e) { if (e instanceof QueueEmpty) console.log('nothing yet'); }
    */
   getNowait(): T {
     if (this._qsize() === 0) throw this._shutdown ? new QueueShutDown() : new QueueEmpty();
@@ -129,7 +137,10 @@ export class Queue<T> {
    * Mark one item taken from the queue as processed. Throws `RangeError` if
    * called more times than items were put.
    * @example
-   * const job = yield* q.get(); try { yield* run(job); } finally { q.taskDone(); }
+   * const q = new Queue<number>();
+   * q.putNowait(100);
+   * const ms = yield* q.get();
+   * try { yield* sleep(ms); } finally { q.taskDone(); }
    */
   taskDone(): void {
     if (this.#unfinished <= 0) throw new RangeError('Queue.taskDone() called too many times');
@@ -139,6 +150,9 @@ export class Queue<T> {
   /**
    * Wait until every item ever put has been marked with `taskDone()`.
    * @example
+   * const q = new Queue<number>();
+   * createTask(function* () { for (;;) { yield* q.get(); q.taskDone(); } }());
+   * q.putNowait(1);
    * yield* q.join();   // all work is processed
    */
   *join(): Coro<void> {
@@ -151,6 +165,7 @@ export class Queue<T> {
    * empty. Blocked putters and getters wake and throw it. With `immediate`,
    * the items still queued are dropped (and counted done for `join()`).
    * @example
+   * const q = new Queue<number>();
    * q.shutdown();          // consumers drain what is left, then get QueueShutDown
    * q.shutdown(true);      // consumers stop at once
    */
@@ -180,7 +195,8 @@ export class Queue<T> {
    * shut down and empty. Leaving the loop early leaves the queue as it is
    * (a halted wait takes nothing).
    * @example
-   * for (const job of yield* each(q)) { yield* handle(job); q.taskDone(); yield* each.next(); }
+   * const q = new Queue<string>();
+   * for (const job of yield* each(q)) { console.log(job); q.taskDone(); yield* each.next(); }
    */
   [coroIterator](): CoroIterator<T> { return { next: () => nextItem(this) }; }
 
@@ -188,12 +204,15 @@ export class Queue<T> {
    * `for await` in async functions while the loop runs: each `get()` is a
    * task; `break` leaves every item not yet handed out in the queue.
    * @example
-   * for await (const job of q) { if (job === 'stop') break; console.log(job); }
+   * async function consume(q: Queue<string>): Promise<void> {
+   *   for await (const job of q) { if (job === 'stop') break; console.log(job); }
+   * }
    */
   [Symbol.asyncIterator](): AsyncIterator<T> { return asyncIteratorOf(getEventLoop(), this[coroIterator](), 'Queue.get'); }
 
   #wakeJoiners(): void { this.#finished.set(); }
 
+  /** A short description for logs and debugging. */
   toString(): string {
     return `<${this.constructor.name} size=${this._qsize()} maxsize=${this.maxsize}${this._shutdown ? ' shut down' : ''}>`;
   }

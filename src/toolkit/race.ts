@@ -12,7 +12,9 @@ import { cancelAndWait } from './gather.js';
  * Run the awaitables concurrently; return (or throw) the outcome of the
  * first to settle, after cancelling the rest and awaiting their cleanup.
  * @example
- * const reply = yield* race([askPrimary(), function* () { yield* sleep(50); return yield* askBackup(); }()]);
+ * function* ask(server: string, ms: number): Coro<string> { yield* sleep(ms); return `${server} says hi`; }
+ * // ask the backup too if the primary has not answered within 50 ms; the loser is cancelled
+ * const reply = yield* race([ask('primary', 80), function* () { yield* sleep(50); return yield* ask('backup', 10); }()]);
  */
 export function* race<T>(aws: Iterable<Awaitable<T>>): Coro<T> {
   const fs: Future<T>[] = [];

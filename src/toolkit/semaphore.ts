@@ -12,7 +12,9 @@ import { Waiters } from './waiters.js';
  * none), `release()` gives one back.
  * @example
  * const sem = new Semaphore(3);   // at most 3 downloads at a time
- * function* download(url: string) { yield* sem.withLock(function* () { yield* fetchIt(url); }); }
+ * function* download(url: string): Coro<string> {
+ *   return yield* sem.withLock(function* () { const res = yield* fromPromise(fetch(url)); return yield* fromPromise(res.text()); });
+ * }
  */
 export class Semaphore {
   /** @internal */ _value: number;
@@ -29,8 +31,9 @@ export class Semaphore {
   /**
    * Take a permit, waiting (in FIFO order) while there is none.
    * @example
+   * const sem = new Semaphore(2);
    * yield* sem.acquire();
-   * try { yield* work(); } finally { sem.release(); }
+   * try { yield* sleep(10); } finally { sem.release(); }
    */
   *acquire(): Coro<void> {
     if (this._value > 0 && !this.#waiters.hasPending()) { this._value--; return; }
@@ -51,7 +54,8 @@ export class Semaphore {
   /**
    * Give a permit back, to the longest waiter if there is one.
    * @example
-   * sem.release();
+   * const sem = new Semaphore(0);
+   * sem.release();   // now one acquire() passes
    */
   release(): void {
     if (!this.#waiters.wakeNext(undefined)) this._value++;
@@ -60,6 +64,7 @@ export class Semaphore {
   /**
    * Run `body` holding a permit.
    * @example
+   * const sem = new Semaphore(2);
    * yield* sem.withLock(function* () { yield* sleep(10); });
    */
   *withLock<T>(body: () => Coro<T>): Coro<T> {
@@ -71,6 +76,7 @@ export class Semaphore {
     }
   }
 
+  /** A short description for logs and debugging. */
   toString(): string { return `<${this.constructor.name} value=${this._value}>`; }
 }
 

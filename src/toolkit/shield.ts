@@ -10,7 +10,8 @@ import { Future, ensureFuture, type Awaitable } from '../kernel/index.js';
 /**
  * Protect `aw` from the cancellation of whoever waits on it.
  * @example
- * const save = createTask(saveToDisk(doc));
+ * function* saveToDisk(doc: string): Coro<void> { yield* sleep(100); console.log('saved', doc); }
+ * const save = createTask(saveToDisk('report'));
  * yield* shield(save);   // if this task is cancelled now, the save still completes
  */
 export function shield<T>(aw: Awaitable<T>): Future<T> {

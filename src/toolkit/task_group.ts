@@ -1,6 +1,6 @@
 /**
  * taskGroup: structured concurrency (asyncio's TaskGroup, Trio's nursery).
- * The group is a CancelScope frame around its body (DESIGN.md,
+ * The group is a CancelScope frame around its body (docs/design.md,
  * Cancellation): when a child fails, the group cancels the other children
  * and halts the body through its scope; then, in a `finally`, it waits for
  * every child, also when the task running the group is being cancelled
@@ -19,10 +19,11 @@ function isCoro(x: unknown): x is Coro<unknown> {
 /**
  * The handle a {@link taskGroup} body gets to start child tasks.
  * @example
- * yield* taskGroup(function* (tg) {
- *   tg.createTask(serve(conn1), { name: 'conn1' });
- *   tg.createTask(serve(conn2), { name: 'conn2' });
- * });
+ * function* poll(name: string): Coro<void> { for (;;) { console.log(name); yield* sleep(1000); } }
+ * yield* timeout(5000, () => taskGroup(function* (tg) {   // both stop after 5 s, or when one fails
+ *   tg.createTask(poll('a'), { name: 'a' });
+ *   tg.createTask(poll('b'), { name: 'b' });
+ * }));
  */
 export class TaskGroup {
   /** @internal */ readonly _scope = new CancelScope({ name: 'taskGroup' });
@@ -43,7 +44,10 @@ export class TaskGroup {
    * `InvalidStateError` once the group is shutting down (a child failed or
    * the group is cancelled) or finished; a refused coroutine is closed.
    * @example
-   * const t = tg.createTask(fetchUser(1), { name: 'user-1' });
+   * const n = yield* taskGroup(function* (tg) {
+   *   const t = tg.createTask(sleep(10, 1), { name: 'one' });
+   *   return yield* t;
+   * });
    */
   createTask<T>(aw: Coro<T> | PromiseLike<T>, opts?: { name?: string }): Task<T> {
     if (this.#finished || this.#aborting) {
@@ -124,7 +128,7 @@ export class TaskGroup {
  * goes on.
  * @example
  * const [a, b] = yield* taskGroup(function* (tg) {
- *   const ta = tg.createTask(fetchA()), tb = tg.createTask(fetchB());
+ *   const ta = tg.createTask(sleep(10, 'a')), tb = tg.createTask(sleep(20, 'b'));
  *   return [yield* ta, yield* tb];
  * });
  */

@@ -1,6 +1,6 @@
 /**
  * timeout, timeoutAt and moveOnAfter: a deadline around any code, built on
- * the kernel's CancelScope (DESIGN.md, Cancellation, "How"). The scope
+ * the kernel's CancelScope (docs/design.md, "How a scope halts its body"). The scope
  * halts its body when its own deadline passes, drives the body's cleanup,
  * and only then does this frame throw `TimeoutError` (or return
  * `undefined`) as ordinary code, so the caller may catch it and carry on.
@@ -16,9 +16,10 @@ import { CancelScope, InvalidStateError, TimeoutError, getRunningLoop, type Coro
  * scope, as asyncio's `Timeout` object: read it, move it, or drop it.
  * @example
  * yield* timeout(1000, function* (d) {
- *   yield* handshake();
- *   d.reschedule(getRunningLoop().time() + 5000);   // more time for the transfer
- *   yield* transfer();
+ *   const [reader, writer] = yield* openConnection('127.0.0.1', 8888);   // the handshake gets 1 s
+ *   d.reschedule(getRunningLoop().time() + 5000);                     // more time for the transfer
+ *   writer.write('SEND\n');
+ *   console.log((yield* reader.read()).length);
  * });
  */
 export interface Deadline {
@@ -65,7 +66,7 @@ function deadlineAfter(ms: number | null): number | null {
  * is thrown here.
  * @example
  * const loop = getRunningLoop();
- * yield* timeoutAt(loop.time() + 500, function* () { yield* connect(); });
+ * yield* timeoutAt(loop.time() + 500, () => openConnection('127.0.0.1', 8888));
  */
 export function* timeoutAt<T>(when: number | null, body: (d: Deadline) => Coro<T>): Coro<T> {
   const [v, timedOut] = yield* runScope(when, 'timeout', body);
@@ -79,7 +80,7 @@ export function* timeoutAt<T>(when: number | null, body: (d: Deadline) => Coro<T
  * is thrown here, where the caller may catch it.
  * @example
  * try {
- *   const page = yield* timeout(5000, function* () { return yield* download(url); });
+ *   const page = yield* timeout(5000, function* () { return yield* fromPromise(fetch('http://127.0.0.1:8080/')); });
  * } catch (e) { if (e instanceof TimeoutError) console.log('too slow'); }
  */
 export function* timeout<T>(ms: number | null, body: (d: Deadline) => Coro<T>): Coro<T> {
@@ -92,7 +93,7 @@ export function* timeout<T>(ms: number | null, body: (d: Deadline) => Coro<T>): 
  * Run `body` for at most `ms` milliseconds; if the time is up, the body is
  * halted (its `finally` blocks run) and `undefined` is returned instead.
  * @example
- * const answer = yield* moveOnAfter(100, function* () { return yield* ask(); });
+ * const answer = yield* moveOnAfter(100, function* () { return yield* sleep(500, 42); });
  * if (answer === undefined) console.log('no answer, carrying on');
  */
 export function* moveOnAfter<T>(ms: number | null, body: (d: Deadline) => Coro<T>): Coro<T | undefined> {
@@ -103,7 +104,7 @@ export function* moveOnAfter<T>(ms: number | null, body: (d: Deadline) => Coro<T
 /**
  * Like {@link moveOnAfter}, with a deadline in loop time.
  * @example
- * yield* moveOnAt(getRunningLoop().time() + 100, function* () { yield* poll(); });
+ * yield* moveOnAt(getRunningLoop().time() + 100, function* () { for (;;) { console.log('polling'); yield* sleep(30); } });
  */
 export function* moveOnAt<T>(when: number | null, body: (d: Deadline) => Coro<T>): Coro<T | undefined> {
   const [v] = yield* runScope(when, 'moveOnAt', body);

@@ -7,8 +7,13 @@ import { Future, ensureFuture, type Awaitable, type Coro } from '../kernel/index
 
 /** When {@link wait} returns. @example const when: ReturnWhen = 'FIRST_EXCEPTION'; */
 export type ReturnWhen = 'FIRST_COMPLETED' | 'FIRST_EXCEPTION' | 'ALL_COMPLETED';
-/** Options of {@link wait}. @example yield* wait(tasks, { timeout: 100, returnWhen: 'FIRST_COMPLETED' }); */
-export interface WaitOptions { timeout?: number | null; returnWhen?: ReturnWhen }
+/** Options of {@link wait}. @example yield* wait([sleep(10), sleep(500)], { timeout: 100, returnWhen: 'FIRST_COMPLETED' }); */
+export interface WaitOptions {
+  /** Return after this many ms even if the condition is not met (`null`: no limit). */
+  timeout?: number | null;
+  /** When to return (default `'ALL_COMPLETED'`). */
+  returnWhen?: ReturnWhen;
+}
 
 function failed(f: Future<unknown>): boolean { return !f.cancelled() && f.exception() !== undefined; }
 
@@ -18,6 +23,7 @@ function failed(f: Future<unknown>): boolean { return !f.cancelled() && f.except
  * (`FIRST_EXCEPTION`), or all done (`ALL_COMPLETED`, the default), or
  * until `timeout` ms pass. Returns `[done, pending]`; nothing is cancelled.
  * @example
+ * const t1 = createTask(sleep(10, 'fast')), t2 = createTask(sleep(5000, 'slow'));
  * const [done, pending] = yield* wait([t1, t2], { returnWhen: 'FIRST_COMPLETED', timeout: 1000 });
  * for (const t of pending) t.cancel();
  */

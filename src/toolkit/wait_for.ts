@@ -19,7 +19,8 @@ export function awaitable<T>(aw: Awaitable<T>): Coro<T> {
  * the inner work is cancelled, its cleanup awaited, and `TimeoutError`
  * thrown.
  * @example
- * try { const reply = yield* waitFor(readReply(), 1000); }
+ * const [reader] = yield* openConnection('127.0.0.1', 8888);
+ * try { const reply = yield* waitFor(reader.readLine(), 1000); }
  * catch (e) { if (e instanceof TimeoutError) console.log('no reply within 1 s'); }
  */
 export function* waitFor<T>(aw: Awaitable<T>, ms: number | null): Coro<T> {

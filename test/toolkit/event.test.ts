@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cede, createTask, Event, sleep, moveOnAfter, type Coro } from '../../src/index.js';
+import { AsyncEvent, cede, createTask, Event, sleep, moveOnAfter, type Coro } from '../../src/index.js';
 import { runRecording } from '../helpers.js';
 
 void test('set() wakes every waiter; wait() on a set event returns at once; clear() resets', async () => {
   const trace: string[] = [];
   await runRecording(function* () {
-    const ev = new Event();
+    const ev = new AsyncEvent();
     function* waiter(name: string): Coro<void> { yield* ev.wait(); trace.push(name); }
     const ts = [createTask(waiter('a')), createTask(waiter('b'))];
     yield* sleep(1);
@@ -29,7 +29,7 @@ void test('set() wakes every waiter; wait() on a set event returns at once; clea
 
 void test('clear() right after set() does not un-wake the woken tasks', async () => {
   await runRecording(function* () {
-    const ev = new Event();
+    const ev = new AsyncEvent();
     const t = createTask(ev.wait());
     yield* cede();
     ev.set();
@@ -40,7 +40,7 @@ void test('clear() right after set() does not un-wake the woken tasks', async ()
 
 void test('a cancelled or timed-out waiter does not disturb the others', async () => {
   await runRecording(function* () {
-    const ev = new Event();
+    const ev = new AsyncEvent();
     const a = createTask(ev.wait());
     const b = createTask(ev.wait());
     yield* cede();
@@ -50,4 +50,18 @@ void test('a cancelled or timed-out waiter does not disturb the others', async (
     yield* b;
     assert.ok(a.cancelled());
   });
+});
+
+void test('AsyncEvent does not clash with the global Event; Event is the same class under asyncio\'s name', async () => {
+  assert.equal(Event, AsyncEvent);
+  assert.notEqual(AsyncEvent, globalThis.Event);
+  assert.equal(AsyncEvent.name, 'AsyncEvent');
+  const ev = new Event();
+  assert.ok(ev instanceof AsyncEvent);
+  assert.equal(String(ev), '<AsyncEvent unset>');
+  await runRecording(function* () {
+    createTask((function* () { yield* sleep(1); ev.set(); })());
+    yield* ev.wait();
+  });
+  assert.equal(String(ev), '<AsyncEvent set>');
 });

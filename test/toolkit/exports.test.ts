@@ -3,12 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tulip from '../../src/index.js';
-import { Barrier, Condition, createTask, DeadlockError, Event, Lock, Queue, Semaphore, sleep, type Coro } from '../../src/index.js';
+import { AsyncEvent, Barrier, Condition, createTask, DeadlockError, Lock, Queue, Semaphore, sleep, type Coro } from '../../src/index.js';
 import { runRecording } from '../helpers.js';
 
 const TOOLKIT = [
   'gather', 'wait', 'waitFor', 'asCompleted', 'shield', 'race', 'timeout', 'timeoutAt', 'moveOnAfter', 'moveOnAt',
-  'TaskGroup', 'taskGroup', 'Lock', 'Event', 'Condition', 'Semaphore', 'BoundedSemaphore', 'Barrier',
+  'TaskGroup', 'taskGroup', 'Lock', 'AsyncEvent', 'Event', 'Condition', 'Semaphore', 'BoundedSemaphore', 'Barrier',
   'Queue', 'PriorityQueue', 'LifoQueue',
 ];
 
@@ -24,7 +24,7 @@ void test('DeadlockError lists what each blocked task waits on', async () => {
       const q = new Queue<number>(1);
       const lock = new Lock();
       const sem = new Semaphore(0);
-      const ev = new Event();
+      const ev = new AsyncEvent();
       const cond = new Condition();
       const barrier = new Barrier(2);
       q.putNowait(0);
@@ -43,7 +43,7 @@ void test('DeadlockError lists what each blocked task waits on', async () => {
   assert.ok(err instanceof DeadlockError, String(err));
   const waits = Object.fromEntries(err.tasks.map((t) => [t.name, t.waitingOn]));
   assert.deepEqual(waits, {
-    main: 'Event.wait', putter: 'Queue.put', getter: 'Queue.get', locker: 'Lock.acquire', sem: 'Semaphore.acquire',
-    event: 'Event.wait', cond: 'Condition.wait', barrier: 'Barrier.wait',
+    main: 'AsyncEvent.wait', putter: 'Queue.put', getter: 'Queue.get', locker: 'Lock.acquire', sem: 'Semaphore.acquire',
+    event: 'AsyncEvent.wait', cond: 'Condition.wait', barrier: 'Barrier.wait',
   });
 });

@@ -16,7 +16,11 @@ import type { Coro, EventLoop, Task } from '../../kernel/index.js';
  * is cancelled by someone else, or an error from `items` itself) cancels
  * the rest and is re-thrown once they have finished.
  * @example
- * const sizes = yield* parallelMap(function* (url: string) { return (yield* fetchBody(url)).length; }, urls, { concurrency: 4 });
+ * const urls = ['http://127.0.0.1:8080/a', 'http://127.0.0.1:8080/b'];
+ * const sizes = yield* parallelMap(function* (url: string) {
+ *   const res = yield* fromPromise(fetch(url));
+ *   return (yield* fromPromise(res.text())).length;
+ * }, urls, { concurrency: 4 });
  */
 export function* parallelMap<T, R>(fn: (x: T) => Coro<R>, items: Iterable<T>, opts?: { concurrency?: number }): Coro<R[]> {
   const limit = opts?.concurrency ?? 16;

@@ -37,7 +37,7 @@ function toCoro<T>(body: Coro<T> | (() => Coro<T>)): Coro<T> { return typeof bod
  * A task started with {@link startInParallel}: the parent `wait()`s for its
  * result later, and an error it threw is re-thrown there.
  * @example
- * const t = startInParallel(fetchUser(1));
+ * const t = startInParallel(sleep(10, 'user 1'));
  * const user = yield* t.wait();
  */
 export class MicroThread<T> extends Task<T> {
@@ -52,10 +52,8 @@ export class MicroThread<T> extends Task<T> {
  * completes with `undefined` once the body ends (an error having been
  * handed over), or is cancelled if it was cancelled.
  * @example
- * for (;;) {
- *   const conn = yield* server.accept();
- *   startAndForget(handleClient(conn), { exceptionHandler: (e) => log.error(e) });
- * }
+ * function* heartbeat(): Coro<void> { for (;;) { console.log('alive'); yield* sleep(1000); } }
+ * startAndForget(heartbeat(), { exceptionHandler: (e) => console.error('heartbeat failed', e) });
  */
 export function startAndForget(body: Coro<unknown> | (() => Coro<unknown>), opts?: { exceptionHandler?: (e: unknown) => void; name?: string }): Task<unknown> {
   return getRunningLoop().createTask(forgotten(toCoro(body), opts?.exceptionHandler), { name: opts?.name });
@@ -86,7 +84,8 @@ function* forgotten(body: Coro<unknown>, handler: ((e: unknown) => void) | undef
  * later `wait()`s for its result. A thread that failed and that nobody
  * waited for is reported like a never-retrieved task.
  * @example
- * const a = startInParallel(count('a')), b = startInParallel(count('b'));
+ * function* count(s: string): Coro<number> { yield* sleep(10); return s.length; }
+ * const a = startInParallel(count('a')), b = startInParallel(count('bb'));
  * const total = (yield* a.wait()) + (yield* b.wait());
  */
 export function startInParallel<T>(body: Coro<T> | (() => Coro<T>), opts?: { name?: string }): MicroThread<T> {
@@ -160,8 +159,10 @@ export function put<T>(value: T): Coro<void> {
  * Send every item of `source` (an iterable or a pipe's reader), in order,
  * to the current micro-thread's stdout.
  * @example
- * function* even(n: number) { yield* takeFrom(range(2, n, 2)); }
- * function* oddEven(n: number) { yield* odd(n); yield* even(n); }
+ * function* odd(n: number): Coro<void> { for (let i = 1; i < n; i += 2) yield* put(i); }
+ * function* even(n: number): Coro<void> { yield* takeFrom([2, 4, 6].filter((i) => i < n)); }
+ * function* oddEven(n: number): Coro<void> { yield* odd(n); yield* even(n); }
+ * const all = yield* generate<number>(() => oddEven(6)).toArray();   // [1, 3, 5, 2, 4]
  */
 export function takeFrom<T>(source: Iterable<T> | PipeReader<T>): Coro<void> {
   return takeFromStdout(source);
