@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import {
   copy, createSubprocessExec, NodeEventLoop, on, openConnection, type Coro,
 } from '../src/index.js';
-import { median } from './lib.js';
+import { median, record } from './lib.js';
 
 const loop = new NodeEventLoop();
 const onLoop = <T>(c: Coro<T>): Promise<T> => loop.runUntilComplete(c);
@@ -72,6 +72,7 @@ async function alternate(cases: Array<{ name: string; fn: () => Promise<unknown>
  */
 function ratioLine(label: string, times: Map<string, Timing>, a: string, b: string, target: string, unit: string, amount: number, withCpu = true): void {
   const ta = times.get(a)!, tb = times.get(b)!;
+  record({ measurement: label, subject: a, baseline: b, ratio: tb.median / ta.median, higherIsBetter: true });
   const rate = (ms: number): string => (amount / (ms / 1000)).toExponential(3);
   console.log(`${label}: ${a} ${rate(ta.median)} ${unit}/s, ${b} ${rate(tb.median)} ${unit}/s`);
   const cpuPart = withCpu ? `, CPU time ${(tb.cpu / ta.cpu).toFixed(2)}x (${ta.cpu.toFixed(0)} vs ${tb.cpu.toFixed(0)} ms)` : '';
