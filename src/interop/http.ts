@@ -14,7 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  type Coro, currentTask, type EventLoop, fromPromise, getEventLoop, type Task,
+  type Coro, currentTask, type EventLoop, fromPromise, getRunningLoop, type Task,
 } from '../kernel/index.js';
 
 /**
@@ -42,7 +42,8 @@ export interface NodeRequestListener<Req extends IncomingMessage = IncomingMessa
 /**
  * A `(req, res)` listener for a node:http or https server's `'request'`
  * event (or the last handler of an Express app) that runs
- * `handler(req, res)` as a tulip task per request on the running loop.
+ * `handler(req, res)` as a tulip task per request on the running loop (the
+ * one running when it is made, or else when the first request comes).
  * The client disconnecting halts that request's task;
  * `yield* listener.close()` halts every request task still running and
  * waits for their cleanup.
@@ -62,11 +63,19 @@ export interface NodeRequestListener<Req extends IncomingMessage = IncomingMessa
 export function handleNodeRequests<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse>(
   handler: NodeRequestHandler<Req, Res>,
 ): NodeRequestListener<Req, Res> {
-  const loop = getEventLoop();
+  // The loop running now, or else the one running when the first request comes (a listener made at a
+  // module's top level, before run() makes its loop).
+  let loop = runningLoop();
   const tasks = new Set<Task<void>>();
   let closed = false;
 
   const listener = ((req: Req, res: Res): void => {
+    loop ??= runningLoop();
+    if (loop === null) {
+      process.emitWarning('handleNodeRequests: a request came while no tulip loop was running; answered 503');
+      refuse(res, 503);
+      return;
+    }
     if (closed || loop.isClosed()) { refuse(res, 503); return; }
     const task = loop.createTask(runRequest(loop, handler, req, res), { name: `${req.method ?? '?'} ${req.url ?? ''}` });
     tasks.add(task);
@@ -87,6 +96,10 @@ export function handleNodeRequests<Req extends IncomingMessage = IncomingMessage
   Object.defineProperty(listener, 'close', { value: close });
   Object.defineProperty(listener, 'active', { get: () => tasks.size });
   return listener;
+}
+
+function runningLoop(): EventLoop | null {
+  try { return getRunningLoop(); } catch { return null; }
 }
 
 /** Answer `status` with an empty body and close the connection (the request was not served). */

@@ -51,6 +51,17 @@ void test('each request is a coroutine: it can sleep, read the body with fromRea
   });
 });
 
+void test('a listener made before any loop runs serves on the loop running when requests come', T, async () => {
+  const listener = handleNodeRequests(function* (_req, res) { yield* sleep(1); res.end('late-bound'); });
+  const server = createServer(listener);
+  await go(function* () {
+    const url = yield* listen(server);
+    assert.deepEqual(yield* curl(url), [0, 'late-bound']);
+    yield* shut(server);
+    yield* listener.close();
+  });
+});
+
 void test('a client that disconnects halts its request\'s task, whose finally runs', T, async () => {
   await go(function* () {
     const log: string[] = [];
