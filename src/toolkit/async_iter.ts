@@ -11,7 +11,7 @@
  * halted before its item reached it takes nothing (the sources' waits give
  * an item back when halted), and the source is left as it was.
  */
-import { type Coro, type EventLoop, type Task } from '../kernel/index.js';
+import { type Coro, type EventLoop, getRunningLoop, type Task } from '../kernel/index.js';
 
 /**
  * The method by which a tulip source hands out a {@link CoroIterator}
@@ -56,9 +56,10 @@ export interface CoroIterable<T> {
 
 /**
  * An `AsyncIterator` over a {@link CoroIterator}: each `next()` runs as a
- * task on `loop`, and `return()` cancels the pending ones (waiting for
- * them, so that nothing they were about to take is lost) before calling
- * the source's `return()`.
+ * task on the running loop (or `loop`, the source's, if none is running
+ * then), and `return()` cancels the pending ones (waiting for them, so
+ * that nothing they were about to take is lost) before calling the
+ * source's `return()`.
  * @internal
  */
 export function asyncIteratorOf<T>(loop: EventLoop, it: CoroIterator<T>, name: string): AsyncIterableIterator<T> {
@@ -68,7 +69,7 @@ export function asyncIteratorOf<T>(loop: EventLoop, it: CoroIterator<T>, name: s
   const self: AsyncIterableIterator<T> = {
     next(): Promise<IteratorResult<T>> {
       if (finished) return Promise.resolve({ done: true, value: undefined });
-      const t = loop.createTask(it.next(), { name });
+      const t = (runningLoop() ?? loop).createTask(it.next(), { name });
       pending.add(t);
       t.addDoneCallback(forget as (f: unknown) => void);
       return Promise.resolve(t).then((r) => {
@@ -89,4 +90,8 @@ export function asyncIteratorOf<T>(loop: EventLoop, it: CoroIterator<T>, name: s
     [Symbol.asyncIterator]() { return self; },
   };
   return self;
+}
+
+function runningLoop(): EventLoop | null {
+  try { return getRunningLoop(); } catch { return null; }
 }
