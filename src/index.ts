@@ -1,7 +1,8 @@
 /// <reference types="node" preserve="true" />
 /**
  * tulip: asynchronous I/O for TypeScript on Node.js, after PEP 3156.
- * This entry point installs the Node loop as the default.
+ * This entry point (`tulip` on Node, Deno and Bun) installs the Node loop
+ * as the default; in a browser `tulip` is `tulip/web` (src/web/index.ts).
  * @module tulip
  */
 import './node/policy.js';
@@ -9,6 +10,11 @@ import './node/policy.js';
 export * from './kernel/index.js';
 export * from './toolkit/index.js';
 export { NodeEventLoop } from './node/node_loop.js';
+export { WebEventLoop } from './web/web_loop.js';
+export type { WebEventLoopOptions } from './web/web_loop.js';
+export type { WakeMethod } from './web/host.js';
+export { WebSocketTransport, createWebSocketConnection } from './web/websocket.js';
+export type { WebSocketConnectionOptions, WebSocketConstructor, WebSocketLike } from './web/websocket.js';
 export * from './protocols/index.js';
 export * from './streams/index.js';
 export { SocketTransport } from './node/socket_transport.js';

@@ -17,6 +17,7 @@ const MAIN = [
   'parallelMap', 'pipe', 'put', 'race', 'rehalt', 'run', 'setEventLoop', 'setEventLoopPolicy', 'shield', 'sleep',
   'startAndForget', 'startInParallel', 'startServer', 'startUnixServer', 'stdin', 'takeFrom', 'taskGroup', 'timeout',
   'timeoutAt', 'toThread', 'wait', 'waitFor',
+  'WebEventLoop', 'WebSocketTransport', 'createWebSocketConnection',
   'FileProducer', 'JsonRpcError', 'JsonRpcErrorCode', 'JsonRpcProtocol', 'ProtocolTransport', 'StackedProtocol',
   'SubprocessPipesProtocol', 'stack',
   // interop (issue 12)
@@ -26,6 +27,16 @@ const MAIN = [
 ];
 const TESTING = ['TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom'];
 const CONFORMANCE = ['conformanceScenarios', 'runConformance'];
+/** What only the Node entry has: its loop and the backends that need Node's modules. */
+const NODE_ONLY = [
+  'FileProducer', 'NodeEventLoop', 'NodeServer', 'Process', 'STDOUT', 'SocketTransport', 'ThreadPoolExecutor',
+  'createSubprocessExec', 'createSubprocessShell', 'toThread',
+  // the bridges to Node's streams and node:http (the host-neutral ones are in the core)
+  'fromReadable', 'handleNodeRequests', 'toDuplex', 'toReadable', 'toWritable',
+];
+/** What the web entry adds to the core (the Node entry has them too). */
+const WEB_ONLY = ['WebEventLoop', 'WebSocketTransport', 'createWebSocketConnection'];
+const CORE = MAIN.filter((n) => !NODE_ONLY.includes(n) && !WEB_ONLY.includes(n));
 
 async function names(spec: string): Promise<string[]> {
   return Object.keys((await import(spec)) as Record<string, unknown>).sort();
@@ -33,6 +44,11 @@ async function names(spec: string): Promise<string[]> {
 
 test('tulip exports exactly its public names', async () => {
   assert.deepEqual(await names('tulip'), [...MAIN].sort());
+});
+
+test('tulip/core is the main entry without the Node and web loops; tulip/web is the core with the web loop', async () => {
+  assert.deepEqual(await names('tulip/core'), [...CORE].sort());
+  assert.deepEqual(await names('tulip/web'), [...CORE, ...WEB_ONLY].sort());
 });
 
 test('tulip/testing and tulip/conformance export exactly their public names', async () => {

@@ -3,7 +3,7 @@
  * docs/design.md ("Scheduling and the loop", "Cancellation"), each checked by
  * pushing events into a trace and comparing the whole sequence.
  */
-import assert from 'node:assert/strict';
+import * as assert from './assert.js';
 import { createTask, sleep } from '../kernel/coro.js';
 import { CancelledError, DeadlockError } from '../kernel/errors.js';
 import type { Coro, ExceptionContext } from '../kernel/events.js';

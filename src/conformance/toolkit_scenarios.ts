@@ -1,36 +1,19 @@
 /**
  * Queue and lock scenarios: the toolkit's waiting primitives must behave
  * the same on every loop (FIFO wake-ups, cancellation of a waiter). The
- * toolkit is layer 2 and may be absent from a build of the loops alone, so
- * it is loaded on demand: without it these scenarios report themselves
- * skipped instead of failing.
+ * toolkit is imported statically, so a bundler cannot leave it out.
  */
-import assert from 'node:assert/strict';
+import * as assert from './assert.js';
 import { createTask, sleep } from '../kernel/coro.js';
 import type { Coro } from '../kernel/events.js';
+import { Lock } from '../toolkit/lock.js';
+import { Queue } from '../toolkit/queue.js';
 import { runOn, type Scenario } from './scenario.js';
-
-interface QueueLike<T> { put(v: T): Coro<void>; get(): Coro<T>; qsize(): number }
-interface LockLike { acquire(): Coro<void>; release(): void; locked(): boolean }
-interface Toolkit { Queue: new <T>(maxsize?: number) => QueueLike<T>; Lock: new () => LockLike }
-
-/** Thrown by a scenario that cannot run here; `runConformance` turns it into a skip. */
-export class ScenarioUnavailable extends Error {}
-
-async function toolkit(): Promise<Toolkit> {
-  const where = '../toolkit/index.js';
-  try {
-    return (await import(where)) as Toolkit;
-  } catch {
-    throw new ScenarioUnavailable('the toolkit (src/toolkit) is not in this build');
-  }
-}
 
 export const toolkitScenarios: Scenario[] = [
   {
     name: 'toolkit: a bounded Queue wakes getters and putters in FIFO order',
     async run(loop) {
-      const { Queue } = await toolkit();
       const trace: string[] = [];
       await runOn(loop, function* () {
         const q = new Queue<number>(1);
@@ -52,7 +35,6 @@ export const toolkitScenarios: Scenario[] = [
   {
     name: 'toolkit: a Lock is FIFO-fair and a cancelled waiter does not take it',
     async run(loop) {
-      const { Lock } = await toolkit();
       const trace: string[] = [];
       await runOn(loop, function* () {
         const lock = new Lock();

@@ -7,7 +7,7 @@
  * `eofReceived`? → `connectionLost`, exactly once). Data may arrive in any
  * chunking, so consecutive `dataReceived` calls count as one event.
  */
-import assert from 'node:assert/strict';
+import * as assert from './assert.js';
 import { ContextVar } from '../kernel/context.js';
 import { createTask, sleep } from '../kernel/coro.js';
 import type { Coro, EventLoop } from '../kernel/events.js';

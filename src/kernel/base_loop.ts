@@ -28,6 +28,7 @@ import { Future, type Runnable } from './future.js';
 import { Handle, TimerHandle } from './handles.js';
 import { TimerHeap, type TimerEntry } from './timer_heap.js';
 import { ReadyQueue } from './ready_queue.js';
+import { openResources } from './resources.js';
 import { Task } from './task.js';
 import { ensureFuture } from './coro.js';
 import type {
@@ -94,8 +95,12 @@ export abstract class BaseEventLoop implements EventLoop {
   protected abstract _hostWake(): void;
   /** Ask the host to call `_tick()` at loop time `when`, or cancel that request (`null`). */
   protected abstract _hostTimer(when: number | null): void;
-  /** The loop is idle while `runUntilComplete`'s future is pending; call `_declareDeadlock()` if nothing can wake it. */
-  protected _hostIdle(): void { this._declareDeadlock(); }
+  /**
+   * The loop is idle while `runUntilComplete`'s future is pending; call `_declareDeadlock()` if nothing can wake it.
+   * By default only what tulip knows of counts: a Promise awaited through `fromPromise` (or a Promise-based task)
+   * and an open transport, server or child may still wake it; with none of them, nothing can.
+   */
+  protected _hostIdle(): void { if (this.#pendingPromises === 0 && openResources(this) === 0) this._declareDeadlock(); }
   /** A real clock for measuring callbacks in debug mode. */
   protected _realTime(): number { return this._clock(); }
 
@@ -280,6 +285,15 @@ export abstract class BaseEventLoop implements EventLoop {
   protected _nextTimerWhen(): number | null { return this.#timers.peek()?._when ?? null; }
   /** Promises that tasks or `fromPromise` wait on. */
   protected _promisesPending(): number { return this.#pendingPromises; }
+  /** Transports, servers, children and jobs of this loop that are open (they may still wake it). */
+  protected _openResources(): number { return openResources(this); }
+  /** @internal join byte chunks the way this loop's I/O makes them (a plain Uint8Array here; Node's loop makes a Buffer). */
+  _concatBytes(list: Uint8Array[], total: number): Uint8Array {
+    const out = new Uint8Array(total);
+    let off = 0;
+    for (const c of list) { out.set(c, off); off += c.length; }
+    return out;
+  }
 
   createFuture<T>(): Future<T> { return new Future<T>({ loop: this }); }
 

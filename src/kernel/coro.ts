@@ -7,7 +7,7 @@ import { getEventLoop, getRunningLoop } from './events.js';
 import { Future, isThenable, PENDING } from './future.js';
 import type { TimerEntry } from './timer_heap.js';
 import { Task } from './task.js';
-import { track } from './debug.js';
+import { _debugOn, track } from './debug.js';
 
 /**
  * A sleep is one object: the coroutine that `yield* sleep(ms)` drives and the
@@ -77,7 +77,8 @@ function wake(s: Sleep<unknown>): void { s._run(); }
  * function* blink() { for (;;) { console.log('on'); yield* sleep(500); console.log('off'); yield* sleep(500); } }
  */
 export function sleep<T = void>(ms: number, value?: T): Coro<T> {
-  return track(new Sleep(ms, value as T) as unknown as Coro<T>, 'sleep()');
+  const s = new Sleep(ms, value as T) as unknown as Coro<T>;
+  return _debugOn() ? track(s, 'sleep()', new Error()) : s;
 }
 
 /**

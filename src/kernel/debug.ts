@@ -40,10 +40,29 @@ class TrackedCoro<T> {
   /** @internal */ get _origin(): Origin { return this.#origin; }
 }
 
-/** @internal wrap `gen` for never-driven detection when debug mode is on; else return it as is. */
-export function track<T>(gen: Coro<T>, name: string): Coro<T> {
+/** @internal is any loop in debug mode? (Tulip functions call {@link track} only then.) */
+export function _debugOn(): boolean { return debugLoops !== 0; }
+
+/**
+ * @internal the frames of `here.stack` below its first one: `here` is an Error made by the tulip function that
+ * made the coroutine, so what is left starts with that function's caller. V8 (and Bun) start a stack with an
+ * `Error` header line; JavaScriptCore in Safari and SpiderMonkey do not. The Error is made there, not in
+ * `track()`, because JavaScriptCore drops the frame of a function that returns a call's result (and Bun's
+ * compiler makes `const c = f(); return c;` such a call), so counting frames above `track()` is unreliable.
+ */
+export function _creationFrames(stack: string): string {
+  const lines = stack.split('\n');
+  const header = lines[0] === 'Error' || lines[0]?.startsWith('Error: ') === true ? 1 : 0;
+  return lines.slice(header + 1).join('\n');
+}
+
+/**
+ * @internal wrap `gen` for never-driven detection; `here` is `new Error()` made by the tulip function that made
+ * `gen` (call it only when {@link _debugOn} says so: `_debugOn() ? track(gen, 'f()', new Error()) : gen`).
+ */
+export function track<T>(gen: Coro<T>, name: string, here: Error): Coro<T> {
   if (debugLoops === 0) return gen;
-  const stack = (new Error().stack ?? '').split('\n').slice(3).join('\n');
+  const stack = _creationFrames(here.stack ?? '');
   const loop = _getRunningLoopOrNull();
   const origin: Origin = { name, stack, loop, started: false };
   const t = new TrackedCoro(gen, origin);
@@ -79,7 +98,7 @@ export function _reportNeverDriven(loop: EventLoop): void {
  */
 export function coroutine<A extends unknown[], T>(fn: (...args: A) => Coro<T>): (...args: A) => Coro<T> {
   const name = `${fn.name || 'anonymous'}()`;
-  const wrapped = (...args: A): Coro<T> => track(fn(...args), name);
+  const wrapped = (...args: A): Coro<T> => (debugLoops === 0 ? fn(...args) : track(fn(...args), name, new Error()));
   Object.defineProperty(wrapped, 'name', { value: fn.name });
   return wrapped;
 }

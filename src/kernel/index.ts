@@ -12,6 +12,7 @@ export { sleep, createTask, ensureFuture, fromPromise, allTasks } from './coro.j
 export { run } from './run.js';
 export type { RunOptions } from './run.js';
 export { BaseEventLoop } from './base_loop.js';
+export type { Host } from './host.js';
 export {
   getRunningLoop, getEventLoop, setEventLoop, newEventLoop, getEventLoopPolicy, setEventLoopPolicy, DefaultEventLoopPolicy,
 } from './events.js';

@@ -21,6 +21,7 @@ import { fromPromise } from '../kernel/coro.js';
 import type { Future } from '../kernel/future.js';
 import type { Executor, WorkerFunction } from '../kernel/transport_types.js';
 import type { WorkerJob } from './executor_worker.js';
+import { type LoopResource, track, untrack } from './registry.js';
 
 // The worker module beside this one: .ts when run from source (tsx), .js when built.
 const WORKER = new URL(`./executor_worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
@@ -134,7 +135,14 @@ export function runInExecutor<R>(loop: EventLoop, slot: DefaultExecutorSlot, exe
   const ac = new AbortController();
   const p = ex instanceof ThreadPoolExecutor ? ex._run<R>(fn, args, ac.signal) : Promise.resolve(ex.submit<R>(fn, ...args));
   const f = fromPromise(p, loop).setDescription(`runInExecutor(${fn.name ?? 'default'} of ${String(fn.module)})`);
-  f.addDoneCallback((x) => { if (x.cancelled()) ac.abort(new Error('runInExecutor: the waiting task was cancelled')); });
+  // A running job is one of the loop's open resources: the deadlock check counts it even where the runtime does not
+  // list its workers (Bun), and loop.close() stops it.
+  const job: LoopResource = { _loopClosing: () => ac.abort(new Error('runInExecutor: the loop was closed')) };
+  track(loop, job);
+  f.addDoneCallback((x) => {
+    untrack(loop, job);
+    if (x.cancelled()) ac.abort(new Error('runInExecutor: the waiting task was cancelled'));
+  });
   return f;
 }
 

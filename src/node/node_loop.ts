@@ -17,7 +17,8 @@ import type {
 } from '../kernel/transport_types.js';
 import { type AddrInfoOptions, getAddrInfo, getNameInfo } from './dns.js';
 import { DefaultExecutorSlot, runInExecutor } from './executor.js';
-import { DeadlockWatch } from './idle.js';
+import { DeadlockWatch } from '../kernel/deadlock_watch.js';
+import { nodeHost } from './host.js';
 import { connectReadPipe, connectWritePipe, type PipeLike } from './pipes.js';
 import { closeTracked } from './registry.js';
 import { sendfile } from './sendfile.js';
@@ -50,9 +51,11 @@ export class NodeEventLoop extends BaseEventLoop {
   #timer: NodeJS.Timeout | null = null;
   #timerWhen = Infinity;
   readonly #deadlockWatch = new DeadlockWatch({
+    host: nodeHost,
     stuck: () => this._isIdle(),
-    // A signal handler can wake the loop too; SIGINT's does not count, as run() always installs one.
-    otherWakers: () => this.#waitsForSignals(),
+    // A signal handler can wake the loop too (SIGINT's does not count, as run() always installs one), and so can a
+    // transport, server, child or job of tulip's own (Node lists them anyway; Bun lists nothing).
+    otherWakers: () => this.#waitsForSignals() || this._openResources() > 0,
     promisesPending: () => this._promisesPending(),
     declare: () => this._declareDeadlock('no callback is ready, no timer is pending and nothing else keeps Node running'),
   });
@@ -62,6 +65,9 @@ export class NodeEventLoop extends BaseEventLoop {
   readonly #tickTimer = (): void => { this.#timer = null; this.#timerWhen = Infinity; this._tick(); };
 
   protected _clock(): number { return performance.now(); }
+
+  /** @internal Node's chunks are Buffers: Buffer.concat joins them (from its pool for small sizes) into a Buffer. */
+  override _concatBytes(list: Uint8Array[], total: number): Uint8Array { return Buffer.concat(list, total); }
 
   protected _hostWake(): void {
     if (this.#immediate === null) this.#immediate = setImmediate(this.#tickNow);

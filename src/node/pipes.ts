@@ -36,10 +36,22 @@ export function brokenPipeError(): Error {
   return Object.assign(new Error('write EPIPE (the reading end of the pipe is closed)'), { code: 'EPIPE', errno: -osConstants.errno.EPIPE, syscall: 'write' });
 }
 
+/**
+ * Can `new net.Socket({ fd })` carry a FIFO here? On Node it can (libuv's pipes); Deno throws (`open EEXIST`) and
+ * Bun makes a socket that never reads, so there a FIFO goes through a file stream, which reads it on a thread.
+ */
+const socketFifos = (process.versions as Record<string, string | undefined>).bun === undefined;
+
 /** A stream for an fd: a socket for pipes and sockets, a tty stream for terminals, a file stream otherwise. */
 function streamForFd(fd: number, mode: 'r' | 'w'): Readable | Writable {
   const st = fstatSync(fd);
-  if (st.isFIFO() || st.isSocket()) return new Socket({ fd, readable: mode === 'r', writable: mode === 'w' });
+  if (st.isSocket() || (st.isFIFO() && socketFifos)) {
+    try {
+      return new Socket({ fd, readable: mode === 'r', writable: mode === 'w' });
+    } catch (e) {
+      if (!st.isFIFO()) throw e;   // Deno: a FIFO cannot be a socket there; a file stream reads it
+    }
+  }
   if (isatty(fd)) return mode === 'r' ? new TtyReadStream(fd) : new TtyWriteStream(fd);
   return mode === 'r' ? createReadStream('', { fd }) : createWriteStream('', { fd });
 }

@@ -15,9 +15,13 @@ import { Future } from '../kernel/future.js';
 import type { Protocol, Transport } from '../kernel/transport_types.js';
 import { holdSocket, SocketTransport } from './socket_transport.js';
 
-/** Node exports the class at run time but not in its types. */
-const SecureContextClass = (tls as unknown as { SecureContext: abstract new (...a: never[]) => tls.SecureContext }).SecureContext;
-function isSecureContext(x: unknown): x is tls.SecureContext { return x instanceof SecureContextClass; }
+/** Node exports the class at run time but not in its types; Deno does not export it at all. */
+const SecureContextClass = (tls as unknown as { SecureContext?: abstract new (...a: never[]) => tls.SecureContext }).SecureContext;
+/** @internal is `x` what `tls.createSecureContext()` returns? (On Deno, by its shape: a `SecureContext` with a `context`.) */
+export function isSecureContext(x: unknown): x is tls.SecureContext {
+  if (typeof SecureContextClass === 'function') return x instanceof SecureContextClass;
+  return x !== null && typeof x === 'object' && x.constructor?.name === 'SecureContext' && 'context' in x;
+}
 
 /** asyncio's default handshake timeout: 60 s. */
 export const SSL_HANDSHAKE_TIMEOUT = 60_000;

@@ -14,6 +14,7 @@
  * line's tail would come back as a line of its own); `readUntil()` leaves
  * the buffer as it is.
  */
+import type { BaseEventLoop } from '../kernel/base_loop.js';
 import { IncompleteReadError, LimitOverrunError } from '../kernel/errors.js';
 import { type EventLoop, getEventLoop } from '../kernel/events.js';
 import type { Coro } from '../kernel/events.js';
@@ -33,13 +34,14 @@ const NL = 10;
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 
-/** @internal concatenate into one array of the kind the first chunk is (a Node Buffer stays a Buffer). */
-export function concatBytes(list: Uint8Array[], total: number): Uint8Array {
+/**
+ * @internal join `list` (`total` bytes) as the loop's I/O makes bytes: a loop with the kernel's `_concatBytes` hook
+ * decides (Node's makes a Buffer, as its sockets do); any other loop gets a plain Uint8Array.
+ */
+export function concatBytes(loop: EventLoop, list: Uint8Array[], total: number): Uint8Array {
   if (list.length === 1) return list[0]!;
-  // Node's chunks are Buffers: their class joins them (from its pool for small sizes) and the result is a Buffer
-  // too. (Giving a plain Uint8Array Buffer's prototype afterwards would make every such array a slow object.)
-  const cls = list.length > 0 ? list[0]!.constructor as { concat?: (l: Uint8Array[], n: number) => Uint8Array } : undefined;
-  if (cls !== undefined && cls !== Uint8Array && typeof cls.concat === 'function') return cls.concat(list, total);
+  const join = (loop as Partial<Pick<BaseEventLoop, '_concatBytes'>>)._concatBytes;
+  if (typeof join === 'function') return join.call(loop, list, total);
   const out = new Uint8Array(total);
   let off = 0;
   for (const c of list) { out.set(c, off); off += c.length; }
@@ -255,7 +257,7 @@ export class StreamReader {
   #flatten(): Uint8Array {
     const h = this.#head, c = this.#chunks;
     if (c.length - h === 1) return c[h]!;
-    const all = concatBytes(c.slice(h), this.#size);
+    const all = concatBytes(this.#loop, c.slice(h), this.#size);
     this.#chunks = [all];
     this.#head = 0;
     return all;
@@ -277,7 +279,7 @@ export class StreamReader {
         if (x.length <= left) { parts.push(x); left -= x.length; c[this.#head++] = EMPTY; }
         else { parts.push(x.subarray(0, left)); c[this.#head] = x.subarray(left); left = 0; }
       }
-      out = concatBytes(parts, n);
+      out = concatBytes(this.#loop, parts, n);
     }
     this.#size -= n;
     if (this.#head === c.length) { this.#chunks = []; this.#head = 0; }

@@ -12,13 +12,13 @@
  * are global: `localhost` is the host of that name whatever host a task
  * runs as, and an address no host owns refuses connections at once.
  */
-import { isIP as nodeIsIP } from 'node:net';
 import { type Context, ContextVar, currentContext, swapContext } from '../kernel/context.js';
 import type { ConnectionOptions, Coro, ServerOptions } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import { NotImplementedError } from '../kernel/errors.js';
 import type { AddrInfo, BaseTransport, SockAddr, Transport } from '../kernel/transport_types.js';
 import { VirtualDatagramTransport } from './datagram.js';
+import { isIP } from './ip.js';
 import { netError } from './errors.js';
 import { ACCEPT, Link, type LinkSetting, type Packet, Pipe, type PipeEnds, REFUSE, RST, SYN, Wire } from './link.js';
 import { seededRandom } from './random.js';
@@ -30,13 +30,6 @@ const hostVar = new ContextVar<string>('tulip.testing.host', { default: 'localho
 const WILDCARDS = new Set(['', '0.0.0.0', '::']);
 const EPHEMERAL = 49152;
 
-const families = new Map<string, number>();
-/** `net.isIP`, remembered: the same few addresses are asked about on every connection. */
-function isIP(a: string): number {
-  let f = families.get(a);
-  if (f === undefined) { f = nodeIsIP(a); if (families.size < 4096) families.set(a, f); }
-  return f;
-}
 
 interface Host { name: string; addresses: string[]; nextPort: number }
 

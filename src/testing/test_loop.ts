@@ -9,18 +9,22 @@
  * network is a timer of this loop and every random draw comes from the
  * seed, a run is a pure function of its seed.
  *
- * The host side still runs inside Node's loop: a tick is a `setImmediate`,
- * so real Promises and real I/O interleave with virtual work. Real work
+ * The host side still runs inside the runtime's own loop: a tick is one of
+ * its macrotasks (`setImmediate` on Node, a `MessageChannel` message in a
+ * browser: see the kernel's `Host`), so real Promises and real I/O
+ * interleave with virtual work. Real work
  * takes no virtual time: while a Promise awaited through `fromPromise` (or a
  * Promise-based task) is pending, the clock does not jump. No real timer is
- * ever armed for a tulip timer; one is used only to poll Node's loop when
+ * ever armed for a tulip timer; one is used only to poll the runtime when
  * the deadlock check finds something foreign that might still wake us.
  */
 import { BaseEventLoop } from '../kernel/base_loop.js';
 import type { Coro, ConnectionOptions, ServerOptions } from '../kernel/events.js';
 import { run } from '../kernel/run.js';
 import type { AddrInfo, DatagramTransport, Server, SockAddr, Transport } from '../kernel/transport_types.js';
-import { DeadlockWatch } from '../node/idle.js';
+import { DeadlockWatch } from '../kernel/deadlock_watch.js';
+import { _getDefaultHost, type Host } from '../kernel/host.js';
+import { webHost } from '../web/host.js';
 import { seededRandom } from './random.js';
 import { VirtualNetwork } from './network.js';
 
@@ -37,6 +41,8 @@ export interface TestEventLoopOptions {
   autojump?: boolean;
   /** The clock's initial value in ms (default 0). */
   start?: number;
+  /** The runtime the loop's ticks run in (default: the one the package's entry installed: Node's, or the web's). */
+  host?: Host;
 }
 
 /**
@@ -56,17 +62,11 @@ export class TestEventLoop extends BaseEventLoop {
   #now: number;
   readonly #autojump: boolean;
   readonly #random: () => number;
-  #immediate: NodeJS.Immediate | null = null;
+  readonly #host: Host;
+  #immediate: unknown = null;
   #jumpWanted = false;
   #sync = false;
-  readonly #deadlockWatch = new DeadlockWatch({
-    stuck: () => this.#stuck(),
-    otherWakers: () => false,
-    promisesPending: () => this._promisesPending(),
-    declare: () => this._declareDeadlock(this._promisesPending() === 0
-      ? 'no callback is ready, no virtual timer is pending, no Promise is awaited and nothing else keeps Node running'
-      : 'a Promise is awaited that nothing can settle: nothing keeps Node running'),
-  });
+  readonly #deadlockWatch: DeadlockWatch;
 
   constructor(opts: TestEventLoopOptions = {}) {
     super();
@@ -74,7 +74,21 @@ export class TestEventLoop extends BaseEventLoop {
     this.#now = opts.start ?? 0;
     this.#autojump = opts.autojump ?? true;
     this.#random = seededRandom(this.seed);
+    this.#host = opts.host ?? _getDefaultHost() ?? webHost;
+    this.#deadlockWatch = this.#makeWatch();
     this.network = new VirtualNetwork(this);
+  }
+
+  #makeWatch(): DeadlockWatch {
+    return new DeadlockWatch({
+      host: this.#host,
+      stuck: () => this.#stuck(),
+      otherWakers: () => false,
+      promisesPending: () => this._promisesPending(),
+      declare: () => this._declareDeadlock(this._promisesPending() === 0
+        ? 'no callback is ready, no virtual timer is pending, no Promise is awaited and nothing else keeps the runtime running'
+        : 'a Promise is awaited that nothing can settle: nothing keeps the runtime running'),
+    });
   }
 
   /** A number in [0, 1) from the loop's seeded source: use it instead of `Math.random()` in code under test. */
@@ -135,7 +149,7 @@ export class TestEventLoop extends BaseEventLoop {
 
   #schedule(): void {
     if (this.#sync || this.#immediate !== null) return;
-    this.#immediate = setImmediate(this.#onImmediate);
+    this.#immediate = this.#host.setSoon(this.#onImmediate);
   }
 
   readonly #onImmediate = (): void => {
@@ -172,7 +186,12 @@ export class TestEventLoop extends BaseEventLoop {
     super.close();
     this.network._closeAll();
     this.#deadlockWatch.cancel();
-    if (this.#immediate !== null) { clearImmediate(this.#immediate); this.#immediate = null; }
+    if (this.#immediate !== null) { this.#host.clearSoon(this.#immediate); this.#immediate = null; }
+  }
+
+  /** @internal bytes joined as the host's I/O makes them (a Buffer on Node). */
+  override _concatBytes(list: Uint8Array[], total: number): Uint8Array {
+    return this.#host.concatBytes?.(list, total) ?? super._concatBytes(list, total);
   }
 
   // ---- I/O over the virtual network ------------------------------------------

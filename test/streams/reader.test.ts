@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTask, IncompleteReadError, LimitOverrunError, sleep, StreamReader, type Coro, type ReadTransport } from '../../src/index.js';
+import {
+  createTask, IncompleteReadError, LimitOverrunError, NodeEventLoop, run, sleep, StreamReader, WebEventLoop, type Coro, type ReadTransport,
+} from '../../src/index.js';
 import { bytes as b, go, rejects, str as s, str, waitPromise } from '../net_helpers.js';
 void test('readLine returns lines split across chunks, then what is left, then empty at EOF', () => go(function* () {
   const r = new StreamReader();
@@ -137,15 +139,21 @@ function* fromAsync(r: StreamReader): Coro<string[]> {
   }
 }
 
-void test('bytes joined from several chunks are of the chunks\' kind: Node Buffers give a Buffer, Uint8Arrays a Uint8Array', () => go(function* () {
-  const r = new StreamReader();
-  r.feedData(Buffer.from('hello ')); r.feedData(Buffer.from('world\n'));
-  const line = yield* r.readLine();
-  assert.ok(Buffer.isBuffer(line));
+void test('bytes joined from several chunks are of the kind the loop\'s I/O makes: a Buffer on a Node loop, a Uint8Array on a web loop', async () => {
+  function* joined(): Coro<Uint8Array[]> {
+    const r = new StreamReader();
+    r.feedData(Buffer.from('hello ')); r.feedData(Buffer.from('world\n'));
+    const u = new StreamReader();
+    u.feedData(new Uint8Array([1, 2])); u.feedData(new Uint8Array([3]));
+    return [yield* r.readLine(), yield* u.readExactly(3)];
+  }
+  const [line, all] = await run(joined, { loop: new NodeEventLoop(), handleSignals: false });
+  assert.ok(Buffer.isBuffer(line) && Buffer.isBuffer(all));
   assert.equal(line.toString(), 'hello world\n');
-  const u = new StreamReader();
-  u.feedData(new Uint8Array([1, 2])); u.feedData(new Uint8Array([3]));
-  const all = yield* u.readExactly(3);
-  assert.equal(Object.getPrototypeOf(all), Uint8Array.prototype);
   assert.deepEqual([...all], [1, 2, 3]);
-}));
+  const [wline, wall] = await run(joined, { loop: new WebEventLoop(), handleSignals: false });
+  assert.equal(Object.getPrototypeOf(wline), Uint8Array.prototype);
+  assert.equal(Object.getPrototypeOf(wall), Uint8Array.prototype);
+  assert.equal(new TextDecoder().decode(wline), 'hello world\n');
+  assert.deepEqual([...wall!], [1, 2, 3]);
+});
