@@ -25,7 +25,10 @@ const MAIN = [
   'fromReadable', 'fromReadableStream', 'fromWritableStream', 'handleNodeRequests', 'on', 'once', 'toDuplex', 'toReadable', 'toReadableStream',
   'toWritable', 'toWritableStream',
 ];
-const TESTING = ['TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom'];
+const TESTING = [
+  'TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom',
+  'ExplorationError', 'SimulationError', 'exploreCancellation', 'simulate',
+];
 const CONFORMANCE = ['conformanceScenarios', 'runConformance'];
 /** What only the Node entry has: its loop and the backends that need Node's modules. */
 const NODE_ONLY = [

@@ -44,6 +44,8 @@ const neverRetrieved = new FinalizationRegistry<Unretrieved>((u) => {
   else u.loop.defaultExceptionHandler(ctx);
 });
 
+function stopLoop(loop: BaseEventLoop): void { loop.stop(); }
+
 /**
  * The runtime-independent part of every tulip loop. A loop supplies a
  * clock and asks its host to call `_tick()` soon or at a time; the rest
@@ -75,6 +77,8 @@ export abstract class BaseEventLoop implements EventLoop {
   #inTick = false;
   #running = false;
   #stopping = false;
+  /** stop() was called before runForever(): run one batch, then stop (asyncio runs one iteration). */
+  #stopBeforeRun = false;
   #closed = false;
   #debug = false;
   #onStopped: (() => void) | null = null;
@@ -111,6 +115,11 @@ export abstract class BaseEventLoop implements EventLoop {
     if (this.#running) return Promise.reject(new Error('event loop is already running'));
     this.#running = true;
     this.#stopping = false;
+    if (this.#stopBeforeRun) {
+      // The callbacks ready now run, then this one stops the loop: one batch, as asyncio runs one iteration.
+      this.#stopBeforeRun = false;
+      this.#ready.push(new Handle(stopLoop, [this], this, currentContext()));
+    }
     _setLoopRunning(this, true);
     return new Promise<void>((resolve) => {
       this.#onStopped = resolve;
@@ -137,7 +146,14 @@ export abstract class BaseEventLoop implements EventLoop {
     return f.result();
   }
 
-  stop(): void { if (this.#running) { this.#stopping = true; if (!this.#inTick) this._hostWake(); } }
+  /**
+   * Stop after the current batch. Called before `runForever()`, the next run
+   * runs the callbacks ready at its start (one batch) and stops (asyncio).
+   */
+  stop(): void {
+    if (this.#running) { this.#stopping = true; if (!this.#inTick) this._hostWake(); }
+    else if (!this.#closed) this.#stopBeforeRun = true;
+  }
   isRunning(): boolean { return this.#running; }
   isClosed(): boolean { return this.#closed; }
 
@@ -221,7 +237,8 @@ export abstract class BaseEventLoop implements EventLoop {
     if (!this.#running || this.#inTick) return;
     if (this.#stopping || this.#ready.size > 0) { this._hostWake(); return; }
     const t = this.#timers.peek();
-    if (t !== undefined) { this._hostTimer(t._when); return; }
+    // A timer at Infinity (sleep(Infinity)) can never fire: it wakes nobody, so it does not keep the loop from idling.
+    if (t !== undefined && t._when !== Infinity) { this._hostTimer(t._when); return; }
     this._hostTimer(null);
     if (this.#main !== null && !this.#main.done()) this._hostIdle();
   }
@@ -241,12 +258,18 @@ export abstract class BaseEventLoop implements EventLoop {
     return h;
   }
 
+  /**
+   * Call `cb(...args)` after `delay` ms. A negative delay is a time in the
+   * past: such timers run before those due now, earliest first (asyncio).
+   */
   callLater<A extends unknown[]>(delay: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
-    return this.callAt(this.time() + Math.max(0, delay), cb, ...args);
+    if (Number.isNaN(delay)) throw new TypeError('callLater: the delay is NaN');
+    return this.callAt(this.time() + delay, cb, ...args);
   }
 
   callAt<A extends unknown[]>(when: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
     this.#checkClosed();
+    if (Number.isNaN(when)) throw new TypeError('callAt: the time is NaN');
     const t = new TimerHandle(when, this.#timerSeq++, cb, args, this, currentContext());
     this._addTimer(t);
     return t;
@@ -281,8 +304,11 @@ export abstract class BaseEventLoop implements EventLoop {
   pendingTimers(): number { return this.#timers.live; }
   /** Callbacks and task steps in the ready queue. */
   readyCount(): number { return this.#ready.size; }
-  /** The earliest live timer's due time, or null. */
-  protected _nextTimerWhen(): number | null { return this.#timers.peek()?._when ?? null; }
+  /** The earliest live timer's due time, or null (also when it is at Infinity: such a timer never fires). */
+  protected _nextTimerWhen(): number | null {
+    const w = this.#timers.peek()?._when;
+    return w === undefined || w === Infinity ? null : w;
+  }
   /** Promises that tasks or `fromPromise` wait on. */
   protected _promisesPending(): number { return this.#pendingPromises; }
   /** Transports, servers, children and jobs of this loop that are open (they may still wake it). */
@@ -299,7 +325,12 @@ export abstract class BaseEventLoop implements EventLoop {
 
   createTask<T>(aw: Coro<T> | PromiseLike<T>, opts?: { name?: string }): Task<T> {
     this.#checkClosed();
-    if (this.#taskFactory !== null) return this.#taskFactory(this, aw, opts) as Task<T>;
+    if (this.#taskFactory !== null) {
+      const t = this.#taskFactory(this, aw, opts) as Task<T>;
+      // A factory may ignore the options: the name is set all the same (asyncio sets it after the factory).
+      if (opts?.name !== undefined && t.getName() !== opts.name) t.setName(opts.name);
+      return t;
+    }
     return new Task<T>(aw, { loop: this, name: opts?.name });
   }
   setTaskFactory(f: TaskFactory | null): void { this.#taskFactory = f; }
@@ -344,7 +375,7 @@ export abstract class BaseEventLoop implements EventLoop {
 
   /** Is the loop idle with its main future pending (for `_hostIdle`)? */
   protected _isIdle(): boolean {
-    return this.#running && !this.#stopping && this.#ready.size === 0 && this.#timers.peek() === undefined
+    return this.#running && !this.#stopping && this.#ready.size === 0 && this._nextTimerWhen() === null
       && this.#main !== null && !this.#main.done();
   }
 

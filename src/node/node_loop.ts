@@ -29,6 +29,8 @@ import { startTls } from './tls.js';
 import { createDatagramEndpoint, type DatagramEndpointOptions } from './udp.js';
 
 const REFUSED = new Set(['SIGKILL', 'SIGSTOP']);
+/** The longest delay Node's setTimeout takes (2^31-1 ms, about 24.8 days). */
+const MAX_HOST_DELAY = 2 ** 31 - 1;
 
 function signalName(sig: string | number): NodeJS.Signals {
   if (typeof sig === 'string') {
@@ -77,8 +79,9 @@ export class NodeEventLoop extends BaseEventLoop {
     if (when === this.#timerWhen) return;
     if (this.#timer !== null) { clearTimeout(this.#timer); this.#timer = null; this.#timerWhen = Infinity; }
     if (when === null) return;
-    // Node's timers have 1 ms resolution: round up so the tick never comes before the timer is due.
-    const delay = Math.max(0, Math.ceil(when - this._clock()));
+    // Node's timers have 1 ms resolution: round up so the tick never comes before the timer is due. Node fires a
+    // delay above 2^31-1 ms after 1 ms (with a warning): clamp it; the tick finds nothing due and arms again.
+    const delay = Math.min(MAX_HOST_DELAY, Math.max(0, Math.ceil(when - this._clock())));
     this.#timerWhen = when;
     this.#timer = setTimeout(this.#tickTimer, delay);
   }

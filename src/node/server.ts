@@ -158,7 +158,11 @@ export class NodeServer implements Server, TransportOwner {
     if (this.#closed && this.#transports.size === 0) return;
     const f = new Future<void>({ loop: this.#loop, description: 'Server.waitClosed' });
     this.#waiters.push(f);
-    yield* f;
+    try {
+      yield* f;
+    } finally {
+      if (!f.done() || f.cancelled()) this.#waiters = this.#waiters.filter((x) => x !== f);   // a waiter that gave up keeps nothing
+    }
   }
 
   /** Start accepting (if not yet) and wait until the server is closed; cancelling this closes it. */

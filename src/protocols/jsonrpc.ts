@@ -12,12 +12,25 @@
  * as a task, cancelled if the connection goes) or a Promise. Calls made
  * with `call()` wait on a future in a pending map keyed by id; when the
  * connection is lost every pending call fails with the connection's error,
- * and a task cancelled while it waits simply forgets its id.
+ * and a task cancelled while it waits forgets its id (its answer, if it
+ * comes, is dropped quietly).
+ *
+ * Bad and greedy peers: an id that is not a string, a finite number or null
+ * makes the request invalid (-32600, answered with id null); a result or an
+ * error that `JSON.stringify` cannot encode (a BigInt, a cycle, nesting too
+ * deep) is answered with -32603 for that request alone, and the connection
+ * carries on. While the transport's writing is paused (the peer does not
+ * read its answers), reading is paused too, so a peer that pipelines
+ * requests and never reads cannot grow this side's memory one answer per
+ * request; reading goes on while this side waits for answers to its own
+ * calls, since two endpoints that both stopped reading would wait for each
+ * other forever.
  */
 import { getRunningLoop, type Coro, type EventLoop } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import type { Task } from '../kernel/task.js';
 import type { Protocol, Transport } from '../kernel/transport_types.js';
+import { Outcome as Once } from '../toolkit/outcome.js';
 import { connectionLostError } from './stream_transport.js';
 
 /**
@@ -115,7 +128,18 @@ function isCoro(x: unknown): x is Coro<unknown> {
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return typeof x === 'object' && x !== null && typeof (x as PromiseLike<unknown>).then === 'function';
 }
-function isId(x: unknown): x is JsonRpcId { return x === null || typeof x === 'string' || typeof x === 'number'; }
+/** A valid id: a string, a finite number or null (`1e400` parses as Infinity, which JSON cannot carry back). */
+function isId(x: unknown): x is JsonRpcId { return x === null || typeof x === 'string' || (typeof x === 'number' && Number.isFinite(x)); }
+
+/** `r` as JSON; if it cannot be encoded, the -32603 error that replaces it (for the same id). */
+function encodeResponse(r: Response): string {
+  try {
+    return JSON.stringify(r);
+  } catch (e) {
+    const why = e instanceof RangeError ? 'the result is nested too deeply to encode' : `the result cannot be encoded as JSON: ${e instanceof Error ? e.message : String(e)}`;
+    return JSON.stringify(errorResponse(r.id, JsonRpcErrorCode.InternalError, 'Internal error', why));
+  }
+}
 function errorResponse(id: JsonRpcId, code: number, message: string, data?: unknown): Response {
   return { jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } };
 }
@@ -141,18 +165,24 @@ export class JsonRpcProtocol implements Protocol {
   transport: Transport | null = null;
   readonly #methods: Record<string, JsonRpcMethod>;
   readonly #pending = new Map<number, Future<unknown>>();
+  /** Ids of calls whose caller gave up: their answers are expected and dropped. */
+  readonly #abandoned = new Set<number>();
   readonly #tasks = new Set<Task<unknown>>();
   #loop: EventLoop | null = null;
   #nextId = 1;
-  #lost: Future<Error | undefined> | null = null;
+  #lost: Once<Error | undefined> | null = null;
   #lostExc: Error | null = null;
+  /** The transport's writing is paused (pauseWriting). */
+  #writePaused = false;
+  /** This side paused the transport's reading. */
+  #readPaused = false;
 
   constructor(opts?: JsonRpcOptions) { this.#methods = opts?.methods ?? {}; }
 
   connectionMade(t: Transport): void {
     this.transport = t;
     this.#loop = getRunningLoop();
-    this.#lost ??= new Future<Error | undefined>({ loop: this.#loop, description: 'JsonRpcProtocol.waitClosed' });
+    this.#lost ??= new Once<Error | undefined>(this.#loop, 'JsonRpcProtocol.waitClosed');
   }
 
   /** One message: a request, a notification, a response to one of our calls, or a batch of them. */
@@ -179,13 +209,18 @@ export class JsonRpcProtocol implements Protocol {
     } else this.#track(this.#sendBatch(outs));
   }
 
+  /** The peer does not read its answers: stop reading its requests (see the module comment). */
+  pauseWriting(): void { this.#writePaused = true; this.#flow(); }
+  resumeWriting(): void { this.#writePaused = false; this.#flow(); }
+
   connectionLost(exc: Error | undefined): void {
     const e = exc ?? connectionLostError();
     this.#lostExc = e;
     for (const f of this.#pending.values()) if (!f.done()) { f.setException(e); void f.exception(); }
     this.#pending.clear();
+    this.#abandoned.clear();
     for (const t of this.#tasks) t.cancel();
-    if (this.#lost !== null && !this.#lost.done()) this.#lost.setResult(exc);
+    this.#lost?.setResult(exc);
   }
 
   /**
@@ -201,12 +236,15 @@ export class JsonRpcProtocol implements Protocol {
     const t = this.#open();
     const id = this.#nextId++;
     const f = new Future<unknown>({ loop: this.#loop!, description: `JsonRpcProtocol.call ${method}` });
+    const message = JSON.stringify({ jsonrpc: '2.0', method, params, id });
     this.#pending.set(id, f);
     try {
-      t.write(JSON.stringify({ jsonrpc: '2.0', method, params, id }));
+      t.write(message);
+      this.#flow();
       return (yield* f) as R;
     } finally {
-      this.#pending.delete(id);
+      if (this.#pending.delete(id) && (f.cancelled() || !f.done())) this.#abandoned.add(id);   // its answer may still come
+      this.#flow();
     }
   }
 
@@ -225,7 +263,9 @@ export class JsonRpcProtocol implements Protocol {
   pendingCalls(): number { return this.#pending.size; }
 
   /**
-   * Wait until the connection is lost; returns its error (undefined for a clean close).
+   * Wait until the connection is lost; returns its error (undefined for a
+   * clean close). Any number of tasks may wait: one that gives up does not
+   * disturb the others.
    * @example
    * const rpc = new JsonRpcProtocol();
    * yield* getRunningLoop().createConnection(() => stack((d) => new ChunkProtocol('\n', d), rpc), '127.0.0.1', 4000);
@@ -233,7 +273,7 @@ export class JsonRpcProtocol implements Protocol {
    */
   *waitClosed(): Coro<Error | undefined> {
     if (this.#lost === null) throw new Error('JsonRpcProtocol: not connected yet');
-    return yield* this.#lost;
+    return yield* this.#lost.wait();
   }
 
   #open(): Transport {
@@ -246,7 +286,19 @@ export class JsonRpcProtocol implements Protocol {
 
   #send(r: Response | Response[]): void {
     const t = this.transport;
-    if (t !== null && !t.isClosing()) t.write(JSON.stringify(r));
+    if (t === null || t.isClosing()) return;
+    t.write(Array.isArray(r) ? `[${r.map(encodeResponse).join(',')}]` : encodeResponse(r));
+  }
+
+  /** Read while writing flows, or while answers to our own calls are awaited; else pause reading. */
+  #flow(): void {
+    const t = this.transport;
+    if (t === null || this.#lostExc !== null || t.isClosing()) return;
+    const pause = this.#writePaused && this.#pending.size === 0;
+    if (pause === this.#readPaused) return;
+    this.#readPaused = pause;
+    if (pause) t.pauseReading();
+    else t.resumeReading();
   }
 
   /** A response to send at once, nothing (a notification, a response we consumed), or a task that will produce one. */
@@ -299,11 +351,13 @@ export class JsonRpcProtocol implements Protocol {
 
   #response(o: Record<string, unknown>): void {
     const f = typeof o.id === 'number' ? this.#pending.get(o.id) : undefined;
+    if (f === undefined && this.#abandoned.delete(o.id as number)) return;   // the answer to a call its caller gave up
     if (f === undefined) {
       this.#loop?.callExceptionHandler({ message: 'JSON-RPC: a response to no pending call', response: o, protocol: this, transport: this.transport ?? undefined });
       return;
     }
     this.#pending.delete(o.id as number);
+    this.#flow();
     if (f.done()) return;   // its caller was cancelled and has not yet unwound
     if ('error' in o) {
       const err = o.error as { code?: unknown; message?: unknown; data?: unknown } | null;

@@ -9,6 +9,12 @@
  * chunks concatenates. Reading is paused when more than twice the limit
  * is buffered and resumed once the buffer is back under the limit.
  *
+ * Linear however the stream is cut: `readUntil()` searches the chunks in
+ * place, from where its last search stopped (a cursor into the list), so
+ * each byte is searched once however many reads it took to arrive; only
+ * the answer is joined, once. A peer dripping a 64 KiB line one byte at a
+ * time costs one pass over it, not one per byte.
+ *
  * Over the limit, `readLine()` discards the whole line, including the part
  * that has not arrived yet (asyncio drops only what is buffered, so the
  * line's tail would come back as a line of its own); `readUntil()` leaves
@@ -84,6 +90,12 @@ export class StreamReader {
   #transport: ReadTransport | null = null;
   #paused = false;
   #skipLine = false;
+  /** Bumped whenever bytes are taken or the list is rebuilt: a search cursor of an older generation starts over. */
+  #gen = 0;
+  /** readUntil's search cursor: the chunk index (into #chunks) and that chunk's offset from the first buffered byte. */
+  #curGen = -1;
+  #curIdx = 0;
+  #curBase = 0;
 
   constructor(opts?: { limit?: number; loop?: EventLoop }) {
     const limit = opts?.limit ?? DEFAULT_LIMIT;
@@ -187,7 +199,7 @@ export class StreamReader {
     let offset = 0;
     for (;;) {
       if (this.#size - offset >= s.length) {
-        const i = indexOf(this.#flatten(), s, offset);
+        const i = this.#find(s, offset);
         if (i >= 0) {
           if (i > this.#limit) throw new LimitOverrunError('Separator is found, but chunk is longer than limit', i);
           return this.#take(i + s.length);
@@ -253,19 +265,64 @@ export class StreamReader {
     if (w !== null) { this.#waiter = null; if (!w.done()) w.setResult(); }
   }
 
-  /** Make the buffer one chunk (for searching) and return it. */
+  /**
+   * The offset (from the first buffered byte) of the first `sep` at or
+   * after `from`, or -1, searching the chunks in place. The cursor keeps
+   * the chunk holding `from`, so a search that resumes where the last one
+   * stopped skips the chunks already searched.
+   */
+  #find(sep: Uint8Array, from: number): number {
+    const c = this.#chunks;
+    if (c.length - this.#head === 1) return indexOf(c[this.#head]!, sep, from);   // one chunk: nothing can straddle
+    const k = sep.length;
+    // Start over after bytes were taken, or for a search that starts before the cursor (a new readUntil after an overrun).
+    if (this.#curGen !== this.#gen || from < this.#curBase) { this.#curGen = this.#gen; this.#curIdx = this.#head; this.#curBase = 0; }
+    let idx = this.#curIdx, base = this.#curBase;
+    while (idx < c.length && base + c[idx]!.length <= from) { base += c[idx]!.length; idx++; }
+    this.#curIdx = idx;
+    this.#curBase = base;
+    for (; idx < c.length; base += c[idx]!.length, idx++) {
+      const chunk = c[idx]!;
+      const pos = from > base ? from - base : 0;
+      const i = indexOf(chunk, sep, pos);
+      // A separator may also start in this chunk's last k-1 bytes and end in the next chunks.
+      const end = i >= 0 ? i : chunk.length;
+      for (let st = Math.max(pos, chunk.length - k + 1); st < end; st++) if (this.#matchesAt(idx, st, sep)) return base + st;
+      if (i >= 0) return base + i;
+    }
+    return -1;
+  }
+
+  /** Does `sep` start at byte `at` of chunk `idx` (running on into the next chunks)? */
+  #matchesAt(idx: number, at: number, sep: Uint8Array): boolean {
+    const c = this.#chunks;
+    let chunk = c[idx]!;
+    for (let j = 0; j < sep.length; j++, at++) {
+      while (at >= chunk.length) {
+        if (++idx >= c.length) return false;
+        at -= chunk.length;
+        chunk = c[idx]!;
+      }
+      if (chunk[at] !== sep[j]) return false;
+    }
+    return true;
+  }
+
+  /** Make the buffer one chunk and return it (the rare paths: a line over the limit). */
   #flatten(): Uint8Array {
     const h = this.#head, c = this.#chunks;
     if (c.length - h === 1) return c[h]!;
     const all = concatBytes(this.#loop, c.slice(h), this.#size);
     this.#chunks = [all];
     this.#head = 0;
+    this.#gen++;
     return all;
   }
 
   /** Remove and return the first `n` bytes (`n <= size`). */
   #take(n: number): Uint8Array {
     if (n === 0) return EMPTY;
+    this.#gen++;
     const c = this.#chunks;
     let out: Uint8Array;
     const first = c[this.#head]!;
@@ -283,7 +340,7 @@ export class StreamReader {
     }
     this.#size -= n;
     if (this.#head === c.length) { this.#chunks = []; this.#head = 0; }
-    else if (this.#head > 64) { this.#chunks = c.slice(this.#head); this.#head = 0; }
+    else if (this.#head > 64 && this.#head * 2 > c.length) { this.#chunks = c.slice(this.#head); this.#head = 0; }   // amortized: linear
     this.#maybeResume();
     return out;
   }

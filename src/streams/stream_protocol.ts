@@ -11,6 +11,7 @@ import { type Coro, type EventLoop, getEventLoop } from '../kernel/events.js';
 import { Future, isThenable } from '../kernel/future.js';
 import type { Task } from '../kernel/task.js';
 import type { Protocol, Transport } from '../kernel/transport_types.js';
+import { Outcome } from '../toolkit/outcome.js';
 import { connectionLostError } from '../protocols/stream_transport.js';
 import type { StreamReader } from './reader.js';
 import { StreamWriter } from './writer.js';
@@ -41,7 +42,7 @@ export class StreamReaderProtocol implements Protocol {
   /** The error the connection was lost with, for every later `drain()` (EPIPE stays EPIPE). */
   #lostExc: Error | undefined = undefined;
   #drainWaiters: Future<void>[] = [];
-  readonly #closed: Future<void>;
+  readonly #closed: Outcome<void>;
   /** The handler's task (servers only). */
   task: Task<void> | null = null;
 
@@ -49,7 +50,7 @@ export class StreamReaderProtocol implements Protocol {
     this.reader = reader;
     this.#onClient = onClient;
     this.#loop = loop ?? getEventLoop();
-    this.#closed = new Future<void>({ loop: this.#loop, description: 'StreamWriter.waitClosed' });
+    this.#closed = new Outcome<void>(this.#loop, 'StreamWriter.waitClosed');
   }
 
   /** The transport (the one after `startTls`, once upgraded). */
@@ -87,15 +88,16 @@ export class StreamReaderProtocol implements Protocol {
     this.#lostExc = exc;
     if (exc === undefined) this.reader.feedEof();
     else this.reader.setException(exc);
-    if (!this.#closed.done()) {
-      if (exc === undefined) this.#closed.setResult();
-      else { this.#closed.setException(exc); void this.#closed.exception(); }
-    }
+    if (exc === undefined) this.#closed.setResult();
+    else this.#closed.setException(exc);
     this.#wakeDrain(exc ?? connectionLostError());
   }
 
   pauseWriting(): void { this.#paused = true; }
   resumeWriting(): void { this.#paused = false; this.#wakeDrain(undefined); }
+
+  /** @internal the error the connection was lost with (undefined: lost cleanly, or not lost). */
+  _lostException(): Error | undefined { return this.#lostExc; }
 
   /** @internal wait while writing is paused; throw if the connection is lost. */
   *_drainHelper(): Coro<void> {
@@ -111,8 +113,8 @@ export class StreamReaderProtocol implements Protocol {
     }
   }
 
-  /** @internal completes when the connection is lost (with its error, if any). */
-  _closedFuture(): Future<void> { return this.#closed; }
+  /** @internal wait until the connection is lost (throws its error, if any); each waiter waits on a future of its own. */
+  _waitClosed(): Coro<void> { return this.#closed.wait(); }
   /** @internal */
   _isLost(): boolean { return this.#lost; }
 

@@ -56,6 +56,8 @@ export class WebStreamTransport extends StreamTransportBase {
   #pending = 0;
   #ending = false;
   #abortReason: Error | undefined = undefined;
+  /** Called once the transport is lost (the abort listener of `fromReadableStream`'s signal goes then). */
+  onLost: (() => void) | null = null;
 
   constructor(loop: EventLoop, protocol: Protocol, readable: ReadableStream<Bytes> | null, writable: WritableStream<Uint8Array> | null) {
     super(loop, protocol);
@@ -113,6 +115,8 @@ export class WebStreamTransport extends StreamTransportBase {
     if (w !== null) w.abort(reason).then(undefined, () => undefined);
     this._connectionLost();
   }
+
+  protected override _onLost(): void { const f = this.onLost; this.onLost = null; f?.(); }
 
   protected _setReading(on: boolean): void {
     this.#wantRead = on;
@@ -203,7 +207,7 @@ export function fromReadableStream(rs: ReadableStream<Uint8Array | string>, opts
     const onAbort = (): void => { reader.setException(signal.reason); t.abort(toError(signal.reason)); };
     if (signal.aborted) { t._start(); onAbort(); return reader; }
     signal.addEventListener('abort', onAbort, { once: true });
-    protocol._closedFuture().addDoneCallback(() => signal.removeEventListener('abort', onAbort));
+    t.onLost = () => signal.removeEventListener('abort', onAbort);
   }
   t._start();
   return reader;

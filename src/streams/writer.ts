@@ -7,6 +7,7 @@
 import { cede } from '../kernel/traps.js';
 import { type Coro, type EventLoop, getEventLoop } from '../kernel/events.js';
 import type { ExtraInfo, Transport } from '../kernel/transport_types.js';
+import { connectionLostError } from '../protocols/stream_transport.js';
 import type { StreamReader } from './reader.js';
 import type { StreamReaderProtocol } from './stream_protocol.js';
 
@@ -51,13 +52,18 @@ export class StreamWriter {
   getExtraInfo(name: string, fallback?: unknown): unknown;
   getExtraInfo(name: string, fallback?: unknown): unknown { return this.#transport.getExtraInfo(name, fallback); }
 
-  /** Wait until the connection is closed; throws the error it was lost with, if any. */
-  *waitClosed(): Coro<void> { yield* this.#protocol._closedFuture(); }
+  /**
+   * Wait until the connection is closed; throws the error it was lost with,
+   * if any. Any number of tasks may wait: one that gives up (cancelled, or
+   * a timeout around it) does not disturb the others.
+   */
+  *waitClosed(): Coro<void> { yield* this.#protocol._waitClosed(); }
 
   /**
    * Wait while the write buffer is over the high-water mark. Throws the
    * connection's error if it failed, or an `ECONNRESET` error if it was
-   * lost.
+   * lost or is closing (after `close()`, as asyncio's `drain()` raises
+   * `ConnectionResetError`): nothing written now can be sent.
    * @example
    * const [, writer] = yield* openConnection('127.0.0.1', 8888);
    * for (const chunk of ['a', 'b', 'c']) { writer.write(chunk); yield* writer.drain(); }   // never more than the high-water mark buffered
@@ -65,7 +71,12 @@ export class StreamWriter {
   *drain(): Coro<void> {
     const exc = this.#reader?.exception();
     if (exc !== undefined) throw exc;
-    if (this.#transport.isClosing()) yield* cede();   // let connectionLost arrive, so the error is the right one
+    if (this.#transport.isClosing()) {
+      yield* cede();   // let connectionLost arrive, so the error is the right one
+      const e = this.#reader?.exception() ?? this.#protocol._lostException();
+      if (e !== undefined) throw e;
+      throw connectionLostError();
+    }
     yield* this.#protocol._drainHelper();
   }
 

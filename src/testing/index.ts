@@ -22,3 +22,8 @@ export { VirtualServer } from './server.js';
 export { VirtualTransport } from './stream.js';
 export { VirtualDatagramTransport } from './datagram.js';
 export { seededRandom } from './random.js';
+export { exploreCancellation, ExplorationError } from './explore.js';
+export type { CancelMode, Explorer, ExploreOptions, ExploreOutcome, ExploreReport } from './explore.js';
+export { simulate, SimulationError } from './simulate.js';
+export type { Fault, FaultBounds, SimCase, Simulation, SimulateOptions, SimOutcome, SimulationReport } from './simulate.js';
+export type { RunChecks, ScenarioOutcome } from './scenario_run.js';

@@ -48,7 +48,11 @@ export class VirtualServer implements Server {
     if (this.#closed && this.#conns.size === 0) return;
     const f = new Future<void>({ loop: this._loop, description: 'Server.waitClosed' });
     this.#waiters.push(f);
-    yield* f;
+    try {
+      yield* f;
+    } finally {
+      if (!f.done() || f.cancelled()) this.#waiters = this.#waiters.filter((x) => x !== f);   // a waiter that gave up keeps nothing
+    }
   }
 
   *serveForever(): Generator<unknown, never, unknown> {

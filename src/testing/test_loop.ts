@@ -43,6 +43,15 @@ export interface TestEventLoopOptions {
   start?: number;
   /** The runtime the loop's ticks run in (default: the one the package's entry installed: Node's, or the web's). */
   host?: Host;
+  /**
+   * Timing perturbation (`simulate()` sets it): each autojump lands up to
+   * this many ms past the timer it jumps to, drawn from the seed, so timers
+   * run late by a bounded amount and nearby ones fall due in one batch, as
+   * on a busy real loop. The loop's ordering guarantees hold: timers still
+   * run in (due time, scheduling order), and never before callbacks
+   * already ready. Default 0.
+   */
+  timerLag?: number;
 }
 
 /**
@@ -64,6 +73,9 @@ export class TestEventLoop extends BaseEventLoop {
   readonly #random: () => number;
   readonly #host: Host;
   #immediate: unknown = null;
+  readonly #timerLag: number;
+  /** The lag's own stream, so perturbing timing does not change what user code draws from random(). */
+  readonly #lagRandom: () => number;
   #jumpWanted = false;
   #sync = false;
   readonly #deadlockWatch: DeadlockWatch;
@@ -76,6 +88,9 @@ export class TestEventLoop extends BaseEventLoop {
     this.#random = seededRandom(this.seed);
     this.#host = opts.host ?? _getDefaultHost() ?? webHost;
     this.#deadlockWatch = this.#makeWatch();
+    this.#timerLag = opts.timerLag ?? 0;
+    if (!(this.#timerLag >= 0)) throw new RangeError(`timerLag must be >= 0, not ${this.#timerLag}`);
+    this.#lagRandom = seededRandom(this.seed ^ 0x5bd1e995);
     this.network = new VirtualNetwork(this);
   }
 
@@ -159,7 +174,9 @@ export class TestEventLoop extends BaseEventLoop {
       if (this._promisesPending() > 0) return;   // _promiseSettled() reschedules
       this.#jumpWanted = false;
       const next = this._nextTimerWhen();
-      if (next !== null && this.readyCount() === 0 && next > this.#now) this.#now = next;
+      if (next !== null && this.readyCount() === 0 && next > this.#now) {
+        this.#now = this.#timerLag > 0 ? next + Math.floor(this.#lagRandom() * (this.#timerLag + 1)) : next;
+      }
     }
     this._tick();
   };

@@ -6,8 +6,9 @@
  * `TimeoutError` (nothing is cancelled). A waiter that is cancelled leaves
  * the completion it was meant to take for the next one.
  */
-import { TimeoutError, ensureFuture, type Awaitable, type Coro, type Future, type TimerHandle } from '../kernel/index.js';
+import { TimeoutError, type Awaitable, type Coro, type Future, type TimerHandle } from '../kernel/index.js';
 import { Deque } from './deque.js';
+import { futuresOf } from './gather.js';
 import { Waiters } from './waiters.js';
 
 /** Options of {@link asCompleted}. @example for (const next of asCompleted([sleep(10, 'a'), sleep(20, 'b')], { timeout: 1000 })) console.log(yield* next); */
@@ -24,7 +25,7 @@ export interface AsCompletedOptions {
  * }
  */
 export function asCompleted<T>(aws: Iterable<Awaitable<T>>, opts?: AsCompletedOptions): Iterable<Coro<T>> {
-  const fs = [...new Set([...aws].map((a) => ensureFuture(a)))];
+  const fs = [...new Set(futuresOf(aws))];
   const done = new Deque<Future<T>>();
   const waiters = new Waiters<void>('asCompleted');
   let timedOut = false;

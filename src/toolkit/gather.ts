@@ -76,8 +76,27 @@ export function gather<const T extends readonly Awaitable<unknown>[]>(aws: T, op
   return gatherBody(aws, opts?.returnExceptions ?? false) as Coro<{ -readonly [K in keyof T]: Result<T[K]> }>;
 }
 
+/** @internal one future per distinct awaitable: a coroutine object given twice becomes one task (a generator runs once), as in asyncio. */
+export function futuresOf<T>(aws: Iterable<Awaitable<T>>): Future<T>[] {
+  const list: readonly Awaitable<T>[] = Array.isArray(aws) ? aws : [...aws];
+  const n = list.length;
+  const fs = new Array<Future<T>>(n);
+  // A few awaitables (the common case) are compared in place; a Map would cost more than it saves.
+  const seen = n > 8 ? new Map<Awaitable<T>, Future<T>>() : null;
+  for (let i = 0; i < n; i++) {
+    const a = list[i]!;
+    if (a instanceof Future && typeof (a as { next?: unknown }).next !== 'function') { fs[i] = a; continue; }   // (a sleep is also a coroutine)
+    let f: Future<T> | undefined;
+    if (seen !== null) f = seen.get(a);
+    else for (let j = 0; j < i; j++) if (list[j] === a) { f = fs[j]; break; }
+    if (f === undefined) { f = ensureFuture(a); seen?.set(a, f); }
+    fs[i] = f;
+  }
+  return fs;
+}
+
 function* gatherBody(aws: readonly Awaitable<unknown>[], returnExceptions: boolean): Coro<unknown[]> {
-  const fs = aws.map((a) => ensureFuture(a));
+  const fs = futuresOf(aws);
   if (fs.length === 0) return [];
   const outer = new Future<void>({ description: 'gather' });
   let left = fs.length;

@@ -23,7 +23,14 @@ export class Lock {
   /** @internal */ _locked = false;
   /** @internal */ readonly _waiters = new Waiters<void>('Lock.acquire');
 
-  /** True if some task holds the lock. */
+  /**
+   * True if some task holds the lock. Because `release()` hands the lock
+   * straight to the longest waiter, `locked()` stays true right after a
+   * `release()` that woke a waiter, before that waiter has run: the lock is
+   * already its. (asyncio's `locked()` is false then, although an
+   * `acquire()` would still wait behind the woken task: here the answer is
+   * the one `acquire()` acts on.)
+   */
   locked(): boolean { return this._locked; }
 
   /**

@@ -3,6 +3,12 @@
  * permit straight to the longest waiter, so permits cannot be stolen by a
  * task that asks later; and a waiter halted after a permit was handed to
  * it gives the permit back, so a cancelled acquire never loses one.
+ *
+ * A waiter that was handed a permit but has not run yet is still ahead in
+ * the line (asyncio counts it until it resumes): until every such waiter has
+ * run, `acquire()` waits even if a permit is free, so a task that releases
+ * and at once re-acquires cannot pass a waiter woken before it. The free
+ * permits go to the waiters in the line when the last woken one runs.
  */
 import type { Coro } from '../kernel/index.js';
 import { Waiters } from './waiters.js';
@@ -18,6 +24,8 @@ import { Waiters } from './waiters.js';
  */
 export class Semaphore {
   /** @internal */ _value: number;
+  /** Permits handed to waiters that have not resumed yet. */
+  #handed = 0;
   #waiters = new Waiters<void>('Semaphore.acquire');
 
   constructor(value = 1) {
@@ -26,7 +34,7 @@ export class Semaphore {
   }
 
   /** True if `acquire()` would have to wait. */
-  locked(): boolean { return this._value === 0 || this.#waiters.hasPending(); }
+  locked(): boolean { return this._value === 0 || this.#handed > 0 || this.#waiters.hasPending(); }
 
   /**
    * Take a permit, waiting (in FIFO order) while there is none.
@@ -36,17 +44,19 @@ export class Semaphore {
    * try { yield* sleep(10); } finally { sem.release(); }
    */
   *acquire(): Coro<void> {
-    if (this._value > 0 && !this.#waiters.hasPending()) { this._value--; return; }
+    if (this._value > 0 && this.#handed === 0 && !this.#waiters.hasPending()) { this._value--; return; }
     const f = this.#waiters.add();
     let ok = false;
     try {
       yield* f;
       ok = true;
+      this.#handed--;
+      this.#dispatch();
     } finally {
       if (!ok) {
         if (!f.done()) f.cancel();
         if (f.cancelled()) this.#waiters.discard();
-        else this.release();   // a permit was handed over, but this task was halted before it resumed
+        else { this.#handed--; this.release(); }   // a permit was handed over, but this task was halted before it resumed
       }
     }
   }
@@ -58,7 +68,14 @@ export class Semaphore {
    * sem.release();   // now one acquire() passes
    */
   release(): void {
-    if (!this.#waiters.wakeNext(undefined)) this._value++;
+    if (this.#waiters.wakeNext(undefined)) this.#handed++;
+    else this._value++;
+  }
+
+  /** Once no woken waiter is left to run, hand the free permits to the line. */
+  #dispatch(): void {
+    if (this.#handed > 0) return;
+    while (this._value > 0 && this.#waiters.wakeNext(undefined)) { this._value--; this.#handed++; }
   }
 
   /**

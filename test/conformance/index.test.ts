@@ -18,6 +18,7 @@ runConformance(() => new WebEventLoop(), { test, prefix: 'WebEventLoop', skip: c
 void test('the public names of tulip/conformance and tulip/testing', async () => {
   assert.deepEqual(Object.keys(await import('../../src/conformance/index.js')).sort(), ['conformanceScenarios', 'runConformance']);
   assert.deepEqual(Object.keys(await import('../../src/testing/index.js')).sort(), [
-    'TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom',
+    'ExplorationError', 'SimulationError', 'TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport',
+    'exploreCancellation', 'runVirtual', 'seededRandom', 'simulate',
   ]);
 });

@@ -82,6 +82,7 @@ void test('crawler: every page once, never more than --concurrency requests at a
 const quiet = (): (() => void) => { const log = console.log; console.log = () => {}; return () => { console.log = log; }; };
 
 void test('crawler: a page slower than the timeout is skipped and its request aborted; the crawl goes on', async () => {
+  // /slow never answers, so the timeout only has to be long enough for the other pages to load under load.
   const site = new Site((req, res) => {
     if (req.url === '/slow') return;   // never answers
     html(res, req.url === '/' ? ['/slow', '/a', '/b'] : ['/']);
@@ -89,7 +90,7 @@ void test('crawler: a page slower than the timeout is skipped and its request ab
   const url = await site.listen();
   const restore = quiet();
   try {
-    const outcomes = await run(() => crawl(url, { concurrency: 2, timeoutMs: 300, maxPages: 100 }), { handleSignals: false });
+    const outcomes = await run(() => crawl(url, { concurrency: 2, timeoutMs: 3_000, maxPages: 100 }), { handleSignals: false });
     restore();
     assert.equal(outcomes.get(`${url}slow`), 'timed out');
     assert.equal(outcomes.get(`${url}a`), 200);

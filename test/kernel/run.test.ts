@@ -103,11 +103,13 @@ test('debug mode reports a coroutine that was created but never driven, with whe
     yield* fetchUser(2);      // driven: not reported
   }, errors, { debug: true });
   assert.equal(keep.length, 2);
-  const msgs = errors.map((e) => e.message).sort();
-  assert.equal(msgs.length, 2, msgs.join('\n'));
+  // Debug mode also reports slow steps, which a loaded machine can produce: count only the never-driven reports.
+  const reports = errors.filter((e) => /never driven/.test(e.message));
+  const msgs = reports.map((e) => e.message).sort();
+  assert.equal(msgs.length, 2, errors.map((e) => e.message).join('\n'));
   assert.match(msgs[0]!, /coroutine fetchUser\(\) was never driven/);
   assert.match(msgs[1]!, /coroutine sleep\(\) was never driven/);
-  assert.ok(errors.every((e) => String(e.sourceTraceback).includes('run.test.ts')));
+  assert.ok(reports.every((e) => String(e.sourceTraceback).includes('run.test.ts')));
 });
 
 test('tasks run in a copy of their creator\'s context; callbacks in the context they were scheduled in', async () => {

@@ -139,7 +139,8 @@ void test('the connection lost mid-stream: stopProducing ends streamTo early, wi
       override stopProducing(): void { stops.push(`stop at ${this.bytesWritten}`); super.stopProducing(); }
     })(file);
     const task = createTask(producer.streamTo(t));
-    yield* sleep(20);
+    // Streaming has begun once bytes went out (a fixed sleep could end before the open under load).
+    while (producer.bytesWritten === 0 && !task.done()) yield* sleep(5);
     const openWhileStreaming = isOpen(file);
     const sent = yield* task;
     yield* lost;

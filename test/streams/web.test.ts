@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { createServer as httpServer } from 'node:http';
 import {
   cede, copy, createTask, each, fromPromise, fromReadableStream, fromWritableStream, openConnection, sleep, startServer, StreamReader,
@@ -31,6 +32,13 @@ void test('fromReadableStream(new Response(...).body) reads bytes and lines', as
     // a stream of strings is encoded as UTF-8
     const strings = new ReadableStream<string>({ start(c) { c.enqueue('é'); c.enqueue('!'); c.close(); } });
     assert.equal(Buffer.from(yield* fromReadableStream(strings).read(-1)).toString(), 'é!');
+    // a signal's abort listener goes once the stream has ended
+    const ac = new AbortController();
+    const whole = fromReadableStream(new Response('all of it').body!, { signal: ac.signal });
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 1);
+    assert.equal(Buffer.from(yield* whole.read(-1)).toString(), 'all of it');
+    yield* sleep(1);
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
     // a chunk that is not bytes ends the reader with a TypeError
     const objs = new ReadableStream<unknown>({ start(c) { c.enqueue({}); c.close(); } });
     yield* rejects(fromReadableStream(objs as ReadableStream<Uint8Array>).read(-1), TypeError);

@@ -11,7 +11,7 @@
  * works from any depth of `yield*` helpers, so "new-style generators"
  * compose by plain calls: `function* oddEven(n) { yield* odd(n); yield* even(n); }`.
  */
-import { CancelledError, PipeClosedError, Task, currentTask, getRunningLoop } from '../../kernel/index.js';
+import { CancelledError, Future, PipeClosedError, Task, currentTask, getRunningLoop } from '../../kernel/index.js';
 import type { Coro } from '../../kernel/index.js';
 import { PipeReaderImpl, PipeWriterImpl, type PipeReader } from './pipe.js';
 import { PipeCore, PutOp } from './pipe_core.js';
@@ -41,8 +41,27 @@ function toCoro<T>(body: Coro<T> | (() => Coro<T>)): Coro<T> { return typeof bod
  * const user = yield* t.wait();
  */
 export class MicroThread<T> extends Task<T> {
-  /** Wait for the thread to finish; returns its result or re-throws its error (`CancelledError` if it was cancelled). */
-  wait(): Coro<T> { return this[Symbol.iterator](); }
+  /**
+   * Wait for the thread to finish; returns its result or re-throws its
+   * error (`CancelledError` if it was cancelled). Like a Unix `wait()`, it
+   * only watches: a waiter that gives up (cancelled, or a timeout around
+   * it) leaves the thread running and other waiters waiting; `cancel()`
+   * stops the thread. (`yield* thread` keeps asyncio's rule for awaiting a
+   * task: a waiter cancelled while it awaits cancels the task too.)
+   */
+  *wait(): Coro<T> {
+    if (!this.done()) {
+      const f = new Future<void>({ loop: this.getLoop(), description: `MicroThread.wait '${this.getName()}'` });
+      const onDone = (): void => { if (!f.done()) f.setResult(); };
+      this.addDoneCallback(onDone);
+      try {
+        yield* f;
+      } finally {
+        this.removeDoneCallback(onDone);
+      }
+    }
+    return this.result();
+  }
 }
 
 /**
