@@ -1,6 +1,10 @@
-// Lint with type information (typescript-eslint's recommendedTypeChecked).
+// Lint with type information (typescript-eslint's recommendedTypeChecked), and with tulip's own plugin
+// (tulip/eslint), loaded from its source so that linting needs no build.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { tsImport } from 'tsx/esm/api';
+
+const { default: tulip } = await tsImport('./src/eslint/index.ts', import.meta.url);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tmp/**', 'docs/api/**', 'test/package/consumer/**'] },
@@ -31,6 +35,21 @@ export default tseslint.config(
       '@typescript-eslint/no-base-to-string': 'off',
       'no-constant-condition': ['error', { checkLoops: false }],
     },
+  },
+  {
+    files: ['**/*.ts', '**/*.js'],
+    plugins: { tulip },
+    rules: { 'tulip/require-rehalt': 'error' },
+  },
+  {
+    files: ['**/*.ts'],
+    rules: { 'tulip/no-floating-coroutine': 'error' },
+  },
+  {
+    // Tests write cleanups that wait without rehalt() on purpose: bodies that a scope or a task drives directly
+    // (which need none), and the JavaScript behaviour rehalt() exists for.
+    files: ['test/**'],
+    rules: { 'tulip/require-rehalt': 'off' },
   },
   {
     // node:test's test() returns a promise the runner tracks; benchmarks compare against plain async functions.

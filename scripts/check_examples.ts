@@ -25,6 +25,7 @@ const ENTRIES: Record<string, string> = {
   tulip: 'src/index.ts',
   'tulip/testing': 'src/testing/index.ts',
   'tulip/conformance': 'src/conformance/index.ts',
+  'tulip/eslint': 'src/eslint/index.ts',
 };
 
 /** One `@example` found in the sources. */
@@ -138,7 +139,8 @@ function publicNames(program: ts.Program): Map<string, { spec: string; typeOnly:
     const sf = program.getSourceFile(join(ROOT, ENTRIES[spec]!))!;
     const sym = checker.getExportsOfModule(checker.getSymbolAtLocation(sf)!).find((s) => s.name === name)!;
     const target = sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
-    if (!names.has(name)) names.set(name, { spec, typeOnly: (target.flags & ts.SymbolFlags.Value) === 0 });
+    // A default export (tulip/eslint's plugin) has no name to import it by: an example imports it itself.
+    if (name !== 'default' && !names.has(name)) names.set(name, { spec, typeOnly: (target.flags & ts.SymbolFlags.Value) === 0 });
   }
   return names;
 }

@@ -72,7 +72,7 @@ function checkTarball(pkg: string): void {
   const files = walk(pkg).map((f) => relative(pkg, f).split('\\').join('/'));
   const have = new Set(files);
   for (const f of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts',
-    'dist/conformance/index.js', 'dist/conformance/index.d.ts', 'src/index.ts']) {
+    'dist/conformance/index.js', 'dist/conformance/index.d.ts', 'dist/eslint/index.js', 'dist/eslint/index.d.ts', 'src/index.ts']) {
     if (!have.has(f)) throw new Error(`the package lacks ${f}`);
   }
   const problems: string[] = [];

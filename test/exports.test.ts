@@ -16,7 +16,7 @@ const MAIN = [
   'getEventLoopPolicy', 'getRunningLoop', 'moveOnAfter', 'moveOnAt', 'newEventLoop', 'openConnection', 'openUnixConnection',
   'parallelMap', 'pipe', 'put', 'race', 'rehalt', 'run', 'setEventLoop', 'setEventLoopPolicy', 'shield', 'sleep',
   'startAndForget', 'startInParallel', 'startServer', 'startUnixServer', 'stdin', 'takeFrom', 'taskGroup', 'timeout',
-  'timeoutAt', 'toThread', 'wait', 'waitFor',
+  'timeoutAt', 'toCoro', 'toThread', 'wait', 'waitFor',
   'WebEventLoop', 'WebSocketTransport', 'createWebSocketConnection',
   'FileProducer', 'JsonRpcError', 'JsonRpcErrorCode', 'JsonRpcProtocol', 'ProtocolTransport', 'StackedProtocol',
   'SubprocessPipesProtocol', 'stack',

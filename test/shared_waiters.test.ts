@@ -49,14 +49,24 @@ void test('JsonRpcProtocol.waitClosed: a waiter that gives up leaves the others 
   server.close(); server.abortClients();
 }));
 
-void test('Server.waitClosed (Node): a waiter that gives up leaves the others waiting', () => go(function* () {
+// A halted Server.waitClosed() shuts the server down (servers own their connections, issue 10): the waiter that
+// gives up closes it, and a later waiter returns normally, never with the CancelledError of a wait it did not make.
+function* giveUpOnServer(server: { waitClosed(): Coro<void>; isServing(): boolean }): Coro<void> {
+  const second = createTask(server.waitClosed());
+  assert.equal(yield* moveOnAfter(5, () => server.waitClosed()), undefined, 'the first waiter gives up');
+  assert.equal(server.isServing(), false, 'giving up shut the server down');
+  yield* second;   // the waiter that was already there sees the close, not a cancellation
+  yield* server.waitClosed();   // and one after it returns at once
+}
+
+void test('Server.waitClosed (Node): a waiter that gives up shuts the server down; the others see it closed, not cancelled', () => go(function* () {
   const server = yield* startServer(() => undefined, '127.0.0.1', 0);
-  yield* giveUpThenWait(() => server.waitClosed(), () => server.close());
+  yield* giveUpOnServer(server);
 }));
 
-void test('Server.waitClosed (virtual network): a waiter that gives up leaves the others waiting', () => runVirtual(function* () {
+void test('Server.waitClosed (virtual network): a waiter that gives up shuts the server down; the others see it closed, not cancelled', () => runVirtual(function* () {
   const server = yield* startServer(() => undefined, '127.0.0.1', 4001);
-  yield* giveUpThenWait(() => server.waitClosed(), () => server.close());
+  yield* giveUpOnServer(server);
 }));
 
 void test('Process.wait: a waiter that gives up leaves the others waiting (a real child)', () => go(function* () {

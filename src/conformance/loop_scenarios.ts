@@ -99,6 +99,7 @@ export const loopScenarios: Scenario[] = [
       await runOn(loop, function* () {
         const child = createTask((function* () {
           try { trace.push('start'); yield* sleep(10_000); trace.push('not reached'); }
+          // eslint-disable-next-line tulip/require-rehalt -- a task's own coroutine: no frame above it to resume
           finally { trace.push('cleanup'); yield* sleep(5); trace.push('cleanup done'); }
         })());
         yield* sleep(1);
@@ -133,6 +134,7 @@ export const loopScenarios: Scenario[] = [
       await runOn(loop, function* () {
         const child = createTask((function* () {
           try { yield* sleep(10_000); }
+          // eslint-disable-next-line tulip/require-rehalt -- a task's own coroutine: no frame above it to resume
           finally { trace.push('cleanup'); try { yield* sleep(10_000); trace.push('not reached'); } finally { trace.push('cleanup interrupted'); } }
         })());
         yield* sleep(1);

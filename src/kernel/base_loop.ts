@@ -22,7 +22,7 @@ import { currentContext } from './context.js';
 import { _noteDebugLoop, _reportNeverDriven } from './debug.js';
 import {
   _enterLoop, _leaveLoop, _setLoopRunning,
-  type Awaitable, type Coro, type EventLoop, type ExceptionContext, type ExceptionHandler, type TaskFactory,
+  type Awaitable, type Coro, type CoroOrFn, type EventLoop, type ExceptionContext, type ExceptionHandler, type TaskFactory,
 } from './events.js';
 import { Future, type Runnable } from './future.js';
 import { Handle, TimerHandle } from './handles.js';
@@ -323,8 +323,9 @@ export abstract class BaseEventLoop implements EventLoop {
 
   createFuture<T>(): Future<T> { return new Future<T>({ loop: this }); }
 
-  createTask<T>(aw: Coro<T> | PromiseLike<T>, opts?: { name?: string }): Task<T> {
+  createTask<T>(aw: CoroOrFn<T> | PromiseLike<T>, opts?: { name?: string }): Task<T> {
     this.#checkClosed();
+    if (typeof aw === 'function') aw = aw();
     if (this.#taskFactory !== null) {
       const t = this.#taskFactory(this, aw, opts) as Task<T>;
       // A factory may ignore the options: the name is set all the same (asyncio sets it after the factory).

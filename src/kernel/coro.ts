@@ -2,7 +2,7 @@
  * The kernel's coroutine helpers: sleeping, starting tasks, and bridging
  * Promises. Everything here is built on Future, Task and the traps.
  */
-import type { Awaitable, Coro, EventLoop } from './events.js';
+import type { Awaitable, Coro, CoroOrFn, EventLoop, Suspend } from './events.js';
 import { getEventLoop, getRunningLoop } from './events.js';
 import { Future, isThenable, PENDING } from './future.js';
 import type { TimerEntry } from './timer_heap.js';
@@ -16,7 +16,7 @@ import { _debugOn, track } from './debug.js';
  * the future it waits on) cancels its timer, so a halted sleep leaves no
  * timer behind to delay the loop or its deadlock check.
  */
-class Sleep<T> extends Future<T> implements TimerEntry {
+class Sleep<T> extends Future<T> implements TimerEntry, Coro<T> {
   // Few fields and no string per sleep: a program may hold a hundred thousand of them at once.
   // Until the timer fires, the result-to-be waits in the future's own `_value`.
   readonly #ms: number;
@@ -33,27 +33,27 @@ class Sleep<T> extends Future<T> implements TimerEntry {
 
   override describe(): string { return this._desc ?? `sleep(${this.#ms})`; }
 
-  next(): IteratorResult<unknown, T> {
+  next(): IteratorResult<Suspend, T> {
     if (this._seq < 0) {
       const loop = getRunningLoop() as EventLoop & Partial<TimerLoop>;
       this._loop = loop;
       this._seq = 0;
-      if (!(this.#ms > 0)) return { done: false, value: undefined };   // sleep(0): one trip through the ready queue
+      if (!(this.#ms > 0)) return { done: false, value: undefined as unknown as Suspend };   // sleep(0): one trip through the ready queue
       if (loop._addTimer === undefined) loop.callLater(this.#ms, wake, this);
       else {
         this._when = loop.time() + this.#ms;
         this._seq = loop._nextTimerSeq!();
         loop._addTimer(this);
       }
-      return { done: false, value: this };
+      return { done: false, value: this as unknown as Suspend };
     }
     if (!(this.#ms > 0)) return { done: true, value: this._value as T };
-    if (this._state === PENDING) return { done: false, value: this };
+    if (this._state === PENDING) return { done: false, value: this as unknown as Suspend };
     return { done: true, value: this.result() };
   }
   throw(e: unknown): never { this.#disarm(); throw e; }
-  return(value?: any): IteratorResult<unknown, T> { this.#disarm(); return { done: true, value }; }
-  override [Symbol.iterator](): Generator<unknown, T, unknown> { return this; }
+  return(value?: any): IteratorResult<Suspend, T> { this.#disarm(); return { done: true, value }; }
+  override [Symbol.iterator](): Coro<T> { return this; }
 
   override cancel(msg?: string): boolean { this.#disarm(); return super.cancel(msg); }
   /** @internal the timer fired. */
@@ -77,27 +77,31 @@ function wake(s: Sleep<unknown>): void { s._run(); }
  * function* blink() { for (;;) { console.log('on'); yield* sleep(500); console.log('off'); yield* sleep(500); } }
  */
 export function sleep<T = void>(ms: number, value?: T): Coro<T> {
-  const s = new Sleep(ms, value as T) as unknown as Coro<T>;
+  const s: Coro<T> = new Sleep(ms, value as T);
   return _debugOn() ? track(s, 'sleep()', new Error()) : s;
 }
 
 /**
- * Start a coroutine (or wrap a Promise) as a task on the running loop.
+ * Start a coroutine (or a generator function, called with no arguments; or
+ * wrap a Promise) as a task on the running loop.
  * @example
  * function* fetchAll(): Coro<string[]> { yield* sleep(100); return ['a', 'b']; }
  * function* main(): Coro<string[]> { const t = createTask(fetchAll(), { name: 'fetch' }); yield* sleep(10); return yield* t; }
+ * function* other(): Coro<number> { const t = createTask(function* () { yield* sleep(10); return 1; }); return yield* t; }
  */
-export function createTask<T>(aw: Coro<T> | PromiseLike<T>, opts?: { name?: string }): Task<T> {
+export function createTask<T>(aw: CoroOrFn<T> | PromiseLike<T>, opts?: { name?: string }): Task<T> {
   return getRunningLoop().createTask(aw, opts);
 }
 
 /**
- * A Future for any awaitable: a Future as is, a coroutine as a new task, a
- * Promise via {@link fromPromise}.
+ * A Future for any awaitable: a Future as is, a coroutine (or a generator
+ * function, called with no arguments) as a new task, a Promise via
+ * {@link fromPromise}.
  * @example
  * const f = ensureFuture(sleep(10, 'done')); // a Task
  */
 export function ensureFuture<T>(aw: Awaitable<T>, loop?: EventLoop): Future<T> {
+  if (typeof aw === 'function') return (loop ?? getEventLoop()).createTask(aw);
   // A coroutine first: a sleep is both a coroutine and (once driven) a future.
   if (aw !== null && typeof aw === 'object' && typeof (aw as Coro<T>).next === 'function') return (loop ?? getEventLoop()).createTask(aw);
   if (aw instanceof Future) {

@@ -10,7 +10,7 @@
  * without ever having been started is reported to the loop's exception
  * handler with that stack.
  */
-import type { Coro, EventLoop } from './events.js';
+import type { Coro, EventLoop, Suspend } from './events.js';
 import { _getRunningLoopOrNull } from './events.js';
 
 let debugLoops = 0;
@@ -29,13 +29,13 @@ function report(o: Origin): void {
   else console.error(`${ctx.message}\n${o.stack}`);
 }
 
-class TrackedCoro<T> {
+class TrackedCoro<T> implements Coro<T> {
   readonly #gen: Coro<T>;
   readonly #origin: Origin;
   constructor(gen: Coro<T>, origin: Origin) { this.#gen = gen; this.#origin = origin; }
-  next(v?: unknown): IteratorResult<unknown, T> { this.#origin.started = true; return this.#gen.next(v); }
-  throw(e: unknown): IteratorResult<unknown, T> { this.#origin.started = true; return this.#gen.throw(e); }
-  return(v?: any): IteratorResult<unknown, T> { this.#origin.started = true; return this.#gen.return(v); }
+  next(v?: unknown): IteratorResult<Suspend, T> { this.#origin.started = true; return this.#gen.next(v); }
+  throw(e: unknown): IteratorResult<Suspend, T> { this.#origin.started = true; return this.#gen.throw(e); }
+  return(v?: any): IteratorResult<Suspend, T> { this.#origin.started = true; return this.#gen.return(v); }
   [Symbol.iterator](): this { return this; }
   /** @internal */ get _origin(): Origin { return this.#origin; }
 }

@@ -12,19 +12,73 @@ import type {
   SubprocessTransport, Transport, WorkerFunction, WriteTransport,
 } from './transport_types.js';
 
+// Named so that the compiler's complaint says what to do: "Property '[useYieldStar]' is missing in type 'Coro<void>'".
+declare const useYieldStar: unique symbol;
+
 /**
- * A coroutine: a generator driven with `yield*` by a task.
+ * What a coroutine yields to the task that drives it: opaque, and made only
+ * by tulip's traps (a pending future to wait on, a trip through the ready
+ * queue, a repeated halt). Because no other value has this type, a `yield`
+ * that forgot its `*` (`yield sleep(1)`, `yield future`, `yield 5`) does not
+ * compile in a coroutine; `yield*` passes the traps' values up unchanged.
+ * @example
+ * function* good(): Coro<void> { yield* sleep(1); }
+ * // function* bad(): Coro<void> { yield sleep(1); }   // error: Coro<void> is not a Suspend
+ */
+export interface Suspend { readonly [useYieldStar]: 'tulip.Suspend' }
+
+/**
+ * A coroutine: what a generator function typed `function* (): Coro<T>`
+ * returns, driven with `yield*` by a task, and returning a `T`. It yields
+ * only {@link Suspend} values, so `yield` without `*` is a compile error,
+ * while `yield* x` has the type of `x`'s result. Every generator object
+ * whose yields are `Suspend`s is a `Coro`; so are tulip's own hand-written
+ * operations (`sleep()`, `queue.get()`, a future's iterator), which
+ * implement exactly the iterator protocol a task drives and nothing more
+ * (a `Coro` is an `Iterator`, not necessarily a `Generator`).
  * @example
  * function* fetchTwice(): Coro<number> { yield* sleep(10); return 2; }
  */
-export type Coro<T> = Generator<unknown, T, unknown>;
+export interface Coro<T> extends Iterator<Suspend, T, unknown> {
+  next(...args: [] | [unknown]): IteratorResult<Suspend, T>;
+  return(value: T): IteratorResult<Suspend, T>;
+  throw(e?: unknown): IteratorResult<Suspend, T>;
+  [Symbol.iterator](): Coro<T>;
+}
+
 /**
- * Anything a coroutine can wait on.
+ * A coroutine, or a generator function that makes one when called with no
+ * arguments: what every tulip API that runs a body takes (`createTask`,
+ * `run`, `gather`, `race`, `shield`, ...), so both `createTask(work())` and
+ * `createTask(function* () { ... })` work.
+ * @example
+ * const body: CoroOrFn<number> = function* () { yield* sleep(1); return 1; };
+ * const t = createTask(body);   // Task<number>
+ */
+export type CoroOrFn<T> = Coro<T> | (() => Coro<T>);
+
+/**
+ * The coroutine `body` stands for: a coroutine as it is, a generator
+ * function called with no arguments. For APIs of one's own that take a
+ * body the way tulip's do.
+ * @example
+ * function* twice<T>(body: CoroOrFn<T>): Coro<[T, T]> {
+ *   const a = yield* toCoro(body);
+ *   return [a, yield* sleep(1, a)];
+ * }
+ */
+export function toCoro<T>(body: CoroOrFn<T>): Coro<T> {
+  return typeof body === 'function' ? body() : body;
+}
+
+/**
+ * Anything a coroutine can wait on (and tulip can turn into a future): a
+ * future, a coroutine or a generator function to run, or a Promise.
  * @example
  * function* twice(aw: Awaitable<number>): Coro<number> { return 2 * (yield* ensureFuture(aw)); }
  * const n = yield* twice(Promise.resolve(21));   // 42
  */
-export type Awaitable<T> = Future<T> | Coro<T> | PromiseLike<T>;
+export type Awaitable<T> = Future<T> | CoroOrFn<T> | PromiseLike<T>;
 
 /**
  * What the exception handler is told.
@@ -78,7 +132,7 @@ export interface ConnectionOptions {
 /**
  * Options of `createServer`.
  * @example
- * yield* getRunningLoop().createServer(() => ({}), '127.0.0.1', 0, { backlog: 512 });
+ * yield* getRunningLoop().createServer(() => ({}), '127.0.0.1', 0, { backlog: 512, closeGrace: 500 });
  */
 export interface ServerOptions {
   /** The length of the queue of connections not yet accepted. */
@@ -91,6 +145,13 @@ export interface ServerOptions {
   reusePort?: boolean;
   /** Accept at once (default `true`); `false` waits for `startServing()` or `serveForever()`. */
   startServing?: boolean;
+  /** TLS: ms a client has, from the moment it is accepted, to finish its handshake before it is dropped (default 60,000). */
+  sslHandshakeTimeout?: number;
+  /**
+   * ms a server shutting down (the task in its `serveForever()` or `waitClosed()` halted) lets its
+   * connections flush before it aborts them (default 2,000).
+   */
+  closeGrace?: number;
   [key: string]: unknown;
 }
 
@@ -127,8 +188,8 @@ export interface EventLoop {
   time(): number;
   /** A new future bound to this loop. */
   createFuture<T>(): Future<T>;
-  /** Start a task that drives `aw` on this loop. */
-  createTask<T>(aw: Coro<T> | PromiseLike<T>, opts?: { name?: string }): Task<T>;
+  /** Start a task that drives `aw` (a coroutine, a generator function called with no arguments, or a Promise) on this loop. */
+  createTask<T>(aw: CoroOrFn<T> | PromiseLike<T>, opts?: { name?: string }): Task<T>;
   /** Make tasks with `f` from now on (`null`: the default). */
   setTaskFactory(f: TaskFactory | null): void;
   /** The task factory set with `setTaskFactory`, or `null`. */

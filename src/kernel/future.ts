@@ -11,7 +11,7 @@
  */
 import { CancelledError, InvalidStateError } from './errors.js';
 import { type Context, currentContext } from './context.js';
-import { type EventLoop, getEventLoop } from './events.js';
+import { type Coro, type EventLoop, getEventLoop } from './events.js';
 import { Handle } from './handles.js';
 import { suspendOn } from './traps.js';
 
@@ -154,7 +154,7 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   /** `yield* future`: suspends the coroutine until the future is done, then returns its result or throws its error. */
-  [Symbol.iterator](): Generator<unknown, T, unknown> { return suspendOn(this); }
+  [Symbol.iterator](): Coro<T> { return suspendOn(this); }
 
   /**
    * `await future`. Settles when the future completes, even if its loop has

@@ -14,9 +14,9 @@ export type { RunOptions } from './run.js';
 export { BaseEventLoop } from './base_loop.js';
 export type { Host } from './host.js';
 export {
-  getRunningLoop, getEventLoop, setEventLoop, newEventLoop, getEventLoopPolicy, setEventLoopPolicy, DefaultEventLoopPolicy,
+  toCoro, getRunningLoop, getEventLoop, setEventLoop, newEventLoop, getEventLoopPolicy, setEventLoopPolicy, DefaultEventLoopPolicy,
 } from './events.js';
 export type {
-  Coro, Awaitable, EventLoop, EventLoopPolicy, ExceptionContext, ExceptionHandler, TaskFactory, ConnectionOptions, ServerOptions,
+  Coro, CoroOrFn, Suspend, Awaitable, EventLoop, EventLoopPolicy, ExceptionContext, ExceptionHandler, TaskFactory, ConnectionOptions, ServerOptions,
 } from './events.js';
 export type * from './transport_types.js';

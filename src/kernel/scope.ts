@@ -16,7 +16,7 @@
  * during a cleanup interrupts it. While a return unwinds through a scope,
  * its own halt is ignored.
  */
-import type { Coro } from './events.js';
+import { toCoro, type Coro, type CoroOrFn } from './events.js';
 import type { TimerHandle } from './handles.js';
 import { currentTask, type HaltTarget, type Task } from './task.js';
 import { REHALT, rehalt } from './traps.js';
@@ -74,11 +74,12 @@ export class CancelScope implements HaltTarget {
   }
 
   /**
-   * Drive `body` inside this scope. Returns the body's value, or `undefined`
+   * Drive `body` (a coroutine, or a generator function called with no
+   * arguments) inside this scope. Returns the body's value, or `undefined`
    * if this scope halted it (then `cancelledCaught` is true). Must be driven
    * by a task (`yield*` inside a coroutine); a scope runs once.
    */
-  *run<T>(body: Coro<T>): Coro<T | undefined> {
+  *run<T>(body: CoroOrFn<T>): Coro<T | undefined> {
     if (this.#state !== 'new') throw new Error(`${this.name} can only be run once`);
     const task = currentTask();
     if (task === undefined) throw new Error(`${this.name} must run inside a task`);
@@ -87,7 +88,7 @@ export class CancelScope implements HaltTarget {
     task._enterScope(this);
     this.#arm();
     try {
-      return yield* drive(body, this);
+      return yield* drive(toCoro(body), this);
     } finally {
       this.#disarm();
       task._exitScope(this);
@@ -161,7 +162,7 @@ function* forwardReturn(body: Coro<unknown>): Coro<boolean> {
       interrupted = false;
       mode = THROW;
       arg = e;
-    } finally {
+    } finally { // eslint-disable-line tulip/require-rehalt -- an interrupted forwardReturn returns undefined: drive() re-halts
       if (interrupted) yield* forwardReturn(body);
     }
     r = mode === NEXT ? body.next(arg) : body.throw(arg);

@@ -4,6 +4,7 @@
  * name them; the protocols layer builds on them and every loop with I/O
  * implements them. Nothing here runs.
  */
+import type { Coro } from './events.js';
 
 /**
  * A socket address: `[host, port]` as in asyncio; a Unix socket's address is its path.
@@ -68,11 +69,18 @@ export interface ExtraInfo {
 }
 
 /**
- * What every transport offers.
+ * What every transport offers. `[Symbol.dispose]()` is `close()`, so a
+ * `using` declaration closes the transport when its block ends (also when
+ * the task is halted inside the block).
  * @example
  * const [t] = yield* getRunningLoop().createConnection(() => ({}), '127.0.0.1', 8888);
  * console.log(t.getExtraInfo('peername'));
  * if (!t.isClosing()) t.close();
+ * @example
+ * function* ping(): Coro<void> {
+ *   using t = (yield* getRunningLoop().createConnection(() => ({}), '127.0.0.1', 8888))[0];
+ *   t.write('ping\n');
+ * }   // closed here
  */
 export interface BaseTransport {
   /** Information about the connection by name (see {@link ExtraInfo}): `'peername'`, `'sockname'`, `'socket'`, `'peercert'`, `'cipher'`...; `fallback` if there is none. */
@@ -86,6 +94,8 @@ export interface BaseTransport {
   setProtocol(p: unknown): void;
   /** The protocol this transport calls. */
   getProtocol(): unknown;
+  /** `close()`: `using t = ...` closes the transport when its block ends. */
+  [Symbol.dispose](): void;
 }
 /**
  * The read side of a transport.
@@ -272,20 +282,28 @@ export interface SubprocessProtocol {
 }
 
 /**
- * A listening server; `A` is the type of its addresses (`SockAddr` for TCP, a path for Unix sockets).
+ * A listening server; `A` is the type of its addresses (`SockAddr` for TCP, a path for Unix sockets). It owns the connections it accepted: halting the task
+ * that waits in `serveForever()` or `waitClosed()` stops listening, halts
+ * the connections' handler tasks (their cleanups run), closes what is left
+ * and waits for it. `close()` only stops listening. `[Symbol.dispose]()` is
+ * `close()`; `[Symbol.asyncDispose]()` is `close()`, `closeClients()`, and
+ * the wait until every connection is gone.
  * @example
  * const s = yield* getRunningLoop().createServer(() => ({}), '127.0.0.1', 0);
  * console.log(s.addresses());   // [['127.0.0.1', 40123]]
  * s.close();
  * yield* s.waitClosed();
+ * @example
+ * const server = yield* startServer(function* (r, w) { w.write(yield* r.readLine()); }, '127.0.0.1', 8888);
+ * yield* server.serveForever();   // Ctrl-C: the server and its connections end, then this task
  */
 export interface Server<A extends SockAddr | string = SockAddr | string> {
   /** Stop listening; connections already accepted carry on (see `closeClients`). */
   close(): void;
-  /** Wait until the server is closed and every connection it accepted is gone. */
-  waitClosed(): Generator<unknown, void, unknown>;
-  /** Accept connections until the waiting task is cancelled; then close. */
-  serveForever(): Generator<unknown, never, unknown>;
+  /** Wait until the server is closed and every connection it accepted is gone; halting the wait shuts the server down. */
+  waitClosed(): Coro<void>;
+  /** Accept connections until the waiting task is halted; then shut down: stop listening, end every connection, wait for them. */
+  serveForever(): Coro<never>;
   /** Accept connections (a server made with `startServing: false` holds them until this). */
   startServing(): void;
   /** True while accepting connections. */
@@ -296,6 +314,10 @@ export interface Server<A extends SockAddr | string = SockAddr | string> {
   closeClients(): void;
   /** Abort every accepted connection. */
   abortClients(): void;
+  /** `close()`: `using server = ...` stops listening when its block ends; the connections carry on. */
+  [Symbol.dispose](): void;
+  /** `close()`, `closeClients()`, then the wait until every connection is gone (`await using`). */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**

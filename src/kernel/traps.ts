@@ -11,42 +11,50 @@
  * - a `CancelScope` is never yielded up, only sent down: the task resumes
  *   its generator with `next(scope)` to halt that scope's body (scope.ts).
  *
+ * These values are typed `Suspend` (events.ts), a type nothing else has,
+ * so a coroutine cannot `yield` anything else by mistake. Code that hands
+ * a task a future to wait on without `yield*` (the toolkit's hand-written
+ * operations) casts it to `Suspend`, as the iterators here do.
+ *
  * A future's iterator is a small object rather than a generator: `yield*`
  * on a future is the hottest path in tulip, and the object is all the state
  * a wait needs. It reads the future's outcome when resumed, so whether the
  * task resumes it with `next()` or `throw()`, the coroutine sees the same.
+ * Like every hand-written operation in tulip, it implements `Coro` (the
+ * iterator protocol a task drives), not the whole of `Generator`.
  */
+import type { Coro, Suspend } from './events.js';
 import type { Future } from './future.js';
 
 const PENDING = 0;
 
-class FutureIter<T> {
+class FutureIter<T> implements Coro<T> {
   readonly #f: Future<T>;
   constructor(f: Future<T>) { this.#f = f; }
-  next(): IteratorResult<unknown, T> {
+  next(): IteratorResult<Suspend, T> {
     const f = this.#f;
-    if (f._state === PENDING) return { done: false, value: f };
+    if (f._state === PENDING) return { done: false, value: f as unknown as Suspend };
     return { done: true, value: f.result() };
   }
   throw(e: unknown): never { throw e; }
-  return(value?: any): IteratorResult<unknown, T> { return { done: true, value }; }
+  return(value?: any): IteratorResult<Suspend, T> { return { done: true, value }; }
   [Symbol.iterator](): this { return this; }
 }
 
 /** @internal the iterator behind `yield* future`. */
-export function suspendOn<T>(f: Future<T>): Generator<unknown, T, unknown> {
+export function suspendOn<T>(f: Future<T>): Coro<T> {
   return new FutureIter(f);
 }
 
-class CedeIter {
+class CedeIter implements Coro<void> {
   #yielded = false;
-  next(): IteratorResult<unknown, void> {
+  next(): IteratorResult<Suspend, void> {
     if (this.#yielded) return { done: true, value: undefined };
     this.#yielded = true;
-    return { done: false, value: undefined };
+    return { done: false, value: undefined as unknown as Suspend };
   }
   throw(e: unknown): never { throw e; }
-  return(value?: any): IteratorResult<unknown, void> { return { done: true, value }; }
+  return(value?: any): IteratorResult<Suspend, void> { return { done: true, value }; }
   [Symbol.iterator](): this { return this; }
 }
 
@@ -60,22 +68,22 @@ class CedeIter {
  *   return sum;
  * }
  */
-export function cede(): Generator<unknown, void, unknown> {
+export function cede(): Coro<void> {
   return new CedeIter();
 }
 
 /** @internal the value `rehalt()` yields: the task (or the halting scope's frame) calls `return()` again. */
-export const REHALT: unknown = Object.freeze({ toString: () => 'REHALT' });
+export const REHALT: Suspend = Object.freeze({ toString: () => 'REHALT' }) as unknown as Suspend;
 
-class RehaltIter {
+class RehaltIter implements Coro<void> {
   #yielded = false;
-  next(): IteratorResult<unknown, void> {
+  next(): IteratorResult<Suspend, void> {
     if (this.#yielded) return { done: true, value: undefined };
     this.#yielded = true;
     return { done: false, value: REHALT };
   }
   throw(e: unknown): never { throw e; }
-  return(value?: any): IteratorResult<unknown, void> { return { done: true, value }; }
+  return(value?: any): IteratorResult<Suspend, void> { return { done: true, value }; }
   [Symbol.iterator](): this { return this; }
 }
 
@@ -96,6 +104,6 @@ class RehaltIter {
  *   finally { writer.close(); yield* writer.waitClosed(); yield* rehalt(); }
  * }
  */
-export function rehalt(): Generator<unknown, void, unknown> {
+export function rehalt(): Coro<void> {
   return new RehaltIter();
 }

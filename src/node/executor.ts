@@ -10,6 +10,10 @@
  * AbortSignal per job: aborting a queued job drops it, aborting a running
  * one terminates its worker. Every job runs through one small module,
  * `executor_worker`, which imports the target and spreads the arguments.
+ * A terminated worker's own resources go with it, except a child process
+ * it spawned: Node never reaps that one (it stays a zombie until this
+ * process exits), so a job that spawns children should not be cancelled
+ * while they run.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -102,6 +106,20 @@ export class ThreadPoolExecutor implements Executor {
     }
     return this.#shutdown;
   }
+
+  /**
+   * `using`: `shutdown()` without waiting for the workers to exit.
+   * @example
+   * using pool = new ThreadPoolExecutor({ maxThreads: 2 });
+   */
+  [Symbol.dispose](): void { void this.shutdown(); }
+
+  /**
+   * `await using`: `shutdown()`, waiting until every worker has exited.
+   * @example
+   * await using pool = new ThreadPoolExecutor({ maxThreads: 2 });
+   */
+  [Symbol.asyncDispose](): Promise<void> { return this.shutdown(); }
 }
 
 /** The executor `runInExecutor(null, ...)` uses, created on first use (one per loop). */

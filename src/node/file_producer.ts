@@ -12,10 +12,12 @@
  * and closes the file; `stopProducing` (the connection was lost) ends it
  * early with `stopped` set.
  */
-import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { getRunningLoop, type Coro } from '../kernel/events.js';
 import { fromPromise } from '../kernel/coro.js';
 import { Future } from '../kernel/future.js';
+import { rehalt } from '../kernel/traps.js';
+import { openOwned } from './sendfile.js';
 import type { PushProducer, WriteTransport } from '../kernel/transport_types.js';
 
 /**
@@ -72,9 +74,10 @@ export class FileProducer implements PushProducer {
   *streamTo(transport: WriteTransport): Coro<number> {
     if (this.#running) throw new Error('FileProducer: already streaming');
     this.#running = true;
-    const fh = yield* fromPromise(open(this.path, 'r'));
+    let fh: FileHandle | null = null;
     let registered = false;
     try {
+      fh = yield* openOwned(this.path);
       transport.registerProducer(this);
       registered = true;
       while (!this.#stopped) {
@@ -94,7 +97,10 @@ export class FileProducer implements PushProducer {
       // A stopped producer was already dropped by its transport.
       if (registered && !this.#stopped) transport.unregisterProducer();
       this.#running = false;
-      yield* fromPromise(fh.close());
+      if (fh !== null) {
+        yield* fromPromise(fh.close());
+        yield* rehalt();   // this cleanup waited: a halt must go on to the caller (see rehalt())
+      }
     }
     return this.bytesWritten;
   }

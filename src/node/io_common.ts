@@ -12,7 +12,8 @@
  * Node.
  */
 import { type Context, currentContext, swapContext } from '../kernel/context.js';
-import { _enterLoop, _leaveLoop, type Coro, type EventLoop } from '../kernel/events.js';
+import { fromPromise } from '../kernel/coro.js';
+import { _enterLoop, _leaveLoop, type Coro, type EventLoop, getRunningLoop } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import type { BaseTransport } from '../kernel/transport_types.js';
 
@@ -67,5 +68,22 @@ export function* startSoon(loop: EventLoop, description: string, start: () => vo
     ok = true;
   } finally {
     if (!ok) abort();
+  }
+}
+
+/**
+ * Wait for a Promise that acquires something (a file handle, say). A Promise
+ * cannot be stopped: if the wait is halted, what it acquires later (or
+ * acquired in the very turn of the halt) is released with `release`.
+ */
+export function* acquirePromise<T>(p: Promise<T>, release: (v: T) => unknown, description: string): Coro<T> {
+  const f = fromPromise(p, getRunningLoop()).setDescription(description);
+  let ok = false;
+  try {
+    const v = yield* f;
+    ok = true;
+    return v;
+  } finally {
+    if (!ok) p.then(release, () => undefined);
   }
 }

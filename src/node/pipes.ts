@@ -146,6 +146,9 @@ export class ReadPipeTransport implements ReadTransport, LoopResource {
   /** @internal nothing was ever read from the stream into this process (its data is all still in the pipe). */
   _untouched(): boolean { return this.#lazy || (this.#stream.readableLength === 0 && !this.#closing); }
 
+  /** `using`: `close()` when the block ends. */
+  [Symbol.dispose](): void { this.close(); }
+
   /** Stop reading and close the pipe; `connectionLost(undefined)` follows (no more data). */
   close(): void {
     if (this.#closing) return;
@@ -303,9 +306,9 @@ export class WritePipeTransport extends WritableTransport implements WriteTransp
 
 /** @internal `loop.connectReadPipe(factory, pipe)`. */
 export function* connectReadPipe<P>(loop: EventLoop, factory: () => P, pipe: PipeLike): Coro<[ReadTransport, P]> {
+  if (typeof pipe !== 'number' && !isReadable(pipe)) throw new TypeError('connectReadPipe: pipe must be a readable Node stream or a file descriptor');
+  const protocol = factory();   // first (as asyncio): if it throws, no stream has taken the fd over
   const stream = typeof pipe === 'number' ? streamForFd(pipe, 'r') as Readable : pipe;
-  if (!isReadable(stream)) throw new TypeError('connectReadPipe: pipe must be a readable Node stream or a file descriptor');
-  const protocol = factory();
   const t = new ReadPipeTransport(new ProtocolCaller(loop), stream, protocol as Protocol);
   yield* startSoon(loop, 'connectReadPipe', () => t._start(), () => t._loopClosing());
   return [t, protocol];
@@ -313,9 +316,9 @@ export function* connectReadPipe<P>(loop: EventLoop, factory: () => P, pipe: Pip
 
 /** @internal `loop.connectWritePipe(factory, pipe)`. */
 export function* connectWritePipe<P>(loop: EventLoop, factory: () => P, pipe: PipeLike): Coro<[WriteTransport, P]> {
+  if (typeof pipe !== 'number' && !isWritable(pipe)) throw new TypeError('connectWritePipe: pipe must be a writable Node stream or a file descriptor');
+  const protocol = factory();   // first (as asyncio): if it throws, no stream has taken the fd over
   const stream = typeof pipe === 'number' ? streamForFd(pipe, 'w') as Writable : pipe;
-  if (!isWritable(stream)) throw new TypeError('connectWritePipe: pipe must be a writable Node stream or a file descriptor');
-  const protocol = factory();
   const t = new WritePipeTransport(loop, stream, protocol as Protocol);
   yield* startSoon(loop, 'connectWritePipe', () => t._start(), () => t._loopClosing());
   return [t, protocol];

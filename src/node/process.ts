@@ -197,6 +197,24 @@ export class Process {
   terminate(): void { this.#transport.terminate(); }
   /** SIGKILL. */
   kill(): void { this.#transport.kill(); }
+
+  /**
+   * `using`: SIGKILL if the child still runs (Node reaps it when it exits).
+   * @example
+   * using p = yield* createSubprocessExec('sleep', ['60']);
+   */
+  [Symbol.dispose](): void { if (this.returncode === null) this.kill(); }
+
+  /**
+   * `await using`: SIGKILL if the child still runs, then wait until it has exited and been reaped.
+   * @example
+   * await using p = await getRunningLoop().createTask(createSubprocessExec('sleep', ['60']));
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    const exited = this.#protocol._exitFuture();
+    if (this.returncode === null) this.kill();
+    await exited;
+  }
 }
 
 function* create(spawn: (loop: EventLoop, factory: () => SubprocessStreamProtocol, opts: Record<string, unknown>) => Coro<[SubprocessTransport, SubprocessStreamProtocol]>, opts: ProcessOptions): Coro<Process> {

@@ -7,10 +7,17 @@
 import * as fsp from 'node:fs/promises';
 import { fromPromise } from '../kernel/coro.js';
 import type { Coro } from '../kernel/events.js';
+import { rehalt } from '../kernel/traps.js';
 import type { Transport } from '../kernel/transport_types.js';
 import { StreamTransportBase } from '../protocols/stream_transport.js';
+import { acquirePromise } from './io_common.js';
 
 const CHUNK = 256 * 1024;
+
+/** Open `path` for reading; a halt while it opens closes the handle it opens. */
+export function openOwned(path: string): Coro<fsp.FileHandle> {
+  return acquirePromise(fsp.open(path, 'r'), (h) => h.close(), `open(${path})`);
+}
 
 /** `file`: a path, a file descriptor, or a `fs.promises.FileHandle`. Returns the bytes sent. */
 export function* sendfile(transport: Transport, file: unknown, offset = 0, count?: number): Coro<number> {
@@ -20,8 +27,8 @@ export function* sendfile(transport: Transport, file: unknown, offset = 0, count
   if (count !== undefined && (!Number.isInteger(count) || count <= 0)) throw new RangeError(`count must be a positive integer, not ${count}`);
   let handle: fsp.FileHandle;
   let own = false;
-  if (typeof file === 'string') { handle = yield* fromPromise(fsp.open(file, 'r')); own = true; }
-  else if (typeof file === 'number') { handle = yield* fromPromise(fsp.open(`/dev/fd/${file}`, 'r')); own = true; }
+  if (typeof file === 'string') { handle = yield* openOwned(file); own = true; }
+  else if (typeof file === 'number') { handle = yield* openOwned(`/dev/fd/${file}`); own = true; }
   else if (file !== null && typeof file === 'object' && typeof (file as fsp.FileHandle).read === 'function') handle = file as fsp.FileHandle;
   else throw new TypeError('file must be a path, a file descriptor or a FileHandle');
   let sent = 0;
@@ -39,6 +46,9 @@ export function* sendfile(transport: Transport, file: unknown, offset = 0, count
     yield* transport._whenWritable();
     return sent;
   } finally {
-    if (own) yield* fromPromise(handle.close());
+    if (own) {
+      yield* fromPromise(handle.close());
+      yield* rehalt();   // this cleanup waited: a halt must go on to the caller (see rehalt())
+    }
   }
 }

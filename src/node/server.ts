@@ -16,6 +16,18 @@
  * 'error' and keeps listening) and a TLS client that resets mid-handshake
  * ('tlsClientError'): both go to the exception handler in debug mode or
  * for EMFILE-like errors, never into the void and never crash the process.
+ *
+ * A TLS client must finish its handshake within `sslHandshakeTimeout` ms
+ * of being accepted (60 s by default, as asyncio), or it is dropped. Node's
+ * own `handshakeTimeout` is an idle timer (a client sending a byte now and
+ * then never meets it) and, when it fires, Node only emits 'tlsClientError'
+ * and leaves the socket open: silent clients would pile up until the
+ * server runs out of file descriptors.
+ *
+ * The server owns the connections it accepted: when the task waiting in
+ * `serveForever()` or `waitClosed()` is halted, it shuts them down
+ * (server_shutdown.ts in the protocols layer). `close()` only stops
+ * listening, as asyncio's does.
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -24,7 +36,9 @@ import { currentContext, type Context, swapContext } from '../kernel/context.js'
 import { _enterLoop, _leaveLoop, type Coro, type EventLoop, type ServerOptions } from '../kernel/events.js';
 import { NotImplementedError } from '../kernel/errors.js';
 import { Future } from '../kernel/future.js';
+import { rehalt } from '../kernel/traps.js';
 import type { Protocol, Server, SockAddr } from '../kernel/transport_types.js';
+import { type ConnectionOwner, DEFAULT_CLOSE_GRACE, shutDownConnections } from '../protocols/server_shutdown.js';
 import { track, untrack } from './registry.js';
 import { adoptReadingInPlace, isBuffered, onreadFor, SocketTransport, type TransportOwner } from './socket_transport.js';
 import { resolveHost } from './tcp.js';
@@ -43,7 +57,7 @@ function nodeHasReusePort(): boolean {
  * console.log(server.addresses());   // [['127.0.0.1', 40123]]
  * server.close(); yield* server.waitClosed();
  */
-export class NodeServer implements Server, TransportOwner {
+export class NodeServer implements Server, TransportOwner, ConnectionOwner {
   readonly #loop: EventLoop;
   readonly #factory: () => unknown;
   #ctx: Context;
@@ -51,6 +65,12 @@ export class NodeServer implements Server, TransportOwner {
   readonly #unixPath: string | undefined;
   readonly #transports = new Set<SocketTransport>();
   #held: net.Socket[] = [];
+  /** TLS clients accepted and still in their handshake, each with its deadline. */
+  readonly #handshaking = new Map<net.Socket, { timer: NodeJS.Timeout; onClose: () => void }>();
+  /** False if this Node's TLS sockets do not name the socket they wrap: Node's own (idle) handshake timeout is all there is. */
+  #deadlines = true;
+  #handshakeTimeout = SSL_HANDSHAKE_TIMEOUT;
+  #closeGrace = DEFAULT_CLOSE_GRACE;
   #serving = false;
   #closed = false;
   #waiters: Future<void>[] = [];
@@ -64,12 +84,18 @@ export class NodeServer implements Server, TransportOwner {
     this.#unixPath = unixPath;
   }
 
-  /** @internal start listening with a Node server for each of `targets`. */
+  /** @internal start listening with a Node server for each of `targets`; a cancel or an error closes every one. */
   *_listen(targets: Array<net.ListenOptions>, opts: ServerOptions): Coro<void> {
     const tlsOpts = opts.ssl != null && opts.ssl !== false ? serverTlsOptions(opts.ssl) : null;
+    if (opts.sslHandshakeTimeout !== undefined) {
+      if (tlsOpts === null) throw new TypeError('sslHandshakeTimeout is only meaningful with ssl');
+      this.#handshakeTimeout = positive(opts.sslHandshakeTimeout, 'sslHandshakeTimeout');
+    }
+    if (opts.closeGrace !== undefined) this.#closeGrace = positive(opts.closeGrace, 'closeGrace', true);
+    let ok = false;
     try {
       for (const target of targets) {
-        const srv = tlsOpts !== null ? makeTlsServer(tlsOpts, opts.sslHandshakeTimeout as number | undefined) : net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true });
+        const srv = tlsOpts !== null ? makeTlsServer(tlsOpts, this.#handshakeTimeout) : net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true });
         this.#servers.push(srv);
         const fut = new Future<void>({ loop: this.#loop, description: 'createServer: listen' });
         const onError = (e: Error): void => { if (!fut.done()) fut.setException(e); };
@@ -79,13 +105,14 @@ export class NodeServer implements Server, TransportOwner {
         srv.removeListener('error', onError);
         srv.on('error', this.#acceptFailed);
         if (tlsOpts !== null) {
-          srv.on('secureConnection', this.#accept);
+          srv.on('connection', this.#handshakeStarted);
+          srv.on('secureConnection', this.#secured);
           srv.on('tlsClientError', this.#handshakeFailed);
         } else srv.on('connection', this.#accept);
       }
-    } catch (e) {
-      for (const s of this.#servers) s.close();
-      throw e;
+      ok = true;
+    } finally {
+      if (!ok) for (const s of this.#servers) closeListener(s);
     }
     track(this.#loop, this);
     if (opts.startServing ?? true) this.startServing();
@@ -96,7 +123,48 @@ export class NodeServer implements Server, TransportOwner {
     this.#loop.callExceptionHandler({ message: `error accepting a connection on ${JSON.stringify(this.addresses())}; still serving`, exception: e });
   };
 
-  readonly #handshakeFailed = (e: Error): void => {
+  /** A TLS client was accepted: it has `sslHandshakeTimeout` ms to finish its handshake. */
+  readonly #handshakeStarted = (raw: net.Socket): void => {
+    if (this.#closed || this.#loop.isClosed()) { raw.destroy(); return; }
+    if (!this.#deadlines) return;
+    const timer = setTimeout(() => {
+      this.#handshakeOver(raw);
+      raw.destroy();
+      if (this.#loop.getDebug() && !this.#loop.isClosed()) {
+        this.#loop.callExceptionHandler({ message: `TLS client dropped: no handshake within ${this.#handshakeTimeout} ms` });
+      }
+    }, this.#handshakeTimeout);
+    const onClose = (): void => this.#handshakeOver(raw);
+    this.#handshaking.set(raw, { timer, onClose });
+    raw.once('close', onClose);
+  };
+
+  /** The handshake of `raw` ended (done, failed or the client left): its deadline goes. */
+  #handshakeOver(raw: net.Socket | undefined): void {
+    if (raw === undefined) return;
+    const h = this.#handshaking.get(raw);
+    if (h === undefined) return;
+    clearTimeout(h.timer);
+    raw.removeListener('close', h.onClose);
+    this.#handshaking.delete(raw);
+  }
+
+  readonly #secured = (socket: tls.TLSSocket): void => {
+    socket.allowHalfOpen = true;   // off during the handshake: a client's EOF then ends it (see makeTlsServer)
+    const raw = rawOf(socket);
+    if (raw === undefined && this.#deadlines) {
+      // Which pending client is this? Unknown: no deadline can be kept without risking a live connection.
+      this.#deadlines = false;
+      for (const r of [...this.#handshaking.keys()]) this.#handshakeOver(r);
+    }
+    this.#handshakeOver(raw);
+    this.#accept(socket);
+  };
+
+  readonly #handshakeFailed = (e: Error, socket: tls.TLSSocket): void => {
+    // Node leaves the socket open after a failed (or timed-out) handshake.
+    this.#handshakeOver(rawOf(socket));
+    socket.destroy();
     if (this.#loop.isClosed() || !this.#loop.getDebug()) return;
     this.#loop.callExceptionHandler({ message: 'TLS handshake with a client failed', exception: e });
   };
@@ -140,7 +208,11 @@ export class NodeServer implements Server, TransportOwner {
     this.#transports.add(t);
   }
 
-  /** Stop listening; connections already accepted carry on (see `closeClients`). */
+  /**
+   * Stop listening; connections already accepted carry on (see
+   * `closeClients`), as in asyncio. Connections held by `startServing:
+   * false` and TLS clients still in their handshake are dropped.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -149,42 +221,86 @@ export class NodeServer implements Server, TransportOwner {
     if (this.#unixPath !== undefined) { try { fs.unlinkSync(this.#unixPath); } catch { /* gone already */ } }
     for (const s of this.#held) s.destroy();
     this.#held = [];
+    for (const raw of [...this.#handshaking.keys()]) { this.#handshakeOver(raw); raw.destroy(); }
     this.#forever?.cancel('the server was closed');
     this.#wakeIfDone();
   }
 
-  /** Wait until the server is closed and every connection it accepted is gone. */
+  /**
+   * Wait until the server is closed and every connection it accepted is
+   * gone. Halting the waiting task shuts the server down: it stops
+   * listening, halts the connections' handler tasks, closes the
+   * connections and waits for them (see the file header).
+   */
   *waitClosed(): Coro<void> {
     if (this.#closed && this.#transports.size === 0) return;
-    const f = new Future<void>({ loop: this.#loop, description: 'Server.waitClosed' });
-    this.#waiters.push(f);
+    const f = this._allGone();
+    let done = false;
     try {
       yield* f;
+      done = true;
     } finally {
-      if (!f.done() || f.cancelled()) this.#waiters = this.#waiters.filter((x) => x !== f);   // a waiter that gave up keeps nothing
+      if (!done) {
+        this.#waiters = this.#waiters.filter((x) => x !== f);   // a waiter that gave up keeps nothing
+        yield* this.#shutDown();
+        yield* rehalt();   // this cleanup waited: the halt must go on to the caller (see rehalt())
+      }
     }
   }
 
-  /** Start accepting (if not yet) and wait until the server is closed; cancelling this closes it. */
+  /**
+   * Start accepting (if not yet) and wait until the server is closed.
+   * Halting the waiting task shuts the server down and its connections
+   * with it, then completes the halt; `close()` from elsewhere ends it
+   * with `CancelledError` and leaves the connections open.
+   */
   *serveForever(): Coro<never> {
     if (this.#forever !== null) throw new Error('serveForever() is already running');
     if (this.#closed) throw new Error('the server is closed');
     this.startServing();
     const f = new Future<never>({ loop: this.#loop, description: 'Server.serveForever' });
     this.#forever = f;
-    let closedByUs = false;
+    let halted = true;
     try {
       return yield* f;
     } catch (e) {
-      closedByUs = true;
+      halted = false;   // close() was called: asyncio's CancelledError
       throw e;
     } finally {
       this.#forever = null;
-      if (!closedByUs) {
-        this.close();
-        yield* this.waitClosed();
+      if (halted) {
+        yield* this.#shutDown();
+        yield* rehalt();   // this cleanup waited: the halt must go on to the caller (see rehalt())
       }
     }
+  }
+
+  /** Stop listening, halt the connections' tasks, close the connections, wait until they are gone. */
+  *#shutDown(): Coro<void> {
+    this.close();
+    yield* shutDownConnections(this.#loop, this, this.#closeGrace);
+  }
+
+  /** @internal */
+  _connections(): Iterable<SocketTransport> { return this.#transports; }
+  /** @internal a future of its own: the server is closed and every connection gone. */
+  _allGone(): Future<void> {
+    const f = new Future<void>({ loop: this.#loop, description: 'Server.waitClosed' });
+    if (this.#closed && this.#transports.size === 0) f.setResult();
+    else this.#waiters.push(f);
+    return f;
+  }
+
+  /** `using server = ...`: `close()` (stop listening; connections carry on). */
+  [Symbol.dispose](): void { this.close(); }
+
+  /** `await using server = ...`: `close()`, `closeClients()`, then wait until every connection is gone (the loop must be running). */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    this.closeClients();
+    if (this.#transports.size === 0) return Promise.resolve();
+    const f = this._allGone();
+    return new Promise<void>((resolve, reject) => f.addDoneCallback(() => { if (f.cancelled()) reject(new Error('Server.waitClosed was cancelled')); else resolve(); }));
   }
 
   /** Accept connections (and serve the ones held since the server was made). */
@@ -233,11 +349,14 @@ export class NodeServer implements Server, TransportOwner {
  * A TLS server. Node's `tls.createServer` builds its context from key/cert
  * options and ignores a ready `secureContext`; for one, the server's shared
  * context is replaced (and SNI answered with it, should that field go).
+ * Half-open connections are off until the handshake is done: a client that
+ * sends EOF before it would otherwise leave its socket open (Node then
+ * emits nothing at all) until the handshake deadline.
  */
-function makeTlsServer(o: tls.TlsOptions, handshakeTimeout: number | undefined): tls.Server {
+function makeTlsServer(o: tls.TlsOptions, handshakeTimeout: number): tls.Server {
   const { secureContext, ...rest } = o as tls.TlsOptions & { secureContext?: tls.SecureContext };
   const srv = tls.createServer({
-    ...rest, allowHalfOpen: true, noDelay: true, handshakeTimeout: handshakeTimeout ?? SSL_HANDSHAKE_TIMEOUT,
+    ...rest, allowHalfOpen: false, noDelay: true, handshakeTimeout,
     ...(secureContext !== undefined ? { SNICallback: (_name: string, cb: (e: Error | null, c?: tls.SecureContext) => void) => cb(null, secureContext) } : {}),
   });
   if (secureContext !== undefined) (srv as unknown as { _sharedCreds: tls.SecureContext })._sharedCreds = secureContext;
@@ -245,6 +364,24 @@ function makeTlsServer(o: tls.TlsOptions, handshakeTimeout: number | undefined):
 }
 
 function noop(): void { /* held sockets' errors: they are destroyed with the server or served later */ }
+
+/** The socket Node's TLS server wrapped (an undocumented field Node has always set; undefined if a Node ever drops it). */
+function rawOf(s: tls.TLSSocket): net.Socket | undefined {
+  const p = (s as tls.TLSSocket & { _parent?: unknown })._parent;
+  return p instanceof net.Socket ? p : undefined;
+}
+
+/** Close a Node server whatever its state: one still looking up its address listens when that is done, so close it then. */
+function closeListener(s: net.Server): void {
+  s.on('error', noop);   // a late EADDRINUSE must not crash the process
+  if (s.listening) s.close();
+  else s.once('listening', () => s.close());
+}
+
+function positive(v: unknown, name: string, zeroOk = false): number {
+  if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (v === 0 && !zeroOk)) throw new RangeError(`${name} must be a ${zeroOk ? 'non-negative' : 'positive'} number of ms, not ${String(v)}`);
+  return v;
+}
 
 /** `loop.createServer` on the Node loop. */
 export function* createServer(

@@ -169,6 +169,9 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
   terminate(): void { this.sendSignal('SIGTERM'); }
   kill(): void { this.sendSignal('SIGKILL'); }
 
+  /** `using`: `close()` when the block ends. */
+  [Symbol.dispose](): void { this.close(); }
+
   /** Close the pipes and kill the child if it still runs; `processExited` and `connectionLost` follow. */
   close(): void {
     if (this.#closing) return;
@@ -227,6 +230,7 @@ function* start<P>(loop: EventLoop, factory: () => P, command: string, args: str
     shell = false;
     errIo = 'inherit';
   } else errIo = nodeStdio(stderr, 'stderr');
+  const protocol = factory();   // before the child exists, as asyncio does: a factory that throws leaves nothing running
   const child = spawn(cmd, argv, { stdio: [nodeStdio(stdin, 'stdin'), nodeStdio(stdout, 'stdout'), errIo], cwd, env, shell });
   const t = new NodeSubprocessTransport(new ProtocolCaller(loop), child, opts[LAZY_READ] === true);
   const spawned = new Future<void>({ loop, description: `spawn ${command}` });
@@ -243,7 +247,6 @@ function* start<P>(loop: EventLoop, factory: () => P, command: string, args: str
     child.off('error', onError);
     if (!ok) t._loopClosing();
   }
-  const protocol = factory();
   yield* startSoon(loop, `start ${command}`, () => t._start(protocol as SubprocessProtocol), () => t._loopClosing());
   return [t, protocol];
 }

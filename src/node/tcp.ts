@@ -92,11 +92,16 @@ function* connectAny(
     if (delay != null && next < addrs.length) timer = loop.callLater(delay, startNext);
   };
   startNext();
+  let ok = false;
   try {
-    return yield* fut;
+    const s = yield* fut;
+    ok = true;
+    return s;
   } finally {
     (timer as TimerHandle | null)?.cancel();
     for (const o of pending) o.destroy();
+    // Halted in the turn the connect completed: the socket is ours, and nobody else will close it.
+    if (!ok && fut.done() && !fut.cancelled() && fut.exception() === undefined) fut.result().destroy();
     if (fut.cancelled()) fut.addDoneCallback(() => undefined);
   }
 }
@@ -124,6 +129,8 @@ export function* createConnection<P>(
 /** `loop.createUnixConnection` on the Node loop. */
 export function* createUnixConnection<P>(loop: EventLoop, factory: () => P, path: string, opts: ConnectionOptions = {}): Coro<[Transport, P]> {
   validateClientSsl(opts);
+  const ssl = opts.ssl != null && opts.ssl !== false;
+  if (ssl && opts.serverHostname === undefined) throw new TypeError('serverHostname is required for TLS over a Unix socket');
   const ctx = currentContext();
   const protocol = factory();
   const holder: { t: SocketTransport | null } = { t: null };
@@ -133,15 +140,14 @@ export function* createUnixConnection<P>(loop: EventLoop, factory: () => P, path
   s.once('error', (e) => { if (!fut.done()) fut.setException(e); });
   s.once('connect', () => { holdSocket(s); s.pause(); if (!fut.done()) fut.setResult(s); else s.destroy(); });
   let socket: net.Socket;
+  let ok = false;
   try {
     socket = yield* fut;
+    ok = true;
   } finally {
-    if (!fut.done() || fut.cancelled()) s.destroy();
+    if (!ok) s.destroy();   // also when halted in the turn the connect completed
   }
-  if (opts.ssl != null && opts.ssl !== false) {
-    if (opts.serverHostname === undefined) throw new TypeError('serverHostname is required for TLS over a Unix socket');
-    socket = yield* clientHandshake(loop, socket, opts.serverHostname, opts);
-  }
+  if (ssl) socket = yield* clientHandshake(loop, socket, opts.serverHostname!, opts);
   const t = new SocketTransport(loop, socket, protocol as Protocol, { context: ctx, readsInPlace: inPlace, unixPath: path });
   holder.t = t;
   t._start();

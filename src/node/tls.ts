@@ -91,12 +91,12 @@ function* handshake(loop: EventLoop, s: tls.TLSSocket, event: string, timeoutMs:
 /** The client side of a handshake over a connected socket. */
 export function* clientHandshake(loop: EventLoop, socket: net.Socket, host: string, opts: ConnectionOptions): Coro<tls.TLSSocket> {
   const name = opts.serverHostname ?? host;
-  const o = clientTlsOptions(opts.ssl, name);
-  const s = tls.connect({ ...o, socket });
+  let s: tls.TLSSocket | null = null;
   try {
+    s = tls.connect({ ...clientTlsOptions(opts.ssl, name), socket });   // bad options throw here: the socket is still ours
     return yield* handshake(loop, s, 'secureConnect', opts.sslHandshakeTimeout ?? SSL_HANDSHAKE_TIMEOUT, name);
   } finally {
-    if (s.destroyed) socket.destroy();
+    if (s === null || s.destroyed) socket.destroy();
   }
 }
 

@@ -111,6 +111,9 @@ class UdpTransport implements DatagramTransport, LoopResource {
     else this.#sock.send(buf, addr![1], addr![0], done);
   }
 
+  /** `using`: `close()` when the block ends. */
+  [Symbol.dispose](): void { this.close(); }
+
   /** Send what is buffered, then close; `connectionLost(undefined)` follows. */
   close(): void {
     if (this.#closing) return;
@@ -173,6 +176,8 @@ export function* createDatagramEndpoint<P>(loop: EventLoop, factory: () => P, op
   if (family !== 4 && family !== 6) throw new TypeError(`family must be 4 or 6, not ${family}`);
   const sock = createSocket({ type: family === 6 ? 'udp6' : 'udp4', reuseAddr: reuseAddress ?? false });
   let ok = false;
+  let protocol: P;
+  let t: UdpTransport;
   try {
     yield* step(loop, sock, 'UDP bind', (done) => {
       if (localAddr !== undefined) sock.bind(localAddr[1], localAddr[0], done);
@@ -180,14 +185,14 @@ export function* createDatagramEndpoint<P>(loop: EventLoop, factory: () => P, op
     });
     if (allowBroadcast) sock.setBroadcast(true);
     if (remoteAddr !== undefined) yield* step(loop, sock, 'UDP connect', (done) => sock.connect(remoteAddr[1], remoteAddr[0], done));
+    protocol = factory();   // the socket is still ours if it throws
+    let remote: SockAddr | null = null;
+    if (remoteAddr !== undefined) { const r = sock.remoteAddress(); remote = [r.address, r.port]; }
+    t = new UdpTransport(new ProtocolCaller(loop), sock, protocol as DatagramProtocol, remote, remoteAddr ?? null);
     ok = true;
   } finally {
     if (!ok) { try { sock.close(); } catch { /* not open */ } }
   }
-  const protocol = factory();
-  let remote: SockAddr | null = null;
-  if (remoteAddr !== undefined) { const r = sock.remoteAddress(); remote = [r.address, r.port]; }
-  const t = new UdpTransport(new ProtocolCaller(loop), sock, protocol as DatagramProtocol, remote, remoteAddr ?? null);
   yield* startSoon(loop, 'createDatagramEndpoint', () => t._start(), () => t._loopClosing());
   return [t, protocol];
 }

@@ -155,6 +155,10 @@ export class ProtocolTransport implements Transport {
     this.#below.writeEof();
   }
   canWriteEof(): boolean { return this.#below.canWriteEof(); }
+
+  /** `using`: `close()` when the block ends. */
+  [Symbol.dispose](): void { this.close(); }
+
   close(): void {
     if (this.isClosing()) return;
     this.#closing = true;

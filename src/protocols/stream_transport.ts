@@ -179,6 +179,9 @@ export abstract class StreamTransportBase implements Transport {
     this._shutdown();
   }
 
+  /** `using`: `close()` when the block ends. */
+  [Symbol.dispose](): void { this.close(); }
+
   close(): void {
     if (this.#closing || this.#state === LOST) return;
     this.#closing = true;

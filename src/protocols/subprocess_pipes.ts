@@ -48,6 +48,9 @@ class PipesTransport implements Transport {
   writeLines(list: Iterable<Uint8Array | string>): void { if (!this.closing) this.#in.writeLines(list); }
   writeEof(): void { this.#in.close(); }
   canWriteEof(): boolean { return true; }
+  /** `using`: `close()` when the block ends. */
+  [Symbol.dispose](): void { this.close(); }
+
   /** Flush and close stdin, stop reading stdout; `connectionLost` follows once the child exited. */
   close(): void {
     if (this.closing) return;

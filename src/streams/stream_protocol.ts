@@ -3,7 +3,8 @@
  * StreamReader, keeps the write-side state `drain()` needs (paused by the
  * transport's flow control, connection lost and why), and for a server
  * starts the client handler as a task whose end, however it ends, closes
- * the connection.
+ * the connection. The server owns that task: shutting down, it halts it
+ * and waits for its cleanup before closing what is left.
  */
 import { CancelledError } from '../kernel/errors.js';
 import { fromPromise } from '../kernel/coro.js';
@@ -52,6 +53,9 @@ export class StreamReaderProtocol implements Protocol {
     this.#loop = loop ?? getEventLoop();
     this.#closed = new Outcome<void>(this.#loop, 'StreamWriter.waitClosed');
   }
+
+  /** @internal the handler's task, which the server halts when it shuts down (protocols/server_shutdown.ts). */
+  _connectionTasks(): Iterable<Task<unknown>> { return this.task !== null ? [this.task] : []; }
 
   /** The transport (the one after `startTls`, once upgraded). */
   get transport(): Transport | null { return this.#transport; }

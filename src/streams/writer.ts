@@ -45,6 +45,13 @@ export class StreamWriter {
   canWriteEof(): boolean { return this.#transport.canWriteEof(); }
   /** Flush what is buffered, then close. */
   close(): void { this.#transport.close(); }
+  /**
+   * `using`: `close()` when the block ends (normally, by an error, or because the task was halted).
+   * @example
+   * using writer = (yield* openConnection('127.0.0.1', 8888))[1];
+   * writer.write('bye\n');
+   */
+  [Symbol.dispose](): void { this.close(); }
   /** True once the connection is closing or closed. */
   isClosing(): boolean { return this.#transport.isClosing(); }
   /** The transport's extra info (`'peername'`, `'sockname'`, `'peercert'`...: see `ExtraInfo`). */

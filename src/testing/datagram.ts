@@ -61,6 +61,9 @@ export class VirtualDatagramTransport implements DatagramTransport {
 
   getWriteBufferSize(): number { return 0; }
   isClosing(): boolean { return this.#closed; }
+  /** `using`: `close()` when the block ends. */
+  [Symbol.dispose](): void { this.close(); }
+
   close(): void { this.abort(); }
 
   abort(): void {

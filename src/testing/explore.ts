@@ -16,7 +16,7 @@
  * of the seed, so a failure names its point and mode in a replay handle.
  */
 import { CancelledError } from '../kernel/errors.js';
-import type { Coro } from '../kernel/events.js';
+import type { Coro, Suspend } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import { CancelScope } from '../kernel/scope.js';
 import { currentTask } from '../kernel/task.js';
@@ -176,16 +176,16 @@ class Run<T> implements Explorer {
  * yields: `yield*` drives it exactly as it would drive the body (next,
  * throw and return are passed through), so counting changes nothing.
  */
-class Counting<R> {
+class Counting<R> implements Coro<R> {
   readonly #body: Coro<R>;
   readonly #run: Run<unknown>;
   readonly #scope: CancelScope;
   constructor(body: Coro<R>, run: Run<unknown>, scope: CancelScope) { this.#body = body; this.#run = run; this.#scope = scope; }
   [Symbol.iterator](): this { return this; }
-  next(v?: unknown): IteratorResult<unknown, R> { return this.#seen(this.#body.next(v)); }
-  throw(e: unknown): IteratorResult<unknown, R> { return this.#seen(this.#body.throw(e)); }
-  return(v?: R): IteratorResult<unknown, R> { return this.#seen(this.#body.return(v as R)); }
-  #seen(r: IteratorResult<unknown, R>): IteratorResult<unknown, R> {
+  next(v?: unknown): IteratorResult<Suspend, R> { return this.#seen(this.#body.next(v)); }
+  throw(e: unknown): IteratorResult<Suspend, R> { return this.#seen(this.#body.throw(e)); }
+  return(v: R): IteratorResult<Suspend, R> { return this.#seen(this.#body.return(v)); }
+  #seen(r: IteratorResult<Suspend, R>): IteratorResult<Suspend, R> {
     if (r.done !== true) this.#run._suspend(r.value, this.#scope);
     return r;
   }

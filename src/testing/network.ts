@@ -237,6 +237,7 @@ export class VirtualNetwork {
     const server = new VirtualServer(this.#loop, factory, currentContext(), here.name, keys,
       binds.map((b) => [b.addr, p] as SockAddr), (ks) => { for (const k of ks) this.#listeners.delete(k); });
     for (const k of keys) this.#listeners.set(k, server);
+    if (opts.closeGrace !== undefined) server._closeGrace = opts.closeGrace;
     if (opts.startServing ?? true) server.startServing();
     return server;
   }

@@ -2,11 +2,16 @@
  * The server object of the virtual network, with the `Server` API of
  * API.md. It owns its listening addresses (in the network's table) and the
  * set of connections it accepted, because `waitClosed()` returns only once
- * the server is closed and every one of those is gone.
+ * the server is closed and every one of those is gone, and a halted
+ * `serveForever()` or `waitClosed()` shuts them down (the protocols
+ * layer's server_shutdown.ts, shared with the Node loop's servers).
  */
+import type { Coro } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
+import { rehalt } from '../kernel/traps.js';
 import type { Server, SockAddr } from '../kernel/transport_types.js';
 import type { Context } from '../kernel/context.js';
+import { type ConnectionOwner, DEFAULT_CLOSE_GRACE, shutDownConnections } from '../protocols/server_shutdown.js';
 import type { VirtualTransport } from './stream.js';
 import type { TestEventLoop } from './test_loop.js';
 
@@ -17,7 +22,9 @@ import type { TestEventLoop } from './test_loop.js';
  * const [, port] = server.addresses()[0] as [string, number];
  * server.close(); yield* server.waitClosed();
  */
-export class VirtualServer implements Server {
+export class VirtualServer implements Server, ConnectionOwner {
+  /** @internal ms the connections may flush when the server shuts down, before they are aborted. */
+  _closeGrace = DEFAULT_CLOSE_GRACE;
   #serving = false;
   #closed = false;
   readonly #conns = new Set<VirtualTransport>();
@@ -44,28 +51,66 @@ export class VirtualServer implements Server {
     this.#check();
   }
 
-  *waitClosed(): Generator<unknown, void, unknown> {
+  *waitClosed(): Coro<void> {
     if (this.#closed && this.#conns.size === 0) return;
-    const f = new Future<void>({ loop: this._loop, description: 'Server.waitClosed' });
-    this.#waiters.push(f);
+    const f = this._allGone();
+    let done = false;
     try {
       yield* f;
+      done = true;
     } finally {
-      if (!f.done() || f.cancelled()) this.#waiters = this.#waiters.filter((x) => x !== f);   // a waiter that gave up keeps nothing
+      if (!done) {
+        this.#waiters = this.#waiters.filter((x) => x !== f);   // a waiter that gave up keeps nothing
+        yield* this.#shutDown();
+        yield* rehalt();   // this cleanup waited: the halt must go on to the caller (see rehalt())
+      }
     }
   }
 
-  *serveForever(): Generator<unknown, never, unknown> {
+  *serveForever(): Coro<never> {
     if (this.#forever !== null) throw new Error('server is already being awaited on serveForever()');
     if (this.#closed) throw new Error('server is closed');
     this.startServing();
     const f = this.#forever = new Future<never>({ loop: this._loop, description: 'Server.serveForever' });
+    let halted = true;
     try {
       return yield* f;
+    } catch (e) {
+      halted = false;   // close() was called
+      throw e;
     } finally {
       this.#forever = null;
-      this.close();
+      if (halted) {
+        yield* this.#shutDown();
+        yield* rehalt();
+      }
     }
+  }
+
+  *#shutDown(): Coro<void> {
+    this.close();
+    yield* shutDownConnections(this._loop, this, this._closeGrace);
+  }
+
+  /** @internal */
+  _connections(): Iterable<VirtualTransport> { return this.#conns; }
+  /** @internal a future of its own: the server is closed and every connection gone. */
+  _allGone(): Future<void> {
+    const f = new Future<void>({ loop: this._loop, description: 'Server.waitClosed' });
+    if (this.#closed && this.#conns.size === 0) f.setResult();
+    else this.#waiters.push(f);
+    return f;
+  }
+
+  /** `using server = ...`: `close()`. */
+  [Symbol.dispose](): void { this.close(); }
+
+  /** `await using server = ...`: `close()`, `closeClients()`, then wait until every connection is gone. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    this.closeClients();
+    const f = this._allGone();
+    return new Promise<void>((resolve, reject) => f.addDoneCallback(() => { if (f.cancelled()) reject(new Error('Server.waitClosed was cancelled')); else resolve(); }));
   }
 
   startServing(): void {

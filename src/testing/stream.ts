@@ -232,6 +232,9 @@ export class VirtualTransport implements Transport {
 
   isClosing(): boolean { return this.#closing || this.#state === LOST; }
 
+  /** `using`: `close()` when the block ends. */
+  [Symbol.dispose](): void { this.close(); }
+
   close(): void {
     if (this.#closing || this.#state === LOST) return;
     this.#closing = true;

@@ -9,7 +9,7 @@
  * notified but is halted before it resumes passes the notification on to
  * the next waiter (a spurious wake-up is allowed; a lost one is not).
  */
-import { InvalidStateError, rehalt, type Coro } from '../kernel/index.js';
+import { InvalidStateError, rehalt, type Coro, type CoroOrFn } from '../kernel/index.js';
 import { Lock } from './lock.js';
 import { Waiters } from './waiters.js';
 
@@ -22,7 +22,7 @@ function* reacquire(lock: Lock, onInterrupted: () => void): Coro<boolean> {
   try {
     yield* lock.acquire();
     ok = true;
-  } finally {
+  } finally { // eslint-disable-line tulip/require-rehalt -- interrupted, this returns undefined: Condition.wait re-halts
     if (!ok) {
       yield* reacquire(lock, onInterrupted);
       onInterrupted();
@@ -60,8 +60,8 @@ export class Condition {
   release(): void { this.#lock.release(); }
   /** True if the underlying lock is held. @example const cond = new Condition(); console.log(cond.locked()); // false */
   locked(): boolean { return this.#lock.locked(); }
-  /** Run `body` holding the underlying lock. @example const cond = new Condition(); yield* cond.withLock(function* () { cond.notifyAll(); }); */
-  withLock<T>(body: () => Coro<T>): Coro<T> { return this.#lock.withLock(body); }
+  /** Run `body` (a generator function or a coroutine) holding the underlying lock. @example const cond = new Condition(); yield* cond.withLock(function* () { cond.notifyAll(); }); */
+  withLock<T>(body: CoroOrFn<T>): Coro<T> { return this.#lock.withLock(body); }
 
   /**
    * Release the lock, wait until notified, then re-acquire the lock. The

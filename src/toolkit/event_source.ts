@@ -18,7 +18,7 @@
  * that outlived its use.
  */
 import {
-  type Coro, type EventLoop, Future, InvalidStateError, getEventLoop,
+  type Coro, type EventLoop, Future, InvalidStateError, getEventLoop, type Suspend,
 } from '../kernel/index.js';
 import { asyncIteratorOf, type CoroIterable, type CoroIterator, coroIterator } from './async_iter.js';
 import { Deque } from './deque.js';
@@ -276,13 +276,13 @@ export class Subscription<T> implements CoroIterable<T>, AsyncIterable<T> {
  * path): `yield*` drives it as it would a generator that polls, waits on a
  * future from the subscription's waiter line, and polls again.
  */
-class NextOp<T, R> {
+class NextOp<T, R> implements Coro<R> {
   readonly #sub: Subscription<T>;
   readonly #asResult: boolean;
   #f: Future<unknown> | null = null;
   constructor(sub: Subscription<T>, asResult: boolean) { this.#sub = sub; this.#asResult = asResult; }
   [Symbol.iterator](): this { return this; }
-  next(): IteratorResult<unknown, R> {
+  next(): IteratorResult<Suspend, R> {
     const sub = this.#sub;
     const f = this.#f;
     if (f !== null) {
@@ -294,7 +294,7 @@ class NextOp<T, R> {
     const v = sub._poll();
     if (v === NONE) {
       const w = (this.#f = sub._waiters.add());
-      return { done: false, value: w };
+      return { done: false, value: w as unknown as Suspend };   // the task waits on the future (see the kernel's traps)
     }
     if (v === ENDED) {
       if (this.#asResult) return { done: true, value: { done: true, value: undefined } as R };
@@ -309,7 +309,7 @@ class NextOp<T, R> {
     this.#leave();
     throw e;
   }
-  return(value?: any): IteratorResult<unknown, R> {
+  return(value?: any): IteratorResult<Suspend, R> {
     this.#leave();
     return { done: true, value };
   }

@@ -12,12 +12,14 @@ import { CancelledError, Future, ensureFuture, rehalt, type Awaitable, type Coro
 
 /**
  * The value an awaitable produces: `Result<Future<number>>` is `number`,
- * as is `Result<Coro<number>>` and `Result<Promise<number>>`.
+ * as are `Result<Coro<number>>`, `Result<() => Coro<number>>` (a
+ * generator function) and `Result<Promise<number>>`.
  * @example
  * type N = Result<Coro<number>>;   // number
  */
 export type Result<A> = A extends Future<infer X> ? X
-  : A extends Generator<unknown, infer X, unknown> ? X
+  : A extends Coro<infer X> ? X
+  : A extends () => Coro<infer X> ? X
   : A extends PromiseLike<infer X> ? X
   : never;
 
@@ -55,7 +57,7 @@ export function* cancelAndWait(fs: readonly Future<unknown>[], description: stri
   try {
     waited = yield* allDone(fs, description);
     ok = true;
-  } finally {
+  } finally { // eslint-disable-line tulip/require-rehalt -- interrupted, this returns undefined: every caller re-halts
     if (!ok) yield* cancelAndWait(fs, description);
   }
   return waited;

@@ -8,7 +8,7 @@
  * sees that outcome and releases the lock again, so a cancelled waiter
  * never holds it and never blocks the next one.
  */
-import { InvalidStateError, type Coro, type Future } from '../kernel/index.js';
+import { InvalidStateError, toCoro, type Coro, type CoroOrFn, type Future, type Suspend } from '../kernel/index.js';
 import { Waiters } from './waiters.js';
 
 /**
@@ -58,16 +58,17 @@ export class Lock {
   }
 
   /**
-   * Run `body` holding the lock; the lock is released however `body` ends.
+   * Run `body` (a generator function or a coroutine) holding the lock; the
+   * lock is released however `body` ends.
    * @example
    * const lock = new Lock();
    * let counter = 0;
    * const v = yield* lock.withLock(function* () { const n = counter; yield* sleep(1); counter = n + 1; return counter; });
    */
-  *withLock<T>(body: () => Coro<T>): Coro<T> {
+  *withLock<T>(body: CoroOrFn<T>): Coro<T> {
     yield* this.acquire();
     try {
-      return yield* body();
+      return yield* toCoro(body);
     } finally {
       this.release();
     }
@@ -83,12 +84,12 @@ export class Lock {
  * `if (free) take; else { try { yield* waiter } finally { if halted: leave
  * the line, or pass on a lock handed over meanwhile } }`.
  */
-class AcquireOp {
+class AcquireOp implements Coro<void> {
   readonly #lock: Lock;
   #f: Future<void> | null = null;
   constructor(lock: Lock) { this.#lock = lock; }
   [Symbol.iterator](): this { return this; }
-  next(): IteratorResult<unknown, void> {
+  next(): IteratorResult<Suspend, void> {
     const lock = this.#lock;
     const f = this.#f;
     if (f !== null) {
@@ -101,13 +102,13 @@ class AcquireOp {
       return { done: true, value: undefined };
     }
     const w = (this.#f = lock._waiters.add());
-    return { done: false, value: w };
+    return { done: false, value: w as unknown as Suspend };   // the task waits on the future (see the kernel's traps)
   }
   throw(e: unknown): never {
     this.#leave();
     throw e;
   }
-  return(value?: any): IteratorResult<unknown, void> {
+  return(value?: any): IteratorResult<Suspend, void> {
     this.#leave();
     return { done: true, value };
   }

@@ -23,7 +23,7 @@
  *
  * The hot paths (`get()`/`put()` that need not wait) allocate no future.
  */
-import { Future, QueueEmpty, QueueFull, QueueShutDown, getEventLoop, type Coro } from '../kernel/index.js';
+import { Future, QueueEmpty, QueueFull, QueueShutDown, getEventLoop, type Coro, type Suspend } from '../kernel/index.js';
 import { asyncIteratorOf, type CoroIterator, coroIterator } from './async_iter.js';
 import { Deque } from './deque.js';
 import { AsyncEvent } from './event.js';
@@ -243,12 +243,12 @@ function abandon<W>(f: Future<W>, line: Waiters<W>, stillThere: boolean, wake: W
  * `function* get() { for (;;) { if (nonEmpty) return take(); v = yield* wait(); if (v !== LOOK) return v } }`,
  * and its `return()`/`throw()` are that generator's `finally`.
  */
-class GetOp<T> {
+class GetOp<T> implements Coro<T> {
   readonly #q: Queue<T>;
   #f: Future<unknown> | null = null;
   constructor(q: Queue<T>) { this.#q = q; }
   [Symbol.iterator](): this { return this; }
-  next(): IteratorResult<unknown, T> {
+  next(): IteratorResult<Suspend, T> {
     const q = this.#q;
     const f = this.#f;
     if (f !== null) {
@@ -260,13 +260,13 @@ class GetOp<T> {
     if (q._qsize() > 0) return { done: true, value: q.getNowait() };
     if (q._shutdown) throw new QueueShutDown();
     const w = (this.#f = q._getters.add());
-    return { done: false, value: w };
+    return { done: false, value: w as unknown as Suspend };   // the task waits on the future (see the kernel's traps)
   }
   throw(e: unknown): never {
     this.#leave();
     throw e;
   }
-  return(value?: any): IteratorResult<unknown, T> {
+  return(value?: any): IteratorResult<Suspend, T> {
     this.#leave();
     return { done: true, value };
   }
@@ -282,13 +282,13 @@ class GetOp<T> {
 }
 
 /** `put()` as a small iterator object; see {@link GetOp}. A putter's wake-up means "look again". */
-class PutOp<T> {
+class PutOp<T> implements Coro<void> {
   readonly #q: Queue<T>;
   readonly #v: T;
   #f: Future<void> | null = null;
   constructor(q: Queue<T>, v: T) { this.#q = q; this.#v = v; }
   [Symbol.iterator](): this { return this; }
-  next(): IteratorResult<unknown, void> {
+  next(): IteratorResult<Suspend, void> {
     const q = this.#q;
     const f = this.#f;
     if (f !== null) {
@@ -298,7 +298,7 @@ class PutOp<T> {
     if (q.full()) {   // (a full queue has no waiting getter to hand the item to)
       if (q._shutdown) throw new QueueShutDown();
       const w = (this.#f = q._putters.add());
-      return { done: false, value: w };
+      return { done: false, value: w as unknown as Suspend };
     }
     q.putNowait(this.#v);
     return { done: true, value: undefined };
@@ -307,7 +307,7 @@ class PutOp<T> {
     this.#leave();
     throw e;
   }
-  return(value?: any): IteratorResult<unknown, void> {
+  return(value?: any): IteratorResult<Suspend, void> {
     this.#leave();
     return { done: true, value };
   }

@@ -10,7 +10,7 @@
  * and at once re-acquires cannot pass a waiter woken before it. The free
  * permits go to the waiters in the line when the last woken one runs.
  */
-import type { Coro } from '../kernel/index.js';
+import { toCoro, type Coro, type CoroOrFn } from '../kernel/index.js';
 import { Waiters } from './waiters.js';
 
 /**
@@ -79,15 +79,15 @@ export class Semaphore {
   }
 
   /**
-   * Run `body` holding a permit.
+   * Run `body` (a generator function or a coroutine) holding a permit.
    * @example
    * const sem = new Semaphore(2);
    * yield* sem.withLock(function* () { yield* sleep(10); });
    */
-  *withLock<T>(body: () => Coro<T>): Coro<T> {
+  *withLock<T>(body: CoroOrFn<T>): Coro<T> {
     yield* this.acquire();
     try {
-      return yield* body();
+      return yield* toCoro(body);
     } finally {
       this.release();
     }

@@ -9,7 +9,7 @@
  * `AggregateError` of several, or lets the cancellation go on.
  */
 import {
-  CancelScope, Future, InvalidStateError, currentTask, getRunningLoop, rehalt, type Coro, type EventLoop, type Task,
+  CancelScope, Future, InvalidStateError, currentTask, getRunningLoop, rehalt, type Coro, type CoroOrFn, type EventLoop, type Task,
 } from '../kernel/index.js';
 
 function isCoro(x: unknown): x is Coro<unknown> {
@@ -40,18 +40,21 @@ export class TaskGroup {
   }
 
   /**
-   * Start `aw` as a child task of the group. Refused with
+   * Start `aw` (a coroutine, a generator function called with no
+   * arguments, or a Promise) as a child task of the group. Refused with
    * `InvalidStateError` once the group is shutting down (a child failed or
-   * the group is cancelled) or finished; a refused coroutine is closed.
+   * the group is cancelled) or finished; a refused coroutine is closed (a
+   * refused generator function is never called).
    * @example
    * const n = yield* taskGroup(function* (tg) {
    *   const t = tg.createTask(sleep(10, 1), { name: 'one' });
-   *   return yield* t;
+   *   const u = tg.createTask(function* () { yield* sleep(10); return 2; });
+   *   return (yield* t) + (yield* u);
    * });
    */
-  createTask<T>(aw: Coro<T> | PromiseLike<T>, opts?: { name?: string }): Task<T> {
+  createTask<T>(aw: CoroOrFn<T> | PromiseLike<T>, opts?: { name?: string }): Task<T> {
     if (this.#finished || this.#aborting) {
-      if (isCoro(aw)) aw.return(undefined as never);
+      if (typeof aw !== 'function' && isCoro(aw)) aw.return(undefined as never);
       throw new InvalidStateError(this.#finished
         ? 'TaskGroup is finished: it cannot start new tasks'
         : 'TaskGroup is shutting down (a task failed or it was cancelled): it cannot start new tasks');
@@ -98,7 +101,7 @@ export class TaskGroup {
       try {
         yield* w;
         ok = true;
-      } finally {
+      } finally { // eslint-disable-line tulip/require-rehalt -- interrupted, this returns undefined: taskGroup re-halts
         if (!ok) {
           this.#aborting = true;
           for (const c of this.#children) c.cancel();

@@ -45,11 +45,11 @@ class ScopeDeadline implements Deadline {
   /** @internal */ _exit(): void { this.#exited = true; }
 }
 
-function* runScope<T>(when: number | null, name: string, body: (d: Deadline) => Coro<T>): Coro<[T | undefined, boolean]> {
+function* runScope<T>(when: number | null, name: string, body: ((d: Deadline) => Coro<T>) | Coro<T>): Coro<[T | undefined, boolean]> {
   const scope = new CancelScope({ deadline: when, name });
   const d = new ScopeDeadline(scope);
   try {
-    const v = yield* scope.run(body(d));
+    const v = yield* scope.run(typeof body === 'function' ? body(d) : body);
     return [v, scope.cancelledCaught];
   } finally {
     d._exit();
@@ -68,7 +68,7 @@ function deadlineAfter(ms: number | null): number | null {
  * const loop = getRunningLoop();
  * yield* timeoutAt(loop.time() + 500, () => openConnection('127.0.0.1', 8888));
  */
-export function* timeoutAt<T>(when: number | null, body: (d: Deadline) => Coro<T>): Coro<T> {
+export function* timeoutAt<T>(when: number | null, body: ((d: Deadline) => Coro<T>) | Coro<T>): Coro<T> {
   const [v, timedOut] = yield* runScope(when, 'timeout', body);
   if (timedOut) throw new TimeoutError(when === null ? 'timed out' : `timed out (deadline ${when.toFixed(1)})`);
   return v as T;
@@ -77,13 +77,14 @@ export function* timeoutAt<T>(when: number | null, body: (d: Deadline) => Coro<T
 /**
  * Run `body` for at most `ms` milliseconds (`null`: no limit); if the time
  * is up, the body is halted (its `finally` blocks run) and `TimeoutError`
- * is thrown here, where the caller may catch it.
+ * is thrown here, where the caller may catch it. `body` is a generator
+ * function (given the {@link Deadline}) or a coroutine.
  * @example
  * try {
  *   const page = yield* timeout(5000, function* () { return yield* fromPromise(fetch('http://127.0.0.1:8080/')); });
  * } catch (e) { if (e instanceof TimeoutError) console.log('too slow'); }
  */
-export function* timeout<T>(ms: number | null, body: (d: Deadline) => Coro<T>): Coro<T> {
+export function* timeout<T>(ms: number | null, body: ((d: Deadline) => Coro<T>) | Coro<T>): Coro<T> {
   const [v, timedOut] = yield* runScope(deadlineAfter(ms), `timeout(${ms})`, body);
   if (timedOut) throw new TimeoutError(`timed out after ${ms} ms`);
   return v as T;
@@ -96,7 +97,7 @@ export function* timeout<T>(ms: number | null, body: (d: Deadline) => Coro<T>): 
  * const answer = yield* moveOnAfter(100, function* () { return yield* sleep(500, 42); });
  * if (answer === undefined) console.log('no answer, carrying on');
  */
-export function* moveOnAfter<T>(ms: number | null, body: (d: Deadline) => Coro<T>): Coro<T | undefined> {
+export function* moveOnAfter<T>(ms: number | null, body: ((d: Deadline) => Coro<T>) | Coro<T>): Coro<T | undefined> {
   const [v] = yield* runScope(deadlineAfter(ms), `moveOnAfter(${ms})`, body);
   return v;
 }
@@ -106,7 +107,7 @@ export function* moveOnAfter<T>(ms: number | null, body: (d: Deadline) => Coro<T
  * @example
  * yield* moveOnAt(getRunningLoop().time() + 100, function* () { for (;;) { console.log('polling'); yield* sleep(30); } });
  */
-export function* moveOnAt<T>(when: number | null, body: (d: Deadline) => Coro<T>): Coro<T | undefined> {
+export function* moveOnAt<T>(when: number | null, body: ((d: Deadline) => Coro<T>) | Coro<T>): Coro<T | undefined> {
   const [v] = yield* runScope(when, 'moveOnAt', body);
   return v;
 }

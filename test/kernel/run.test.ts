@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  ContextVar, createTask, DeadlockError, Future, getRunningLoop, NodeEventLoop, run, sleep, type ExceptionContext, coroutine,
+  type Coro, ContextVar, createTask, fromPromise, DeadlockError, Future, getRunningLoop, NodeEventLoop, run, sleep, type ExceptionContext, coroutine,
 } from '../../src/index.js';
 import { runRecording } from '../helpers.js';
 
@@ -51,7 +51,7 @@ test('no deadlock is declared while something outside tulip can still wake main'
   }, { handleSignals: false });
   assert.equal(v, 'woken by a Node timer');
   const w = await run(function* () {
-    return yield* (new Promise<string>((r) => setTimeout(() => r('a Promise'), 20)) as unknown as Generator<unknown, string>);
+    return yield* (new Promise<string>((r) => setTimeout(() => r('a Promise'), 20)) as unknown as Coro<string>);
   }, { handleSignals: false }).catch((e: Error) => e.message);
   assert.equal(typeof w, 'string');
 });
@@ -89,8 +89,8 @@ test('a failed task that is garbage-collected unretrieved is reported then', { s
   assert.ok(errors.some((e) => /never retrieved/.test(e.message)));
 });
 
-function* fromTimeout(ms: number): Generator<unknown, void, unknown> {
-  yield new Promise((r) => setTimeout(r, ms));
+function* fromTimeout(ms: number): Coro<void> {
+  yield* fromPromise(new Promise<void>((r) => setTimeout(r, ms)));
 }
 
 test('debug mode reports a coroutine that was created but never driven, with where it was created', async () => {

@@ -6,12 +6,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, readlinkSync, rmSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createTask, FileProducer, Future, getRunningLoop, type Protocol, sleep, type Transport } from '../../src/index.js';
+import { createTask, FileProducer, fromPromise, Future, getRunningLoop, type Protocol, sleep, type Transport } from '../../src/index.js';
 import { runRecording } from '../helpers.js';
 import { portOf, tempDir } from '../net_helpers.js';
 
@@ -191,4 +193,63 @@ void test('cancelling the task that streams: the file is closed and the producer
     return { paused, cancelled: task.cancelled(), open: isOpen(file), stopped: producer.stopped };
   });
   assert.deepEqual(r, { paused: true, cancelled: true, open: false, stopped: false });
+});
+
+// Issue 15, class 1: streamTo's cleanup waits (it closes the file), so without rehalt() the frame above resumed as
+// if streamTo had returned, and a cancelled caller ran on.
+void test('a cancelled caller of streamTo does not run on after the file is closed', T, async () => {
+  const trace: string[] = [];
+  const r = await runRecording(function* () {
+    const loop = getRunningLoop();
+    const server = yield* loop.createServer(() => ({ connectionMade: (t: Transport) => t.pauseReading() }), '127.0.0.1', 0);
+    const [t] = yield* loop.createConnection(() => ({}), '127.0.0.1', portOf(server));
+    const producer = new FileProducer(file);
+    const caller = createTask(function* () {
+      const n = yield* producer.streamTo(t);
+      trace.push(`ran on after ${n} bytes`);
+    });
+    for (let i = 0; i < 500 && !producer.paused; i++) yield* sleep(2);   // the reader never reads: streamTo waits
+    const paused = producer.paused;
+    caller.cancel();
+    try { yield* caller; } catch { /* cancelled */ }
+    t.abort();
+    server.close();
+    return { paused, cancelled: caller.cancelled(), open: isOpen(file) };
+  });
+  assert.deepEqual(r, { paused: true, cancelled: true, open: false });
+  assert.deepEqual(trace, []);
+});
+
+// Issue 15, class 3 in the same function: cancelled while the file opens (a FIFO's open waits for a writer), the
+// handle that arrives later is closed by streamTo, not left to the garbage collector.
+void test('cancelled while the file opens: the handle is closed when it arrives', { ...T, skip: !existsSync('/proc/self/fd') && 'needs /proc' }, async () => {
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const gcCloses: string[] = [];
+  const onWarning = (w: Error): void => { if (/garbage collection/.test(w.message)) gcCloses.push(w.message); };
+  process.on('warning', onWarning);
+  try {
+    const left = await runRecording(function* () {
+      const loop = getRunningLoop();
+      const server = yield* loop.createServer(() => ({}), '127.0.0.1', 0);
+      const [t] = yield* loop.createConnection(() => ({}), '127.0.0.1', portOf(server));
+      const task = createTask(new FileProducer(fifo).streamTo(t));
+      yield* sleep(0);   // streamTo waits for the open, which waits for a writer
+      task.cancel();
+      try { yield* task; } catch { /* cancelled */ }
+      const writer = yield* fromPromise(open(fifo, 'w'));   // now the reader's open completes too
+      const count = (): number => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`) === fifo; } catch { return false; } }).length;
+      for (let i = 0; i < 1000 && count() > 1; i++) yield* sleep(2);
+      const n = count();
+      yield* sleep(1);
+      yield* fromPromise(writer.close());
+      t.abort();
+      server.close();
+      return n;
+    });
+    assert.equal(left, 1, 'only the writer\'s descriptor was left');
+    assert.deepEqual(gcCloses, []);
+  } finally {
+    process.off('warning', onWarning);
+  }
 });

@@ -112,6 +112,31 @@ void test('serveForever: cancelling it closes the server; close() from elsewhere
   yield* rejects(t2, CancelledError);
 }));
 
+// Issue 15, class 1: serveForever's cleanup waits for the connections to go, so without rehalt() the frame above
+// resumed as if serveForever had returned, and a cancelled caller ran on.
+void test('a cancelled caller of serveForever does not run on after its cleanup waited', () => go(function* () {
+  const loop = getRunningLoop();
+  let accepted = false;
+  const server = yield* loop.createServer(() => echo(() => { accepted = true; }), '127.0.0.1', 0);
+  const [client] = yield* loop.createConnection(() => ({}), '127.0.0.1', portOf(server));
+  const trace: string[] = [];
+  const caller = createTask(function* () {
+    yield* server.serveForever();
+    trace.push('ran on');
+  });
+  for (let i = 0; i < 1000 && !accepted; i++) yield* sleep(2);
+  yield* sleep(0);   // the caller has taken its first step: it waits in serveForever
+  assert.equal(accepted, true);
+  assert.equal(caller.done(), false);
+  caller.cancel();
+  yield* sleep(5);   // serveForever's cleanup waits while the connection is open
+  client.close();
+  yield* rejects(caller, CancelledError);
+  assert.deepEqual(trace, []);
+  server.abortClients();
+  yield* server.waitClosed();
+}));
+
 const who = new ContextVar<string>('who', { default: 'nobody' });
 
 void test('the protocol factory and protocol methods run in the context the server was made in', () => go(function* () {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import {
-  getRunningLoop, openConnection, type Protocol, sleep, startServer, TimeoutError, type Transport, Future,
+  type Coro, getRunningLoop, openConnection, type Protocol, sleep, startServer, TimeoutError, type Transport, Future,
 } from '../../src/index.js';
 import { go, portOf, rejects, str, testCert } from '../net_helpers.js';
 
@@ -14,7 +14,7 @@ function echo(): Protocol {
   return { connectionMade: (tr: Transport) => { t = tr; }, dataReceived: (d: Uint8Array) => { t.write(d); } };
 }
 
-function* tlsEchoServer(): Generator<unknown, [import('../../src/index.js').Server, number], unknown> {
+function* tlsEchoServer(): Coro<[import('../../src/index.js').Server, number]> {
   const server = yield* getRunningLoop().createServer(echo, '127.0.0.1', 0, { ssl: { key, cert } });
   return [server, portOf(server)];
 }
@@ -129,7 +129,7 @@ void test('sslHandshakeTimeout: a server that never answers the handshake times 
   yield* rejects(getRunningLoop().createConnection(echo, '127.0.0.1', port, { sslHandshakeTimeout: 100 }), TypeError);
 }));
 
-function* waitEvent(emitter: NodeJS.EventEmitter, ev: string): Generator<unknown, void, unknown> {
+function* waitEvent(emitter: NodeJS.EventEmitter, ev: string): Coro<void> {
   const f = new Future<void>({ loop: getRunningLoop(), description: `event ${ev}` });
   emitter.once(ev, () => { if (!f.done()) f.setResult(); });
   yield* f;

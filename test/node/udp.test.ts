@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ContextVar, type DatagramProtocol, type DatagramTransport, Future, getRunningLoop, NodeEventLoop, type SockAddr, sleep,
+  ContextVar, type Coro, type DatagramProtocol, type DatagramTransport, Future, getRunningLoop, NodeEventLoop, type SockAddr, sleep,
 } from '../../src/index.js';
 import { runRecording } from '../helpers.js';
 
@@ -18,7 +18,7 @@ class Recorder implements DatagramProtocol {
   errorReceived(exc: Error): void { this.errors.push(exc); this.#wake(); }
   connectionLost(exc?: Error): void { this.trace.push(`lost ${exc?.message}`); this.lost.setResult(); }
   /** Wait until `n` datagrams (or errors) have arrived. */
-  *until(n: number): Generator<unknown, void, unknown> {
+  *until(n: number): Coro<void> {
     while (this.got.length + this.errors.length < n) {
       this.#waiter = new Future<void>({ description: 'udp datagram' });
       yield* this.#waiter;

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import type * as net from 'node:net';
 import {
-  currentTask, type ExceptionContext, Future, getRunningLoop, LimitOverrunError, openConnection, sleep, startServer,
+  type Coro, currentTask, type ExceptionContext, Future, getRunningLoop, LimitOverrunError, openConnection, sleep, startServer,
   type StreamReader, type StreamWriter, type Task,
 } from '../../src/index.js';
 import { go, portOf, rejects, str, waitPromise, which } from '../net_helpers.js';
 
-function* echoLines(r: StreamReader, w: StreamWriter): Generator<unknown, void, unknown> {
+function* echoLines(r: StreamReader, w: StreamWriter): Coro<void> {
   for (;;) {
     const line = yield* r.readLine();
     if (line.length === 0) return;

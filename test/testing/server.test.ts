@@ -5,7 +5,7 @@ import { createTask, sleep } from '../../src/index.js';
 import { runVirtual } from '../../src/testing/index.js';
 import { Echo, listen, loop, Recorder } from './helpers.js';
 
-void test('server: waitClosed waits for its connections; closeClients, serveForever, startServing', async () => {
+void test('server: waitClosed waits for its connections; closeClients, serveForever (halting it ends the connections too), startServing', async () => {
   await runVirtual(function* () {
     const server = yield* loop().createServer(() => new Echo(), 'localhost', 0, { startServing: false });
     const [, port] = server.addresses()[0] as [string, number];
@@ -18,10 +18,10 @@ void test('server: waitClosed waits for its connections; closeClients, serveFore
     assert.equal(server.isServing(), true);
     const [, p1] = yield* loop().createConnection(() => new Recorder([], 'C'), '127.0.0.1', port);
     const [, p2] = yield* loop().createConnection(() => new Recorder([], 'C'), '127.0.0.1', port);
-    forever.cancel();
-    yield* sleep(1);
-    assert.equal(forever.cancelled(), true);
+    server.close();
     assert.equal(server.isServing(), false);
+    yield* sleep(1);
+    assert.equal(forever.cancelled(), true);   // close() ends serveForever() and leaves the connections open
     const closed = createTask(server.waitClosed());
     yield* sleep(10);
     assert.equal(closed.done(), false);

@@ -7,8 +7,9 @@
  * cancels the others and is re-thrown only after they have cleaned up, and
  * halting `parallelMap` itself halts them and waits for their cleanup too.
  */
-import { CancelledError, Future, getRunningLoop } from '../../kernel/index.js';
+import { CancelledError, Future, getRunningLoop, rehalt } from '../../kernel/index.js';
 import type { Coro, EventLoop, Task } from '../../kernel/index.js';
+import { allDone, cancelAndWait } from '../gather.js';
 
 /**
  * Run `fn` on every item, up to `concurrency` (default 16) at a time, and
@@ -77,14 +78,32 @@ export function* parallelMap<T, R>(fn: (x: T) => Coro<R>, items: Iterable<T>, op
   } finally {
     if (!exhausted) it.return?.();
     if (!finished) {
-      // Halted from outside: halt the children and wait for their cleanup.
+      // Halted from outside: halt the children and wait for their cleanup (a further halt halts them again).
       if (!stopping) { stopping = true; for (const t of running.keys()) t.cancel(); }
-      while (running.size > 0) yield* (wake = new Future<void>({ loop, description: `parallelMap cleanup (${running.size} running)` }));
+      const waited = yield* settle([...running.keys()]);
       if (failure !== null && !((failure as { error: unknown }).error instanceof CancelledError)) report(loop, (failure as { error: unknown }).error);
+      // This cleanup suspended: deliver the halt again, or the caller would resume with undefined (see rehalt()).
+      if (waited !== false) yield* rehalt();
     }
   }
   if (failure !== null) throw (failure as { error: unknown }).error;
   return results;
+}
+
+/**
+ * Wait until the (already cancelled) children are done; if this wait is interrupted, cancel them again, so their
+ * cleanup is interrupted too, and keep waiting. Returns whether it waited (undefined if interrupted: the caller
+ * re-halts, see rehalt()).
+ */
+function* settle(children: Task<unknown>[]): Coro<boolean> {
+  let ok = false;
+  try {
+    const waited = yield* allDone(children, `parallelMap cleanup (${children.length} running)`);
+    ok = true;
+    return waited;
+  } finally { // eslint-disable-line tulip/require-rehalt -- interrupted, this returns undefined and the caller re-halts
+    if (!ok) yield* cancelAndWait(children, 'parallelMap cleanup (cancelled again)');
+  }
 }
 
 function report(loop: EventLoop, exception: unknown): void {

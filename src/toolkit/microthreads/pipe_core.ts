@@ -10,7 +10,7 @@
  * does the cleanup a `finally` would, since a halted task calls it.
  */
 import { Future, PipeClosedError, currentTask, getRunningLoop } from '../../kernel/index.js';
-import type { EventLoop, Task } from '../../kernel/index.js';
+import type { Coro, EventLoop, Suspend, Task } from '../../kernel/index.js';
 
 /** @internal the writer side's states */
 export const OPEN = 0, CLOSED = 1, FAILED = 2;
@@ -178,7 +178,7 @@ export class PipeCore<T> {
  */
 
 /** @internal `yield* writer.put(v)`. */
-export class PutOp<T> implements Generator<unknown, void, unknown> {
+export class PutOp<T> implements Coro<void> {
   done = false;
   value: unknown = undefined;
   /** @internal the value sent */ readonly item: T;
@@ -195,10 +195,10 @@ export class PutOp<T> implements Generator<unknown, void, unknown> {
     this.#resolve = resolve;
   }
 
-  next(): IteratorResult<unknown, void> {
+  next(): IteratorResult<Suspend, void> {
     const f = this.fut;
     if (f !== null) {
-      if (!f.done()) return this as IteratorYieldResult<unknown>;
+      if (!f.done()) return this as IteratorYieldResult<Suspend>;
       this.fut = null;
       f.result();
       return this.#finish();
@@ -212,14 +212,14 @@ export class PutOp<T> implements Generator<unknown, void, unknown> {
       // SIGPIPE: halt the writer's task; it takes effect once this step yields.
       this.#halting = true;
       task.cancel('the pipe reader closed');
-      return this as IteratorYieldResult<unknown>;
+      return this as IteratorYieldResult<Suspend>;
     }
     if (core.wstate !== OPEN) throw new PipeClosedError(core.wstate === CLOSED ? 'put on a closed pipe' : `put on a pipe that ended: ${String(core.werror)}`);
     if (core.offer(this.item)) return this.#finish();
     this.task = task;
     this.value = this.fut = new Future<void>({ loop: loopOf(task), description: core.putDesc });
     core.putters.push(this);
-    return this as IteratorYieldResult<unknown>;
+    return this as IteratorYieldResult<Suspend>;
   }
 
   #finish(): IteratorReturnResult<void> {
@@ -228,12 +228,12 @@ export class PutOp<T> implements Generator<unknown, void, unknown> {
     return this as IteratorReturnResult<void>;
   }
 
-  return(value?: any): IteratorResult<unknown, void> {
+  return(value?: any): IteratorResult<Suspend, void> {
     this.#cancelWait();
     return { done: true, value };
   }
 
-  throw(e: unknown): IteratorResult<unknown, void> {
+  throw(e: unknown): IteratorResult<Suspend, void> {
     this.#cancelWait();
     throw e;
   }
@@ -249,7 +249,7 @@ export class PutOp<T> implements Generator<unknown, void, unknown> {
 }
 
 /** @internal `yield* reader.next()`. */
-export class NextOp<T> implements Generator<unknown, IteratorResult<T, undefined>, unknown> {
+export class NextOp<T> implements Coro<IteratorResult<T, undefined>> {
   done = false;
   value: unknown = undefined;
   readonly #core: PipeCore<T>;
@@ -257,7 +257,7 @@ export class NextOp<T> implements Generator<unknown, IteratorResult<T, undefined
 
   constructor(core: PipeCore<T>) { this.#core = core; }
 
-  next(): IteratorResult<unknown, IteratorResult<T, undefined>> {
+  next(): IteratorResult<Suspend, IteratorResult<T, undefined>> {
     let f = this.#fut;
     if (f === null) {
       const core = this.#core;
@@ -265,11 +265,11 @@ export class NextOp<T> implements Generator<unknown, IteratorResult<T, undefined
       if (v === NONE) {
         this.value = f = this.#fut = new Future<unknown>({ loop: loopOf(currentTask()), description: core.nextDesc });
         core.getters.push(f);
-        return this as IteratorYieldResult<unknown>;
+        return this as IteratorYieldResult<Suspend>;
       }
       return this.#finish(v);
     }
-    if (!f.done()) return this as IteratorYieldResult<unknown>;
+    if (!f.done()) return this as IteratorYieldResult<Suspend>;
     this.#fut = null;
     return this.#finish(f.result() as T | typeof EOF);
   }
@@ -280,12 +280,12 @@ export class NextOp<T> implements Generator<unknown, IteratorResult<T, undefined
     return this as IteratorReturnResult<IteratorResult<T, undefined>>;
   }
 
-  return(value?: any): IteratorResult<unknown, IteratorResult<T, undefined>> {
+  return(value?: any): IteratorResult<Suspend, IteratorResult<T, undefined>> {
     this.#release();
     return { done: true, value };
   }
 
-  throw(e: unknown): IteratorResult<unknown, IteratorResult<T, undefined>> {
+  throw(e: unknown): IteratorResult<Suspend, IteratorResult<T, undefined>> {
     this.#release();
     throw e;
   }

@@ -11,8 +11,8 @@
  * works from any depth of `yield*` helpers, so "new-style generators"
  * compose by plain calls: `function* oddEven(n) { yield* odd(n); yield* even(n); }`.
  */
-import { CancelledError, Future, PipeClosedError, Task, currentTask, getRunningLoop } from '../../kernel/index.js';
-import type { Coro } from '../../kernel/index.js';
+import { CancelledError, Future, PipeClosedError, Task, currentTask, getRunningLoop, toCoro } from '../../kernel/index.js';
+import type { Coro, CoroOrFn } from '../../kernel/index.js';
 import { PipeReaderImpl, PipeWriterImpl, type PipeReader } from './pipe.js';
 import { PipeCore, PutOp } from './pipe_core.js';
 
@@ -31,7 +31,6 @@ function currentPipes(what: string): ThreadPipes {
 
 function stdoutCore(): PipeCore<unknown> { return currentPipes('put()').stdout!._core; }
 
-function toCoro<T>(body: Coro<T> | (() => Coro<T>)): Coro<T> { return typeof body === 'function' ? body() : body; }
 
 /**
  * A task started with {@link startInParallel}: the parent `wait()`s for its
@@ -74,7 +73,7 @@ export class MicroThread<T> extends Task<T> {
  * function* heartbeat(): Coro<void> { for (;;) { console.log('alive'); yield* sleep(1000); } }
  * startAndForget(heartbeat(), { exceptionHandler: (e) => console.error('heartbeat failed', e) });
  */
-export function startAndForget(body: Coro<unknown> | (() => Coro<unknown>), opts?: { exceptionHandler?: (e: unknown) => void; name?: string }): Task<unknown> {
+export function startAndForget(body: CoroOrFn<unknown>, opts?: { exceptionHandler?: (e: unknown) => void; name?: string }): Task<unknown> {
   return getRunningLoop().createTask(forgotten(toCoro(body), opts?.exceptionHandler), { name: opts?.name });
 }
 
@@ -107,7 +106,7 @@ function* forgotten(body: Coro<unknown>, handler: ((e: unknown) => void) | undef
  * const a = startInParallel(count('a')), b = startInParallel(count('bb'));
  * const total = (yield* a.wait()) + (yield* b.wait());
  */
-export function startInParallel<T>(body: Coro<T> | (() => Coro<T>), opts?: { name?: string }): MicroThread<T> {
+export function startInParallel<T>(body: CoroOrFn<T>, opts?: { name?: string }): MicroThread<T> {
   return new MicroThread<T>(toCoro(body), { loop: getRunningLoop(), name: opts?.name });
 }
 
@@ -124,7 +123,7 @@ export function startInParallel<T>(body: Coro<T> | (() => Coro<T>), opts?: { nam
  * function* upper() { for (;;) { const r = yield* stdin<string>().next(); if (r.done) return; yield* put(r.value.toUpperCase()); } }
  * const out = yield* generate<string>(upper, { stdin: generate(lines) }).toArray();   // ['A', 'B']
  */
-export function generate<T>(body: (() => Coro<unknown>) | Coro<unknown>, opts?: { stdin?: PipeReader<unknown>; capacity?: number; name?: string }): PipeReader<T> {
+export function generate<T>(body: CoroOrFn<unknown>, opts?: { stdin?: PipeReader<unknown>; capacity?: number; name?: string }): PipeReader<T> {
   const loop = getRunningLoop();
   const core = new PipeCore<T>(opts?.capacity ?? 0, undefined);
   const writer = new PipeWriterImpl<T>(core);

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CancelledError, cede, createTask, currentTask, parallelMap, sleep, type Coro, type ExceptionContext, type Task,
+  CancelledError, cede, createTask, currentTask, moveOnAfter, parallelMap, sleep, timeout, TimeoutError, type Coro,
+  type ExceptionContext, type Task,
 } from '../../../src/index.js';
 import { Trace, runRecording } from '../../helpers.js';
 
@@ -156,4 +157,64 @@ void test('a second error, raised while the others are cancelled, goes to the lo
     yield* rejects(parallelMap(work, [0, 1]), (e) => e === first);
   }, errors);
   assert.deepEqual(errors.map((c) => c.exception), [second]);
+});
+
+// Issue 15, class 1: parallelMap's cleanup waits for its children, so without rehalt() the frame above resumed as
+// if parallelMap had returned undefined, and a cancelled or timed-out caller ran on.
+function* slowCleanup(i: number): Coro<number> {
+  try { yield* sleep(10_000); return i; } finally { yield* sleep(2); }
+}
+
+void test('a cancelled caller of parallelMap does not run on after the children\'s cleanup', async () => {
+  const trace = new Trace();
+  await runRecording(function* () {
+    const m = createTask(function* () {
+      const r = yield* parallelMap(slowCleanup, [0, 1]);
+      trace.push(`ran on with ${String(r)}`);
+    });
+    yield* sleep(1);
+    m.cancel();
+    yield* rejects(m, (e) => e instanceof CancelledError);
+  });
+  assert.deepEqual(trace.events, []);
+});
+
+void test('timeout around parallelMap throws TimeoutError, and the body does not run on', async () => {
+  const trace = new Trace();
+  await runRecording(function* () {
+    yield* rejects(timeout(10, () => parallelMap(slowCleanup, [0, 1])), (e) => e instanceof TimeoutError);
+    yield* rejects(timeout(10, function* () {
+      const r = yield* parallelMap(slowCleanup, [0, 1]);
+      trace.push(`body ran on with ${String(r)}`);
+      return r;
+    }), (e) => e instanceof TimeoutError);
+    const v = yield* moveOnAfter(10, function* () {
+      const r = yield* parallelMap(slowCleanup, [0, 1]);
+      trace.push(`body ran on with ${String(r)}`);
+      return r;
+    });
+    assert.equal(v, undefined);
+  });
+  assert.deepEqual(trace.events, []);
+});
+
+void test('a second cancel during parallelMap\'s cleanup interrupts the children\'s cleanup, and still no child outlives it', async () => {
+  const trace = new Trace();
+  const children: Task<unknown>[] = [];
+  await runRecording(function* () {
+    function* work(i: number): Coro<number> {
+      children.push(currentTask()!);
+      try { yield* sleep(10_000); return i; } finally { try { yield* sleep(10_000); } finally { trace.push(`cleanup ${i} ends`); } }
+    }
+    const m = createTask(function* () {
+      try { yield* parallelMap(work, [0, 1]); trace.push('ran on'); } finally { trace.push('caller cleanup'); }
+    });
+    yield* sleep(1);
+    m.cancel();
+    yield* sleep(1);
+    m.cancel();   // interrupts the children's long cleanups
+    yield* rejects(m, (e) => e instanceof CancelledError);
+    assert.ok(children.every((c) => c.done()));
+  });
+  assert.deepEqual(trace.events, ['cleanup 0 ends', 'cleanup 1 ends', 'caller cleanup']);
 });
