@@ -4,8 +4,8 @@
  * of the three entry points has a summary and an `@example`.
  *
  * An example is checked as a module of a project that depends on tulip:
- * - it may import what it needs; names of `tulip`, `tulip/testing` and
- *   `tulip/conformance` that it uses without importing or declaring them are
+ * - it may import what it needs; names of `tulip`, `tulip/testing`,
+ *   `tulip/conformance` and `tulip/http` that it uses without importing or declaring them are
  *   imported for it, so an example can be as short as the API it shows,
  *   unless it imports from that entry point itself: then it must be whole;
  * - an example whose top level uses `yield*` is the body of a coroutine, as
@@ -26,6 +26,7 @@ const ENTRIES: Record<string, string> = {
   'tulip/testing': 'src/testing/index.ts',
   'tulip/conformance': 'src/conformance/index.ts',
   'tulip/eslint': 'src/eslint/index.ts',
+  'tulip/http': 'src/protocols/http/index.ts',
 };
 
 /** One `@example` found in the sources. */

@@ -9,7 +9,7 @@
  *    repository.
  * 2. Installs the tarball into a fresh ESM project (TypeScript strict,
  *    `skipLibCheck: false`, NodeNext; test/package/consumer), compiles a
- *    program that uses `tulip`, `tulip/testing` and `tulip/conformance`, and
+ *    program that uses `tulip`, `tulip/testing`, `tulip/conformance` and `tulip/http`, and
  *    runs it, once against @types/node 20 and once against the newest.
  *
  * It needs the npm registry. Usage: `node --import tsx scripts/package_test.ts [--worktree] [--keep]`.
@@ -72,7 +72,8 @@ function checkTarball(pkg: string): void {
   const files = walk(pkg).map((f) => relative(pkg, f).split('\\').join('/'));
   const have = new Set(files);
   for (const f of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts',
-    'dist/conformance/index.js', 'dist/conformance/index.d.ts', 'dist/eslint/index.js', 'dist/eslint/index.d.ts', 'src/index.ts']) {
+    'dist/conformance/index.js', 'dist/conformance/index.d.ts', 'dist/eslint/index.js', 'dist/eslint/index.d.ts',
+    'dist/protocols/http/index.js', 'dist/protocols/http/index.d.ts', 'src/index.ts']) {
     if (!have.has(f)) throw new Error(`the package lacks ${f}`);
   }
   const problems: string[] = [];

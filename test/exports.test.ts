@@ -30,6 +30,10 @@ const TESTING = [
   'ExplorationError', 'SimulationError', 'exploreCancellation', 'simulate',
 ];
 const CONFORMANCE = ['conformanceScenarios', 'runConformance'];
+const HTTP = [
+  'DEFAULT_BODY_LIMIT', 'DEFAULT_LIMITS', 'Headers', 'HttpBody', 'HttpClient', 'HttpClientResponse', 'HttpClientTransport', 'HttpError',
+  'HttpRequest', 'HttpResponse', 'HttpServer', 'STATUS_TEXT', 'createHttpConnection', 'httpMessageHandler', 'serveHttp', 'serveHttpUnix',
+];
 /** What only the Node entry has: its loop and the backends that need Node's modules. */
 const NODE_ONLY = [
   'FileProducer', 'NodeEventLoop', 'NodeServer', 'Process', 'STDOUT', 'SocketTransport', 'ThreadPoolExecutor',
@@ -57,4 +61,8 @@ test('tulip/core is the main entry without the Node and web loops; tulip/web is 
 test('tulip/testing and tulip/conformance export exactly their public names', async () => {
   assert.deepEqual(await names('tulip/testing'), [...TESTING].sort());
   assert.deepEqual(await names('tulip/conformance'), [...CONFORMANCE].sort());
+});
+
+test('tulip/http exports exactly its public names', async () => {
+  assert.deepEqual(await names('tulip/http'), [...HTTP].sort());
 });

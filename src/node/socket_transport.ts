@@ -36,13 +36,20 @@ function onClose(this: Owned): void { const t = this[OWNER]; t?._connectionLost(
 function onFinish(this: Owned): void { this.destroy(); }
 
 /**
+ * Where a read lands before the transport exists (or while it lends no
+ * buffer): one buffer shared by every socket, since each read into it is
+ * copied out at once. (One per socket would keep 64 KiB alive for each
+ * connection, for its whole life.)
+ */
+let spare: Uint8Array | null = null;
+
+/**
  * What a protocol reads into, for sockets made with `onread`: Node reads
  * straight into the buffer the protocol's `getBuffer()` returns, asking
- * again after every read. A read before the transport exists lands in a
- * spare buffer and is copied into the protocol's own.
+ * again after every read. A read before the transport exists lands in the
+ * shared spare buffer and is copied into the protocol's own.
  */
 export function onreadFor(holder: { t: SocketTransport | null }): net.OnReadOpts {
-  let spare: Uint8Array | null = null;
   return {
     buffer: () => holder.t?._getBuffer(65536) ?? (spare ??= new Uint8Array(65536)),
     callback: (n: number, buf: Uint8Array) => {

@@ -176,6 +176,7 @@ export class JsonRpcProtocol implements Protocol {
   #writePaused = false;
   /** This side paused the transport's reading. */
   #readPaused = false;
+  #eof = false;
 
   constructor(opts?: JsonRpcOptions) { this.#methods = opts?.methods ?? {}; }
 
@@ -212,6 +213,16 @@ export class JsonRpcProtocol implements Protocol {
   /** The peer does not read its answers: stop reading its requests (see the module comment). */
   pauseWriting(): void { this.#writePaused = true; this.#flow(); }
   resumeWriting(): void { this.#writePaused = false; this.#flow(); }
+
+  /**
+   * The peer will send nothing more: the transport stays open while
+   * answers are still being computed, and is closed once they are sent
+   * (over HTTP, this is what tells a notification's 204 from a late reply).
+   */
+  eofReceived(): boolean {
+    this.#eof = true;
+    return this.#tasks.size > 0;
+  }
 
   connectionLost(exc: Error | undefined): void {
     const e = exc ?? connectionLostError();
@@ -375,7 +386,10 @@ export class JsonRpcProtocol implements Protocol {
   #track<T>(c: Coro<T>): Task<T> {
     const t = this.#loop!.createTask(c, { name: 'JsonRpcProtocol handler' });
     this.#tasks.add(t);
-    t.addDoneCallback(() => { this.#tasks.delete(t); });
+    t.addDoneCallback(() => {
+      this.#tasks.delete(t);
+      if (this.#eof && this.#tasks.size === 0) this.transport?.close();
+    });
     return t;
   }
 }

@@ -5,6 +5,7 @@ import {
   type Coro, type StreamReader, type StreamWriter,
 } from 'tulip';
 import { TestEventLoop, runVirtual } from 'tulip/testing';
+import { HttpClient, serveHttp } from 'tulip/http';
 import { getRunningLoop } from 'tulip';
 
 function* echo(reader: StreamReader, writer: StreamWriter): Coro<void> {
@@ -68,4 +69,18 @@ const elapsed = await runVirtual(function* (): Coro<number> {
 }, { seed: 1 });
 assert.ok(elapsed >= 150, `virtual round trip took ${elapsed} ms of virtual time`);
 console.log(`virtual network: connect + round trip took ${elapsed} ms of virtual time, ${Date.now() - wallStart} ms of wall time`);
+// HTTP: a server and a client of tulip/http.
+const greeting = await run(function* (): Coro<string> {
+  const server = yield* serveHttp(function* (req, res) { res.end(`hello ${req.path}`); }, '127.0.0.1', 0);
+  const client = new HttpClient();
+  try {
+    const [, port] = server.addresses()[0] as [string, number];
+    return yield* (yield* client.request('GET', `http://127.0.0.1:${port}/http`)).text();
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+assert.equal(greeting, 'hello /http');
+console.log(`http: ${greeting}`);
 console.log('consumer done');
