@@ -83,8 +83,9 @@ export interface ExtraInfo {
  * }   // closed here
  */
 export interface BaseTransport {
-  /** Information about the connection by name (see {@link ExtraInfo}): `'peername'`, `'sockname'`, `'socket'`, `'peercert'`, `'cipher'`...; `fallback` if there is none. */
+  /** Information about the connection by a name of {@link ExtraInfo} (`'peername'`, `'sockname'`, `'socket'`, `'peercert'`, `'cipher'`...), typed; `fallback` if there is none. */
   getExtraInfo<K extends keyof ExtraInfo>(name: K, fallback?: ExtraInfo[K]): ExtraInfo[K] | undefined;
+  /** Information about the connection by any other name (`unknown`); `fallback` if there is none. */
   getExtraInfo(name: string, fallback?: unknown): unknown;
   /** True once `close()` or `abort()` was called or the connection was lost. */
   isClosing(): boolean;

@@ -123,7 +123,9 @@ export abstract class StreamTransportBase implements Transport {
 
   // ---- the Transport interface -------------------------------------------------
 
+  /** Extra information by a name of `ExtraInfo` (`'peername'`, `'socket'`...), typed; `fallback` if there is none. */
   getExtraInfo<K extends keyof ExtraInfo>(name: K, fallback?: ExtraInfo[K]): ExtraInfo[K] | undefined;
+  /** Extra information by any other name (`unknown`); `fallback` if there is none. */
   getExtraInfo(name: string, fallback?: unknown): unknown;
   getExtraInfo(name: string, fallback?: unknown): unknown {
     const ex = this.#extra;

@@ -92,6 +92,7 @@ export class TextStreamReader implements CoroIterable<string>, AsyncIterable<str
   /** The remaining lines without their line endings (`'\n'` or `'\r\n'`). */
   lines(): Lines { return new Lines(this.reader, this); }
 
+  /** For `each()`: the remaining lines, as {@link TextStreamReader.lines}. */
   [coroIterator](): CoroIterator<string> { return this.lines()[coroIterator](); }
   /** `for await` over the lines, in async functions while the loop runs. */
   [Symbol.asyncIterator](): AsyncIterator<string> { return asyncIteratorOf(this.#loop, this[coroIterator](), 'TextStreamReader.lines'); }
@@ -144,6 +145,7 @@ export class Lines implements CoroIterable<string>, AsyncIterable<string> {
     return { done: false, value: s.slice(0, s.length - (bytes.length - end)) };
   }
 
+  /** For `each()`: the lines until EOF. */
   [coroIterator](): CoroIterator<string> { return { next: () => this.next() }; }
   /** `for await` in async functions while the loop runs; each line is read by a task on the reader's loop. */
   [Symbol.asyncIterator](): AsyncIterator<string> { return asyncIteratorOf(this.#loop, this[coroIterator](), 'StreamReader.lines'); }

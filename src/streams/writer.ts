@@ -54,8 +54,9 @@ export class StreamWriter {
   [Symbol.dispose](): void { this.close(); }
   /** True once the connection is closing or closed. */
   isClosing(): boolean { return this.#transport.isClosing(); }
-  /** The transport's extra info (`'peername'`, `'sockname'`, `'peercert'`...: see `ExtraInfo`). */
+  /** The transport's extra information by a name of `ExtraInfo` (`'peername'`, `'socket'`...), typed; `fallback` if there is none. */
   getExtraInfo<K extends keyof ExtraInfo>(name: K, fallback?: ExtraInfo[K]): ExtraInfo[K] | undefined;
+  /** The transport's extra information by any other name (`unknown`); `fallback` if there is none. */
   getExtraInfo(name: string, fallback?: unknown): unknown;
   getExtraInfo(name: string, fallback?: unknown): unknown { return this.#transport.getExtraInfo(name, fallback); }
 

@@ -36,7 +36,9 @@ export const coroIterator: unique symbol = Symbol.for('tulip.coroIterator') as n
  * for (let r = yield* it.next(); r.done !== true; r = yield* it.next()) console.log(r.value);
  */
 export interface CoroIterator<T> {
+  /** The next item, or `{ done: true }` at the end; halted, it takes nothing. */
   next(): Coro<IteratorResult<T, unknown>>;
+  /** The consumer left early (called at most once). */
   return?(): void;
 }
 
@@ -51,6 +53,7 @@ export interface CoroIterator<T> {
  * }
  */
 export interface CoroIterable<T> {
+  /** A new iterator over the source. */
   [coroIterator](): CoroIterator<T>;
 }
 

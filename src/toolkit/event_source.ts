@@ -31,7 +31,9 @@ import { Waiters } from './waiters.js';
  * const e: EmitterLike = new EventEmitter();
  */
 export interface EmitterLike {
+  /** Add `listener` for `name` events. */
   on(name: string | symbol, listener: (...args: any[]) => void): unknown;
+  /** Remove `listener`. */
   removeListener(name: string | symbol, listener: (...args: any[]) => void): unknown;
 }
 
@@ -41,7 +43,9 @@ export interface EmitterLike {
  * const t: EventTargetLike = new EventTarget();
  */
 export interface EventTargetLike {
+  /** Add `listener` for `type` events. */
   addEventListener(type: string, listener: (event: any) => void, options?: any): void;
+  /** Remove `listener`. */
   removeEventListener(type: string, listener: (event: any) => void, options?: any): void;
 }
 
@@ -210,6 +214,7 @@ export class Subscription<T> implements CoroIterable<T>, AsyncIterable<T> {
   /** Events dropped by the `'dropOldest'`/`'dropNewest'` policies so far. */
   get dropped(): number { return this.#dropped; }
 
+  /** For `each()`: the events as they come; leaving the loop closes the subscription. */
   [coroIterator](): CoroIterator<T> {
     return { next: () => new NextOp<T, IteratorResult<T, undefined>>(this, true), return: () => this.close() };
   }
