@@ -213,11 +213,11 @@ export interface EventLoop {
   /** Connect to `host:port` and attach a protocol made by `factory` (TLS with `opts.ssl`). */
   createConnection<P>(factory: () => P, host?: string | null, port?: number | null, opts?: ConnectionOptions): Coro<[Transport, P]>;
   /** Listen on `host:port` (several hosts, or `null` for every interface); each connection gets a protocol from `factory`. */
-  createServer(factory: () => unknown, host?: string | string[] | null, port?: number | null, opts?: ServerOptions): Coro<Server>;
+  createServer(factory: () => unknown, host?: string | string[] | null, port?: number | null, opts?: ServerOptions): Coro<Server<SockAddr>>;
   /** Connect to the Unix socket at `path`. */
   createUnixConnection<P>(factory: () => P, path: string, opts?: ConnectionOptions): Coro<[Transport, P]>;
   /** Listen on the Unix socket at `path`. */
-  createUnixServer(factory: () => unknown, path: string, opts?: ServerOptions): Coro<Server>;
+  createUnixServer(factory: () => unknown, path: string, opts?: ServerOptions): Coro<Server<string>>;
   /** Upgrade a connection to TLS; returns the new transport (the old one must not be used). */
   startTls(transport: Transport, protocol: unknown, sslContext: unknown, opts?: { serverSide?: boolean; serverHostname?: string; sslHandshakeTimeout?: number }): Coro<Transport>;
   /** Send `count` bytes of `file` (a file handle or descriptor) from `offset`, with flow control; returns the bytes sent. */

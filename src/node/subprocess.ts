@@ -54,7 +54,35 @@ export interface SubprocessOptions {
   cwd?: string | URL;
   /** The environment (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /** @internal */ [LAZY_READ]?: boolean;
   [key: string]: unknown;
+}
+
+/**
+ * @internal an option of `subprocessExec`: the child's stdout and stderr are
+ * not read until their transport is first resumed (Process's streams), so
+ * one that is handed to another child loses nothing to this process.
+ */
+export const LAZY_READ: unique symbol = Symbol('tulip.lazyRead');
+
+/** What Node's net.Socket keeps of a pipe that has started reading (the fields Node's own child_process uses to stop it). */
+interface ReadingSocket { _handle?: { reading?: boolean; readStop?: () => number } | null; _readableState?: { reading: boolean } }
+
+/**
+ * Stop Node reading a child's stdout/stderr pipe, which it starts the moment
+ * the child is spawned (net.Socket reads a pipe handle from its constructor).
+ * Done synchronously after spawn(), before any I/O event, so nothing has been
+ * read; the stream reads again at its next read(0) ('readable' listener).
+ * Node's child_process stops a stdio stream it hands to another child with
+ * these same steps; false if the fields are not there.
+ */
+function stopReading(s: (Readable & ReadingSocket) | null): boolean {
+  const h = s?._handle;
+  if (s == null || h == null || typeof h.readStop !== 'function' || s._readableState === undefined) return false;
+  h.reading = false;
+  h.readStop();
+  s._readableState.reading = false;
+  return true;
 }
 
 function signalNumber(sig: string | null): number {
@@ -87,8 +115,8 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
   #exitedEarly = false;
   #lost = false;
 
-  /** Made right after `spawn()`, so that no event of the child (a quick exit) is missed. */
-  constructor(caller: ProtocolCaller, child: ChildProcess) {
+  /** Made right after `spawn()`, so that no event of the child (a quick exit) is missed; `lazyRead`: see {@link LAZY_READ}. */
+  constructor(caller: ProtocolCaller, child: ChildProcess, lazyRead = false) {
     this.#caller = caller;
     this.#child = child;
     const stdio = [child.stdin, child.stdout, child.stderr] as const;
@@ -106,7 +134,7 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
             dataReceived: (data) => this.#protocol.pipeDataReceived?.(fd, data),
             connectionLost: (exc) => this.#pipeLost(fd, exc),
           };
-      this.#pipes.set(fd, fd === 0 ? new WritePipeTransport(caller.loop, s as Writable, forward) : new ReadPipeTransport(caller, s as Readable, forward));
+      this.#pipes.set(fd, fd === 0 ? new WritePipeTransport(caller.loop, s as Writable, forward) : new ReadPipeTransport(caller, s as Readable, forward, {}, { lazy: lazyRead && stopReading(s as Readable) }));
       this.#open.add(fd);
     }
     child.on('exit', (code, signal) => this.#exited(code ?? -signalNumber(signal)));
@@ -204,7 +232,7 @@ function* start<P>(loop: EventLoop, factory: () => P, command: string, args: str
   } else errIo = nodeStdio(stderr, 'stderr');
   const protocol = factory();   // before the child exists, as asyncio does: a factory that throws leaves nothing running
   const child = spawn(cmd, argv, { stdio: [nodeStdio(stdin, 'stdin'), nodeStdio(stdout, 'stdout'), errIo], cwd, env, shell });
-  const t = new NodeSubprocessTransport(new ProtocolCaller(loop), child);
+  const t = new NodeSubprocessTransport(new ProtocolCaller(loop), child, opts[LAZY_READ] === true);
   const spawned = new Future<void>({ loop, description: `spawn ${command}` });
   const onSpawn = (): void => { if (!spawned.done()) spawned.setResult(); };
   const onError = (e: Error): void => { if (!spawned.done()) spawned.setException(e); };
