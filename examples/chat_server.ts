@@ -4,15 +4,17 @@
  * Shows: one task per connection (startServer), broadcasting to many
  * connections without letting a slow reader hold everyone up (its write
  * buffer is watched; past 1 MiB it is disconnected), a client that vanishes
- * mid-conversation (a reset is an ordinary end of its session), and Ctrl-C:
- * the server stops listening, says goodbye to every client, closes them, and
- * waits until every session has finished its cleanup.
+ * mid-conversation (a reset is an ordinary end of its session), and Ctrl-C
+ * with clients still connected: the server owns its connections, so halting
+ * `serveForever()` stops listening, halts every session (each says goodbye
+ * in its `finally`), flushes and closes every connection, and waits until
+ * all of them are gone.
  *
  * Run: npx tsx examples/chat_server.ts [port]      (default 8888; PORT=0 picks a free one)
  * Then, in a few terminals: nc 127.0.0.1 8888
  */
 import {
-  CancelledError, Future, rehalt, run, startServer, type Coro, type StreamReader, type StreamWriter,
+  CancelledError, currentTask, run, startServer, type Coro, type StreamReader, type StreamWriter,
 } from 'tulip';
 
 /** A client whose unsent backlog passes this is too slow to keep. */
@@ -38,20 +40,15 @@ function isDisconnect(e: unknown): boolean {
 }
 
 function* session(reader: StreamReader, writer: StreamWriter): Coro<void> {
-  writer.write('Welcome! Your name? ');
-  let name: string;
+  let name: string | null = null;
   try {
+    writer.write('Welcome! Your name? ');
     const first = yield* reader.readLine();
     if (first.length === 0) return;                           // gone before saying a name
     name = decoder.decode(first).trim() || `guest${++guests}`;
-  } catch (e) {
-    if (isDisconnect(e)) return;
-    throw e;
-  }
-  clients.set(writer, name);
-  writer.write(`Hello ${name}: ${clients.size - 1} other(s) here.\n`);
-  broadcast(writer, `* ${name} joined\n`);
-  try {
+    clients.set(writer, name);
+    writer.write(`Hello ${name}: ${clients.size - 1} other(s) here.\n`);
+    broadcast(writer, `* ${name} joined\n`);
     for (;;) {
       const line = yield* reader.readLine();
       if (line.length === 0) return;                          // the client closed its side
@@ -61,7 +58,11 @@ function* session(reader: StreamReader, writer: StreamWriter): Coro<void> {
     if (!isDisconnect(e)) throw e;                            // vanished: fall through to the goodbye
   } finally {
     clients.delete(writer);
-    broadcast(null, `* ${name} left\n`);
+    if (currentTask()!.cancelling() > 0) {
+      writer.write('* server shutting down, bye\n');          // halted: the server is shutting down (Ctrl-C)
+    } else if (name !== null) {
+      broadcast(null, `* ${name} left\n`);
+    }
   }
 }
 
@@ -71,14 +72,9 @@ try {
     const server = yield* startServer(session, '127.0.0.1', port);
     const [host, actual] = server.addresses()[0] as [string, number];
     console.log(`chat server listening on ${host}:${actual}`);
-    try {
-      yield* new Future<never>();                             // until Ctrl-C halts main here
-    } finally {
-      server.close();                                         // no new clients
-      for (const w of clients.keys()) { w.write('* server shutting down, bye\n'); w.close(); }
-      yield* server.waitClosed();                             // every session has ended (and flushed)
-      yield* rehalt();                                        // this cleanup waited: hand the halt on
-    }
+    // Until Ctrl-C halts main here; then the server shuts down: no new clients, every session halted
+    // (its goodbye written), every connection flushed and closed, and only then does this return.
+    yield* server.serveForever();
   });
 } catch (e) {
   if (!(e instanceof CancelledError)) throw e;                // Ctrl-C cancels main: a normal way out

@@ -116,7 +116,10 @@ function writeReadmeFiles(consumer: string): string[] {
   return written;
 }
 
-/** The README's server: a client's line comes back; Ctrl-C (SIGINT) stops it cleanly. */
+/**
+ * The README's server: a client's line comes back; Ctrl-C (SIGINT) with that
+ * client still connected, idle, stops it cleanly and closes the connection.
+ */
 async function readmeServer(consumer: string): Promise<void> {
   const child = spawn(process.execPath, ['dist/server.js'], { cwd: consumer, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
   const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
@@ -137,13 +140,16 @@ async function readmeServer(consumer: string): Promise<void> {
     sock.write('hello, server\n');
     const [echoed] = await once(sock, 'data') as [string];
     if (echoed !== 'hello, server\n') throw new Error(`the server echoed ${JSON.stringify(echoed)}`);
-    sock.end();
-    await once(sock, 'close');
+    // The client stays connected and says nothing more: the server owns its connection, so Ctrl-C still
+    // ends it, and the client sees the connection closed (an end, not a reset: once() rejects on 'error').
+    sock.resume();
+    const ended = once(sock, 'end');
     const exited = once(child, 'exit');
     child.kill('SIGINT');
-    const [code] = await exited as [number | null];
+    const [[code]] = await Promise.all([exited as Promise<[number | null]>, ended]);
     if (code !== 0 || !out.includes('stopped')) throw new Error(`after Ctrl-C the server exited ${code}:\n${out}`);
-    console.log('  ok the README server echoes a line and stops on Ctrl-C');
+    sock.destroy();
+    console.log('  ok the README server echoes a line, and Ctrl-C with the client still connected stops it and closes the connection');
   } finally {
     clearTimeout(killer);
     if (child.exitCode === null) child.kill('SIGKILL');

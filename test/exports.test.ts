@@ -22,6 +22,10 @@ const MAIN = [
   'SubprocessPipesProtocol', 'stack',
   // scope signals, defer, cancelling from outside (issue 10)
   'cancelOn', 'currentSignal', 'defer', 'main',
+  // interop (issue 12)
+  'EventOverflowError', 'IterationError', 'Lines', 'Subscription', 'TextStreamReader', 'copy', 'coroIterator', 'each',
+  'fromReadable', 'fromReadableStream', 'fromWritableStream', 'handleNodeRequests', 'on', 'once', 'toDuplex', 'toReadable', 'toReadableStream',
+  'toWritable', 'toWritableStream',
 ];
 const TESTING = [
   'TestEventLoop', 'VirtualDatagramTransport', 'VirtualNetwork', 'VirtualServer', 'VirtualTransport', 'runVirtual', 'seededRandom',
@@ -36,6 +40,8 @@ const HTTP = [
 const NODE_ONLY = [
   'FileProducer', 'NodeEventLoop', 'NodeServer', 'Process', 'STDOUT', 'SocketTransport', 'ThreadPoolExecutor',
   'createSubprocessExec', 'createSubprocessShell', 'toThread', 'main',
+  // the bridges to Node's streams and node:http (the host-neutral ones are in the core)
+  'fromReadable', 'handleNodeRequests', 'toDuplex', 'toReadable', 'toWritable',
 ];
 /** What the web entry adds to the core (the Node entry has them too). */
 const WEB_ONLY = ['WebEventLoop', 'WebSocketTransport', 'createWebSocketConnection'];

@@ -3,8 +3,7 @@
  * the two generator mistakes the types cannot catch everywhere:
  *
  * - `tulip/require-rehalt`: a `finally` block of a generator that itself
- *   contains a `yield*` must end with `yield* rehalt()` (or the cleanup
- *   goes through `defer`);
+ *   contains a `yield*` must end with `yield* rehalt()`;
  * - `tulip/no-floating-coroutine` (type-aware): a call returning a
  *   coroutine used as a statement on its own, which does nothing.
  *
@@ -13,6 +12,8 @@
  * parser provides, so a project using it installs `typescript-eslint` (or
  * `@typescript-eslint/parser`) and `typescript`, and lints with
  * `parserOptions: { projectService: true }`.
+ *
+ * @module tulip/eslint
  */
 import type { ESLint, Linter, Rule } from 'eslint';
 import requireRehalt from './require_rehalt.js';
@@ -27,8 +28,18 @@ import noFloatingCoroutine from './no_floating_coroutine.js';
  * const rules = Object.keys(p.rules);   // ['require-rehalt', 'no-floating-coroutine']
  */
 export interface TulipEslintPlugin extends ESLint.Plugin {
-  rules: { 'require-rehalt': Rule.RuleModule; 'no-floating-coroutine': Rule.RuleModule };
-  configs: { recommended: Linter.Config[] };
+  /** The two rules, by their name in the plugin (`tulip/<name>` in a config's `rules`). */
+  rules: {
+    /** A generator's `finally` that contains a `yield*` must end with `yield* rehalt()`. */
+    'require-rehalt': Rule.RuleModule;
+    /** A coroutine made and dropped (a call returning a `Coro` used as a statement) is an error; type-aware. */
+    'no-floating-coroutine': Rule.RuleModule;
+  };
+  /** The plugin's shared configs. */
+  configs: {
+    /** Both rules as errors: `require-rehalt` for every file, `no-floating-coroutine` for TypeScript files. */
+    recommended: Linter.Config[];
+  };
 }
 
 const TS_FILES = ['**/*.ts', '**/*.tsx', '**/*.mts', '**/*.cts'];

@@ -455,9 +455,9 @@ export abstract class BaseEventLoop implements EventLoop {
   getAddrInfo(_host: string | null, _port: number | string | null): Coro<AddrInfo[]> { throw new NotImplementedError('getAddrInfo'); }
   getNameInfo(_addr: SockAddr): Coro<[string, string]> { throw new NotImplementedError('getNameInfo'); }
   createConnection<P>(_factory: () => P, _host?: string | null, _port?: number | null): Coro<[Transport, P]> { throw new NotImplementedError('createConnection'); }
-  createServer(_factory: () => unknown, _host?: string | string[] | null, _port?: number | null): Coro<Server> { throw new NotImplementedError('createServer'); }
+  createServer(_factory: () => unknown, _host?: string | string[] | null, _port?: number | null): Coro<Server<SockAddr>> { throw new NotImplementedError('createServer'); }
   createUnixConnection<P>(_factory: () => P, _path: string): Coro<[Transport, P]> { throw new NotImplementedError('createUnixConnection'); }
-  createUnixServer(_factory: () => unknown, _path: string): Coro<Server> { throw new NotImplementedError('createUnixServer'); }
+  createUnixServer(_factory: () => unknown, _path: string): Coro<Server<string>> { throw new NotImplementedError('createUnixServer'); }
   startTls(_transport: Transport, _protocol: unknown, _ctx: unknown): Coro<Transport> { throw new NotImplementedError('startTls'); }
   sendfile(_transport: Transport, _file: unknown): Coro<number> { throw new NotImplementedError('sendfile'); }
   createDatagramEndpoint<P>(_factory: () => P, _opts: object): Coro<[DatagramTransport, P]> { throw new NotImplementedError('createDatagramEndpoint'); }

@@ -25,7 +25,10 @@ declare const useYieldStar: unique symbol;
  * function* good(): Coro<void> { yield* sleep(1); }
  * // function* bad(): Coro<void> { yield sleep(1); }   // error: Coro<void> is not a Suspend
  */
-export interface Suspend { readonly [useYieldStar]: 'tulip.Suspend' }
+export interface Suspend {
+  /** The brand that makes `Suspend` a type of its own: no value outside tulip's traps has it. */
+  readonly [useYieldStar]: 'tulip.Suspend';
+}
 
 /**
  * A coroutine: what a generator function typed `function* (): Coro<T>`
@@ -40,9 +43,13 @@ export interface Suspend { readonly [useYieldStar]: 'tulip.Suspend' }
  * function* fetchTwice(): Coro<number> { yield* sleep(10); return 2; }
  */
 export interface Coro<T> extends Iterator<Suspend, T, unknown> {
+  /** Run the coroutine to its next suspension (or its end), resuming it with the value it waited for. */
   next(...args: [] | [unknown]): IteratorResult<Suspend, T>;
+  /** Halt the coroutine: its `finally` blocks run (and may suspend), then it ends with `value`. */
   return(value: T): IteratorResult<Suspend, T>;
+  /** Resume the coroutine by throwing `e` where it waits (a failed future, a `CancelledError`). */
   throw(e?: unknown): IteratorResult<Suspend, T>;
+  /** The coroutine itself, so that `yield*` can drive it. */
   [Symbol.iterator](): Coro<T>;
 }
 
@@ -206,11 +213,11 @@ export interface EventLoop {
   /** Connect to `host:port` and attach a protocol made by `factory` (TLS with `opts.ssl`). */
   createConnection<P>(factory: () => P, host?: string | null, port?: number | null, opts?: ConnectionOptions): Coro<[Transport, P]>;
   /** Listen on `host:port` (several hosts, or `null` for every interface); each connection gets a protocol from `factory`. */
-  createServer(factory: () => unknown, host?: string | string[] | null, port?: number | null, opts?: ServerOptions): Coro<Server>;
+  createServer(factory: () => unknown, host?: string | string[] | null, port?: number | null, opts?: ServerOptions): Coro<Server<SockAddr>>;
   /** Connect to the Unix socket at `path`. */
   createUnixConnection<P>(factory: () => P, path: string, opts?: ConnectionOptions): Coro<[Transport, P]>;
   /** Listen on the Unix socket at `path`. */
-  createUnixServer(factory: () => unknown, path: string, opts?: ServerOptions): Coro<Server>;
+  createUnixServer(factory: () => unknown, path: string, opts?: ServerOptions): Coro<Server<string>>;
   /** Upgrade a connection to TLS; returns the new transport (the old one must not be used). */
   startTls(transport: Transport, protocol: unknown, sslContext: unknown, opts?: { serverSide?: boolean; serverHostname?: string; sslHandshakeTimeout?: number }): Coro<Transport>;
   /** Send `count` bytes of `file` (a file handle or descriptor) from `offset`, with flow control; returns the bytes sent. */

@@ -42,6 +42,33 @@ export interface PushProducer {
 }
 
 /**
+ * What `getExtraInfo(name)` answers, by name (asyncio's extra info keys, in
+ * camelCase). A transport answers the names that apply to it and
+ * `undefined` (or the fallback) for the rest; any other name is allowed and
+ * typed `unknown`. A loop with I/O adds the names of its own objects by
+ * declaration merging: the Node loop adds `socket`, `sslObject`,
+ * `peercert`, `cipher`, `sslProtocol`, `pipe` and `subprocess`.
+ * @example
+ * const [, writer] = yield* openConnection('127.0.0.1', 8888);
+ * const peer = writer.getExtraInfo('peername');   // SockAddr | string | undefined
+ * if (Array.isArray(peer)) console.log(`from ${peer[0]} port ${peer[1]}`);
+ */
+export interface ExtraInfo {
+  /** The remote address: `[host, port]`, or a Unix socket's path. */
+  peername: SockAddr | string;
+  /** The local address: `[host, port]`, or a Unix socket's path. */
+  sockname: SockAddr | string;
+  /** A stacked transport's lower protocol (`stack()`). */
+  lowerProtocol: Protocol;
+  /** A stacked transport's transport below (`stack()`). */
+  lowerTransport: Transport;
+  /** The child process a subprocess pipes transport runs over. */
+  subprocessTransport: SubprocessTransport;
+  /** That child's process id. */
+  pid: number;
+}
+
+/**
  * What every transport offers. `[Symbol.dispose]()` is `close()`, so a
  * `using` declaration closes the transport when its block ends (also when
  * the task is halted inside the block).
@@ -56,7 +83,9 @@ export interface PushProducer {
  * }   // closed here
  */
 export interface BaseTransport {
-  /** Information about the connection: `'peername'`, `'sockname'`, `'socket'`, `'peercert'`, `'cipher'`...; `fallback` if unknown. */
+  /** Information about the connection by a name of {@link ExtraInfo} (`'peername'`, `'sockname'`, `'socket'`, `'peercert'`, `'cipher'`...), typed; `fallback` if there is none. */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K, fallback?: ExtraInfo[K]): ExtraInfo[K] | undefined;
+  /** Information about the connection by any other name (`unknown`); `fallback` if there is none. */
   getExtraInfo(name: string, fallback?: unknown): unknown;
   /** True once `close()` or `abort()` was called or the connection was lost. */
   isClosing(): boolean;
@@ -254,7 +283,7 @@ export interface SubprocessProtocol {
 }
 
 /**
- * A listening server. It owns the connections it accepted: halting the task
+ * A listening server; `A` is the type of its addresses (`SockAddr` for TCP, a path for Unix sockets). It owns the connections it accepted: halting the task
  * that waits in `serveForever()` or `waitClosed()` stops listening, halts
  * the connections' handler tasks (their cleanups run), closes what is left
  * and waits for it. `close()` only stops listening. `[Symbol.dispose]()` is
@@ -269,7 +298,7 @@ export interface SubprocessProtocol {
  * const server = yield* startServer(function* (r, w) { w.write(yield* r.readLine()); }, '127.0.0.1', 8888);
  * yield* server.serveForever();   // Ctrl-C: the server and its connections end, then this task
  */
-export interface Server {
+export interface Server<A extends SockAddr | string = SockAddr | string> {
   /** Stop listening; connections already accepted carry on (see `closeClients`). */
   close(): void;
   /** Wait until the server is closed and every connection it accepted is gone; halting the wait shuts the server down. */
@@ -281,7 +310,7 @@ export interface Server {
   /** True while accepting connections. */
   isServing(): boolean;
   /** The addresses listened on: `[host, port]` pairs, or a Unix socket's path. */
-  addresses(): Array<SockAddr | string>;
+  addresses(): A[];
   /** Close every accepted connection (after its buffered data). */
   closeClients(): void;
   /** Abort every accepted connection. */

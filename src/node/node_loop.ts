@@ -113,14 +113,14 @@ export class NodeEventLoop extends BaseEventLoop {
   override createConnection<P>(factory: () => P, host?: string | null, port?: number | null, opts?: ConnectionOptions): Coro<[Transport, P]> {
     return createConnection(this, factory, host, port, opts);
   }
-  override createServer(factory: () => unknown, host?: string | string[] | null, port?: number | null, opts?: ServerOptions): Coro<Server> {
-    return createServer(this, factory, host, port, opts);
+  override createServer(factory: () => unknown, host?: string | string[] | null, port?: number | null, opts?: ServerOptions): Coro<Server<SockAddr>> {
+    return createServer(this, factory, host, port, opts) as Coro<Server<SockAddr>>;
   }
   override createUnixConnection<P>(factory: () => P, path: string, opts?: ConnectionOptions): Coro<[Transport, P]> {
     return createUnixConnection(this, factory, path, opts);
   }
-  override createUnixServer(factory: () => unknown, path: string, opts?: ServerOptions): Coro<Server> {
-    return createUnixServer(this, factory, path, opts);
+  override createUnixServer(factory: () => unknown, path: string, opts?: ServerOptions): Coro<Server<string>> {
+    return createUnixServer(this, factory, path, opts) as Coro<Server<string>>;
   }
   override startTls(transport: Transport, protocol: unknown, sslContext: unknown, opts?: { serverSide?: boolean; serverHostname?: string; sslHandshakeTimeout?: number }): Coro<Transport> {
     return startTls(this, transport, protocol, sslContext, opts);

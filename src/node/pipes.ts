@@ -12,6 +12,7 @@
  */
 import { createReadStream, createWriteStream, fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { isatty, ReadStream as TtyReadStream, WriteStream as TtyWriteStream } from 'node:tty';
 import type { Coro, EventLoop } from '../kernel/events.js';
@@ -26,6 +27,14 @@ import { type LoopResource, track, untrack } from './registry.js';
  * yield* getRunningLoop().connectReadPipe(() => ({ dataReceived: (d: Uint8Array) => console.log(d.length) }), process.stdin);
  */
 export type PipeLike = Readable | Writable | number;
+
+/**
+ * @internal the error of a write to a pipe nobody reads any more, shaped as
+ * Node's own (asyncio's BrokenPipeError).
+ */
+export function brokenPipeError(): Error {
+  return Object.assign(new Error('write EPIPE (the reading end of the pipe is closed)'), { code: 'EPIPE', errno: -osConstants.errno.EPIPE, syscall: 'write' });
+}
 
 /**
  * Can `new net.Socket({ fd })` carry a FIFO here? On Node it can (libuv's pipes); Deno throws (`open EEXIST`) and
@@ -74,19 +83,26 @@ export class ReadPipeTransport implements ReadTransport, LoopResource {
   #lostEarly: { exc: Error | undefined } | null = null;
   /** The error the stream is being destroyed with, for its 'close' event. */
   #closeExc: Error | undefined = undefined;
+  /** Not read from at all until the first `resumeReading()` (no 'readable' listener yet). */
+  #lazy: boolean;
 
   /**
    * @internal Listeners go on at once, in paused mode ('readable' + read()):
    * nothing is read before `_start()`, and Node's own `resume()` of a dead
    * child's stdio (which would discard the output) has no effect on it.
+   * `lazy`: the transport starts paused and adds its 'readable' listener
+   * (which makes Node read) only at the first `resumeReading()`, so that a
+   * pipe nobody reads can still be handed to another process whole.
    */
-  constructor(caller: ProtocolCaller, stream: Readable, protocol: Protocol, extra: Record<string, unknown> = {}) {
+  constructor(caller: ProtocolCaller, stream: Readable, protocol: Protocol, extra: Record<string, unknown> = {}, opts?: { lazy?: boolean }) {
     this.#caller = caller;
     this.#stream = stream;
     this.#protocol = protocol;
     this.#extra = { pipe: stream, ...extra };
+    this.#lazy = opts?.lazy === true;
+    this.#reading = !this.#lazy;
     stream.on('error', (e: Error) => this.#shutdown(e));
-    stream.on('readable', () => this.#drain());
+    if (!this.#lazy) stream.on('readable', this.#onReadable);
     stream.on('end', () => {
       if (this.#closing) return;
       this.#closing = true;
@@ -120,8 +136,15 @@ export class ReadPipeTransport implements ReadTransport, LoopResource {
   resumeReading(): void {
     if (this.#closing || this.#reading) return;
     this.#reading = true;
+    if (this.#lazy) { this.#lazy = false; this.#stream.on('readable', this.#onReadable); }
     this.#caller.soon(() => this.#drain());
   }
+
+  /** @internal Node stopped reading the stream (a failed hand-over to a child): make it read again if this transport reads. */
+  _readAgain(): void { if (!this.#lazy && !this.#closing) this.#stream.read(0); }
+
+  /** @internal nothing was ever read from the stream into this process (its data is all still in the pipe). */
+  _untouched(): boolean { return this.#lazy || (this.#stream.readableLength === 0 && !this.#closing); }
 
   /** `using`: `close()` when the block ends. */
   [Symbol.dispose](): void { this.close(); }
@@ -134,6 +157,8 @@ export class ReadPipeTransport implements ReadTransport, LoopResource {
 
   /** @internal close() without waiting (loop.close()). */
   _loopClosing(): void { this.#closing = true; this.#stream.destroy(); this.#connectionLost(undefined); }
+
+  readonly #onReadable = (): void => this.#drain();
 
   #drain(): void {
     const s = this.#stream;
@@ -193,6 +218,7 @@ export class WritePipeTransport extends WritableTransport implements WriteTransp
   readonly #stream: Writable;
   #error: Error | undefined = undefined;
   #closed = false;
+  #closedHere = false;
 
   /** @internal */
   constructor(loop: EventLoop, stream: Writable, protocol: Protocol, extra: Record<string, unknown> = {}) {
@@ -215,6 +241,11 @@ export class WritePipeTransport extends WritableTransport implements WriteTransp
 
   /** A pipe has one direction: this is `close()`. */
   override writeEof(): void { this.close(); }
+  override close(): void { this.#closedHere = true; super.close(); }
+  override abort(exc?: Error): void { this.#closedHere = true; super.abort(exc); }
+
+  /** @internal the pipe closed without this side closing it (Node closes a child's stdin when the child exits). */
+  _closedByPeer(): boolean { return this.#closed && !this.#closedHere; }
 
   /** @internal close at once (loop.close()). */
   _loopClosing(): void {
@@ -224,6 +255,29 @@ export class WritePipeTransport extends WritableTransport implements WriteTransp
 
   protected _writable(): Writable { return this.#stream; }
   protected _shutdown(): void { this.close(); }
+
+  /**
+   * A write to a pipe whose reader is gone fails at once inside Node's
+   * write() (EPIPE), which destroys the stream and reports it a tick later:
+   * abort with that error now, so the `drain()` right after the write
+   * already throws EPIPE (asyncio's BrokenPipeError).
+   */
+  protected override _send(data: Uint8Array | string, notify: boolean): void {
+    super._send(data, notify);
+    this.#checkWrite();
+  }
+  protected override _sendMany(list: Array<Uint8Array | string>, notify: boolean): void {
+    super._sendMany(list, notify);
+    this.#checkWrite();
+  }
+  #checkWrite(): void {
+    const s = this.#stream;
+    if (!s.destroyed || this.isClosing()) return;
+    // Destroyed with the write's error, or already by Node (a child's stdin, when the child exited).
+    const e = s.errored ?? brokenPipeError();
+    if (this.#error === undefined) this.#error = e;
+    this.abort(e);
+  }
 
   protected _closeGracefully(): void {
     const s = this.#stream;

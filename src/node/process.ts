@@ -21,7 +21,8 @@ import type {
 import { DEFAULT_LIMIT, StreamReader } from '../streams/reader.js';
 import { StreamReaderProtocol } from '../streams/stream_protocol.js';
 import { StreamWriter } from '../streams/writer.js';
-import type { StdioOption } from './subprocess.js';
+import { LAZY_READ, type StdioOption } from './subprocess.js';
+import { brokenPipeError, type ReadPipeTransport, type WritePipeTransport } from './pipes.js';
 
 /**
  * Options of {@link createSubprocessExec}/{@link createSubprocessShell}: stdio defaults to 'inherit'.
@@ -29,8 +30,11 @@ import type { StdioOption } from './subprocess.js';
  * yield* createSubprocessExec('grep', ['x'], { stdin: 'pipe', stdout: 'pipe', limit: 1 << 20 });
  */
 export interface ProcessOptions {
-  /** The child's stdin (default `'inherit'`; `'pipe'`: `process.stdin` is a StreamWriter). */
-  stdin?: StdioOption;
+  /**
+   * The child's stdin (default `'inherit'`; `'pipe'`: `process.stdin` is a StreamWriter); also another
+   * Process's `stdout` or `stderr`, whose pipe is handed to this child (see {@link createSubprocessExec}).
+   */
+  stdin?: StdioOption | StreamReader;
   /** The child's stdout (default `'inherit'`; `'pipe'`: `process.stdout` is a StreamReader). */
   stdout?: StdioOption;
   /** The child's stderr (default `'inherit'`; {@link STDOUT}: into stdout). */
@@ -67,6 +71,7 @@ class SubprocessStreamProtocol implements SubprocessProtocol {
       if (pipe === null) return null;
       const r = new StreamReader({ limit: this.#limit, loop: this.#loop });
       r.setTransport(pipe);
+      childPipes.set(r, pipe as ReadPipeTransport);
       return r;
     };
     this.stdout = reader(1);
@@ -84,7 +89,12 @@ class SubprocessStreamProtocol implements SubprocessProtocol {
   pipeDataReceived(fd: 1 | 2, data: Uint8Array): void { (fd === 1 ? this.stdout : this.stderr)?.feedData(data); }
 
   pipeConnectionLost(fd: 0 | 1 | 2, exc?: Error): void {
-    if (fd === 0) { this.#stdinProtocol?.connectionLost(exc); return; }
+    if (fd === 0) {
+      // The child exited (or closed its stdin) before this side closed it: later writes are to a broken pipe.
+      const pipe = this.#transport?.getPipeTransport(0) as Partial<WritePipeTransport> | null;
+      this.#stdinProtocol?.connectionLost(exc ?? (pipe?._closedByPeer?.() === true ? brokenPipeError() : undefined));
+      return;
+    }
     const r = fd === 1 ? this.stdout : this.stderr;
     if (exc === undefined) r?.feedEof();
     else r?.setException(exc);
@@ -217,8 +227,17 @@ export class Process {
 function* create(spawn: (loop: EventLoop, factory: () => SubprocessStreamProtocol, opts: Record<string, unknown>) => Coro<[SubprocessTransport, SubprocessStreamProtocol]>, opts: ProcessOptions): Coro<Process> {
   const loop = getRunningLoop();
   const { limit = DEFAULT_LIMIT, stdin = 'inherit', stdout = 'inherit', stderr = 'inherit', ...rest } = opts;
-  const [t, p] = yield* spawn(loop, () => new SubprocessStreamProtocol(limit, loop), { ...rest, stdin, stdout, stderr });
-  return new Process(t, p);
+  const handed = stdin instanceof StreamReader ? handOver(stdin) : null;
+  let spawned: [SubprocessTransport, SubprocessStreamProtocol] | null = null;
+  try {
+    spawned = yield* spawn(loop, () => new SubprocessStreamProtocol(limit, loop), {
+      ...rest, stdin: handed?.stream ?? stdin, stdout, stderr, [LAZY_READ]: true,
+    });
+  } finally {
+    if (handed !== null) { if (spawned !== null) handed.release(spawned[0].getPid()); else handed.restore(); }
+  }
+  const [t, p] = spawned;
+  return new Process(t, p);   // the child is owned by the innermost scope from spawn on (subprocess.ts)
 }
 
 /**
@@ -242,4 +261,35 @@ export function createSubprocessExec(program: string, args: string[] = [], opts:
  */
 export function createSubprocessShell(cmd: string, opts: ProcessOptions = {}): Coro<Process> {
   return create((loop, f, o) => loop.subprocessShell(f, cmd, o), opts);
+}
+
+/** The pipe transport behind each StreamReader of a child's stdout/stderr, for handing it to another child. */
+const childPipes = new WeakMap<StreamReader, ReadPipeTransport>();
+
+/**
+ * `stdin: otherProcess.stdout`: the Node stream of that pipe goes to spawn(),
+ * which gives the new child a duplicate of its fd (the bytes never pass
+ * through this process); once the child runs, this process's end is closed
+ * and the reader ends with an error saying where its data went. Allowed
+ * only while no byte of the pipe was read into this process: after that,
+ * the child would start in the middle of the data.
+ */
+function handOver(reader: StreamReader): { stream: StdioOption; release(pid: number): void; restore(): void } {
+  const t = childPipes.get(reader);
+  if (t === undefined) {
+    throw new TypeError('stdin: a StreamReader can be given only if it is another Process\'s stdout or stderr (else use stdin: \'pipe\' and copy())');
+  }
+  if (t.isClosing() || reader.exception() !== undefined) throw new Error('stdin: that pipe is closed or was already handed to another process');
+  if (reader.buffered > 0 || !t._untouched()) {
+    throw new Error(`stdin: ${reader.buffered} byte(s) of that pipe were already read into this process, so another child cannot take it whole; use stdin: 'pipe' and copy()`);
+  }
+  return {
+    stream: t.getExtraInfo('pipe') as StdioOption,
+    release(pid: number): void {
+      reader.setException(new Error(`this pipe was handed to process ${pid} as its stdin`));
+      t.close();
+    },
+    /** The child did not start: Node stopped this process reading the pipe anyway; read on. */
+    restore(): void { t._readAgain(); },
+  };
 }

@@ -70,6 +70,7 @@ export interface SubprocessOptions {
   killGrace?: number;
   /** Not owned by any scope, not killed when the loop closes, in its own process group: it may outlive tulip. */
   detached?: boolean;
+  /** @internal */ [LAZY_READ]?: boolean;
   [key: string]: unknown;
 }
 
@@ -78,6 +79,33 @@ export const DEFAULT_KILL_GRACE = 2000;
 
 /** The running children of each loop that `run()` ends at its end (not the detached ones). */
 const children = new WeakMap<object, Set<NodeSubprocessTransport>>();
+
+/**
+ * @internal an option of `subprocessExec`: the child's stdout and stderr are
+ * not read until their transport is first resumed (Process's streams), so
+ * one that is handed to another child loses nothing to this process.
+ */
+export const LAZY_READ: unique symbol = Symbol('tulip.lazyRead');
+
+/** What Node's net.Socket keeps of a pipe that has started reading (the fields Node's own child_process uses to stop it). */
+interface ReadingSocket { _handle?: { reading?: boolean; readStop?: () => number } | null; _readableState?: { reading: boolean } }
+
+/**
+ * Stop Node reading a child's stdout/stderr pipe, which it starts the moment
+ * the child is spawned (net.Socket reads a pipe handle from its constructor).
+ * Done synchronously after spawn(), before any I/O event, so nothing has been
+ * read; the stream reads again at its next read(0) ('readable' listener).
+ * Node's child_process stops a stdio stream it hands to another child with
+ * these same steps; false if the fields are not there.
+ */
+function stopReading(s: (Readable & ReadingSocket) | null): boolean {
+  const h = s?._handle;
+  if (s == null || h == null || typeof h.readStop !== 'function' || s._readableState === undefined) return false;
+  h.reading = false;
+  h.readStop();
+  s._readableState.reading = false;
+  return true;
+}
 
 function signalNumber(sig: string | null): number {
   if (sig === null) return 0;
@@ -114,8 +142,11 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource, Owne
   #exitWaiters: Array<Future<void>> = [];
   /** @internal the scope or task that owns the child (kernel/cleanup.ts) */ _owner: Cleanups | null = null;
 
-  /** Made right after `spawn()`, so that no event of the child (a quick exit) is missed. */
-  constructor(caller: ProtocolCaller, child: ChildProcess, killGrace = DEFAULT_KILL_GRACE, detached = false) {
+  /**
+   * Made right after `spawn()`, so that no event of the child (a quick exit) is missed; `lazyRead`: see
+   * {@link LAZY_READ}.
+   */
+  constructor(caller: ProtocolCaller, child: ChildProcess, killGrace = DEFAULT_KILL_GRACE, detached = false, lazyRead = false) {
     this.#caller = caller;
     this.#child = child;
     this.#killGrace = killGrace;
@@ -135,7 +166,7 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource, Owne
             dataReceived: (data) => this.#protocol.pipeDataReceived?.(fd, data),
             connectionLost: (exc) => this.#pipeLost(fd, exc),
           };
-      this.#pipes.set(fd, fd === 0 ? new WritePipeTransport(caller.loop, s as Writable, forward) : new ReadPipeTransport(caller, s as Readable, forward));
+      this.#pipes.set(fd, fd === 0 ? new WritePipeTransport(caller.loop, s as Writable, forward) : new ReadPipeTransport(caller, s as Readable, forward, {}, { lazy: lazyRead && stopReading(s as Readable) }));
       this.#open.add(fd);
     }
     child.on('exit', (code, signal) => this.#exited(code ?? -signalNumber(signal)));
@@ -282,7 +313,7 @@ function* start<P>(loop: EventLoop, factory: () => P, command: string, args: str
   } else errIo = nodeStdio(stderr, 'stderr');
   const protocol = factory();   // before the child exists, as asyncio does: a factory that throws leaves nothing running
   const child = spawn(cmd, argv, { stdio: [nodeStdio(stdin, 'stdin'), nodeStdio(stdout, 'stdout'), errIo], cwd, env, shell, detached });
-  const t = new NodeSubprocessTransport(new ProtocolCaller(loop), child, killGrace, detached);
+  const t = new NodeSubprocessTransport(new ProtocolCaller(loop), child, killGrace, detached, opts[LAZY_READ] === true);
   if (!detached && child.pid !== undefined) _own(t);   // owned from the first instant (see the top of this file)
   const spawned = new Future<void>({ loop, description: `spawn ${command}` });
   const onSpawn = (): void => { if (!spawned.done()) spawned.setResult(); };

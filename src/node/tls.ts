@@ -118,7 +118,7 @@ export function* startTls(
       const sock = new tls.TLSSocket(socket, { ...serverTlsOptions(sslContext), isServer: true });
       s = yield* handshake(loop, sock, 'secure', timeout, 'server side');
     } else {
-      const peer = transport.getExtraInfo('peername') as [string, number] | string | undefined;
+      const peer = transport.getExtraInfo('peername');
       const name = opts.serverHostname ?? (Array.isArray(peer) ? peer[0] : '');
       const sock = tls.connect({ ...clientTlsOptions(sslContext, name), socket });
       s = yield* handshake(loop, sock, 'secureConnect', timeout, name);

@@ -32,11 +32,14 @@ export interface TaskRunningProtocol { _connectionTasks(): Iterable<Task<unknown
 /** @internal a connection as the shutdown sees it. */
 export interface OwnedConnection { getProtocol(): unknown; close(): void; abort(): void }
 
-/** @internal what the shutdown needs from a server. */
+/**
+ * A server that owns the connections it accepted: what its shutdown needs
+ * from it. (Its members are internal: in the shipped declarations it is empty.)
+ */
 export interface ConnectionOwner {
-  /** The connections accepted and not yet lost. */
+  /** @internal The connections accepted and not yet lost. */
   _connections(): Iterable<OwnedConnection>;
-  /** A future of its own that completes once the server is closed and every connection is gone. */
+  /** @internal A future of its own that completes once the server is closed and every connection is gone. */
   _allGone(): Future<void>;
 }
 

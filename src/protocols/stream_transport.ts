@@ -26,7 +26,7 @@
 import { type Context, currentContext, swapContext } from '../kernel/context.js';
 import { _enterLoop, _leaveLoop, type EventLoop } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
-import type { BufferedProtocol, Protocol, PushProducer, Transport } from '../kernel/transport_types.js';
+import type { BufferedProtocol, ExtraInfo, Protocol, PushProducer, Transport } from '../kernel/transport_types.js';
 
 const NEW = 0, OPEN = 1, LOST = 2;
 
@@ -123,6 +123,10 @@ export abstract class StreamTransportBase implements Transport {
 
   // ---- the Transport interface -------------------------------------------------
 
+  /** Extra information by a name of `ExtraInfo` (`'peername'`, `'socket'`...), typed; `fallback` if there is none. */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K, fallback?: ExtraInfo[K]): ExtraInfo[K] | undefined;
+  /** Extra information by any other name (`unknown`); `fallback` if there is none. */
+  getExtraInfo(name: string, fallback?: unknown): unknown;
   getExtraInfo(name: string, fallback?: unknown): unknown {
     const ex = this.#extra;
     const v = ex !== null && name in ex ? ex[name] : this._extraInfo(name);

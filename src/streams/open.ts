@@ -5,7 +5,7 @@
  * loop that implements those (the Node loop, the test loop's network).
  */
 import { type ConnectionOptions, type Coro, getRunningLoop, type ServerOptions } from '../kernel/events.js';
-import type { Server } from '../kernel/transport_types.js';
+import type { Server, SockAddr } from '../kernel/transport_types.js';
 import { StreamReader } from './reader.js';
 import { type ClientConnectedCallback, StreamReaderProtocol } from './stream_protocol.js';
 import { StreamWriter } from './writer.js';
@@ -53,7 +53,7 @@ export function* openConnection(host: string, port: number, opts?: ConnectionOpt
  */
 export function* startServer(
   onClient: ClientConnectedCallback, host: string | string[] | null, port: number | null, opts?: ServerOptions & StreamOptions,
-): Coro<Server> {
+): Coro<Server<SockAddr>> {
   const loop = getRunningLoop();
   const [limit, rest] = split(opts);
   return yield* loop.createServer(() => new StreamReaderProtocol(new StreamReader({ limit, loop }), onClient, loop), host, port, rest);
@@ -78,7 +78,7 @@ export function* openUnixConnection(path: string, opts?: ConnectionOptions & Str
  * @example
  * const server = yield* startUnixServer(function* (r, w) { w.write(yield* r.read(100)); }, '/tmp/app.sock');
  */
-export function* startUnixServer(onClient: ClientConnectedCallback, path: string, opts?: ServerOptions & StreamOptions): Coro<Server> {
+export function* startUnixServer(onClient: ClientConnectedCallback, path: string, opts?: ServerOptions & StreamOptions): Coro<Server<string>> {
   const loop = getRunningLoop();
   const [limit, rest] = split(opts);
   return yield* loop.createUnixServer(() => new StreamReaderProtocol(new StreamReader({ limit, loop }), onClient, loop), path, rest);

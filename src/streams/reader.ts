@@ -26,6 +26,8 @@ import { type EventLoop, getEventLoop } from '../kernel/events.js';
 import type { Coro } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import type { ReadTransport } from '../kernel/transport_types.js';
+import { asyncIteratorOf } from '../toolkit/async_iter.js';
+import { type Lines, type TextOptions, TextStreamReader } from './text.js';
 
 /**
  * The default limit of a line or chunk a reader buffers: 64 KiB.
@@ -61,6 +63,11 @@ function indexOf(hay: Uint8Array, sep: Uint8Array, from: number): number {
     return i;
   }
   return -1;
+}
+
+function* lineOf(r: StreamReader): Coro<IteratorResult<Uint8Array, undefined>> {
+  const line = yield* r.readLine();
+  return line.length === 0 ? { done: true, value: undefined } : { done: false, value: line };
 }
 
 /**
@@ -105,9 +112,9 @@ export class StreamReader {
   /** The error `setException` set, if any. */
   exception(): unknown { return this.#exception; }
 
-  /** @internal the transport to pause when too much is buffered. */
+  /** @internal the transport to pause when too much is buffered; one set while not reading is resumed by the first wait. */
   setTransport(t: ReadTransport): void {
-    if (this.#transport !== null && this.#transport !== t) this.#paused = false;
+    if (this.#transport !== t) this.#paused = typeof t.isReading === 'function' && !t.isReading();
     this.#transport = t;
   }
 
@@ -217,15 +224,24 @@ export class StreamReader {
     return this.#take(n);
   }
 
-  /** Lines until EOF, for `for await` in async functions (each read runs as a task on the reader's loop). */
+  /**
+   * Lines (as bytes, with their `\n`) until EOF, for `for await` in async
+   * functions: each read runs as a task on the reader's loop, and leaving
+   * the loop cancels a pending one, so no line is lost (see `lines()` for strings).
+   */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return {
-      next: async (): Promise<IteratorResult<Uint8Array>> => {
-        const line = await this.#loop.createTask(this.readLine(), { name: 'StreamReader line' });
-        return line.length === 0 ? { done: true, value: undefined } : { done: false, value: line };
-      },
-    };
+    return asyncIteratorOf(this.#loop, { next: () => lineOf(this) }, 'StreamReader line');
   }
+
+  /**
+   * The lines until EOF as strings, without their line endings (`'\n'` or
+   * `'\r\n'`), decoded as UTF-8 (or `opts.encoding`), for `each()` and
+   * `for await`; leaving a loop early leaves the rest in the reader.
+   * @example
+   * const [reader] = yield* openConnection('127.0.0.1', 8888);
+   * for (const line of yield* each(reader.lines())) { console.log(line); yield* each.next(); }
+   */
+  lines(opts?: TextOptions): Lines { return new TextStreamReader(this, opts).lines(); }
 
   // ---- internals -------------------------------------------------------------
 

@@ -40,6 +40,8 @@ export class StreamReaderProtocol implements Protocol {
   #transport: Transport | null = null;
   #paused = false;
   #lost = false;
+  /** The error the connection was lost with, for every later `drain()` (EPIPE stays EPIPE). */
+  #lostExc: Error | undefined = undefined;
   #drainWaiters: Future<void>[] = [];
   readonly #closed: Outcome<void>;
   /** The handler's task (servers only). */
@@ -87,6 +89,7 @@ export class StreamReaderProtocol implements Protocol {
 
   connectionLost(exc: Error | undefined): void {
     this.#lost = true;
+    this.#lostExc = exc;
     if (exc === undefined) this.reader.feedEof();
     else this.reader.setException(exc);
     if (exc === undefined) this.#closed.setResult();
@@ -97,9 +100,12 @@ export class StreamReaderProtocol implements Protocol {
   pauseWriting(): void { this.#paused = true; }
   resumeWriting(): void { this.#paused = false; this.#wakeDrain(undefined); }
 
+  /** @internal the error the connection was lost with (undefined: lost cleanly, or not lost). */
+  _lostException(): Error | undefined { return this.#lostExc; }
+
   /** @internal wait while writing is paused; throw if the connection is lost. */
   *_drainHelper(): Coro<void> {
-    if (this.#lost) throw connectionLostError();
+    if (this.#lost) throw this.#lostExc ?? connectionLostError();
     if (!this.#paused) return;
     const f = new Future<void>({ loop: this.#loop, description: 'StreamWriter.drain' });
     this.#drainWaiters.push(f);

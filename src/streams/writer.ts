@@ -6,7 +6,7 @@
  */
 import { cede } from '../kernel/traps.js';
 import { type Coro, type EventLoop, getEventLoop } from '../kernel/events.js';
-import type { Transport } from '../kernel/transport_types.js';
+import type { ExtraInfo, Transport } from '../kernel/transport_types.js';
 import { connectionLostError } from '../protocols/stream_transport.js';
 import type { StreamReader } from './reader.js';
 import type { StreamReaderProtocol } from './stream_protocol.js';
@@ -54,7 +54,10 @@ export class StreamWriter {
   [Symbol.dispose](): void { this.close(); }
   /** True once the connection is closing or closed. */
   isClosing(): boolean { return this.#transport.isClosing(); }
-  /** The transport's extra info (`'peername'`, `'sockname'`, `'peercert'`...). */
+  /** The transport's extra information by a name of `ExtraInfo` (`'peername'`, `'socket'`...), typed; `fallback` if there is none. */
+  getExtraInfo<K extends keyof ExtraInfo>(name: K, fallback?: ExtraInfo[K]): ExtraInfo[K] | undefined;
+  /** The transport's extra information by any other name (`unknown`); `fallback` if there is none. */
+  getExtraInfo(name: string, fallback?: unknown): unknown;
   getExtraInfo(name: string, fallback?: unknown): unknown { return this.#transport.getExtraInfo(name, fallback); }
 
   /**
@@ -78,7 +81,7 @@ export class StreamWriter {
     if (exc !== undefined) throw exc;
     if (this.#transport.isClosing()) {
       yield* cede();   // let connectionLost arrive, so the error is the right one
-      const e = this.#reader?.exception();
+      const e = this.#reader?.exception() ?? this.#protocol._lostException();
       if (e !== undefined) throw e;
       throw connectionLostError();
     }

@@ -54,7 +54,12 @@ export interface Explorer {
    */
   target<T>(body: () => Coro<T>): Coro<T | undefined>;
   /** This run's cancellation: the point (1-based) and mode, or null on the counting run. */
-  readonly injection: { point: number; mode: CancelMode } | null;
+  readonly injection: {
+    /** The suspension point where the cancel lands, counted from 1 in the order the targets suspend. */
+    point: number;
+    /** How the cancel is made there. */
+    mode: CancelMode;
+  } | null;
   /** Whether this run's cancellation has happened yet (the point was reached). */
   readonly injected: boolean;
 }
@@ -67,7 +72,12 @@ export interface Explorer {
  */
 export interface ExploreOutcome<T> extends ScenarioOutcome<T> {
   /** The point and mode of this run's cancellation (null: the counting run). */
-  injection: { point: number; mode: CancelMode } | null;
+  injection: {
+    /** The suspension point where the cancel lands, counted from 1 in the order the targets suspend. */
+    point: number;
+    /** How the cancel is made there. */
+    mode: CancelMode;
+  } | null;
   /** Whether the point was reached and the cancel made. */
   injected: boolean;
   /** What the target waited on at the point (`'Lock.acquire'`, `'sleep(10)'`, ...). */
@@ -105,7 +115,14 @@ export interface ExploreOptions<T> extends RunChecks {
  * const r: ExploreReport = await exploreCancellation((x) => x.target(() => sleep(10)));
  * console.log(`${r.points} points, ${r.runs} runs`);
  */
-export interface ExploreReport { points: number; runs: number; modes: CancelMode[] }
+export interface ExploreReport {
+  /** How many times the targets suspended on the counting run: the points each rerun cancels at. */
+  points: number;
+  /** How many runs were made: the counting run and one per point and mode (1 on a replay). */
+  runs: number;
+  /** The ways of cancelling that were tried at every point (on a replay, the one it replayed). */
+  modes: CancelMode[];
+}
 
 /**
  * A run of {@link exploreCancellation} that broke an invariant.
@@ -116,8 +133,9 @@ export interface ExploreReport { points: number; runs: number; modes: CancelMode
  * catch (e) { if (e instanceof ExplorationError) console.log(e.point, e.mode, e.replay); }
  */
 export class ExplorationError extends Error {
-  /** The point (1-based; 0 for the counting run) and mode. */
+  /** The point where the failing run cancelled (1-based; 0 for the counting run). */
   readonly point: number;
+  /** How the failing run cancelled there (null for the counting run, which does not cancel). */
   readonly mode: CancelMode | null;
   /** Pass as `{ replay }` to run this case alone. */
   readonly replay: string;

@@ -27,9 +27,42 @@ import type { VirtualNetwork } from './network.js';
  * const f: Fault = { at: 120, kind: 'partition', a: 'client', b: 'server', ms: 500 };
  */
 export type Fault =
-  | { at: number; kind: 'partition'; a: string; b: string; ms: number }
-  | { at: number; kind: 'reset'; host: string }
-  | { at: number; kind: 'link'; a: string; b: string; latency: number; jitter: number; loss: number };
+  | {
+    /** Virtual time (ms) the partition starts. */
+    at: number;
+    /** Cut the link between hosts `a` and `b`, both ways, and heal it `ms` later. */
+    kind: 'partition';
+    /** One end of the link. */
+    a: string;
+    /** The other end. */
+    b: string;
+    /** How long the partition lasts (ms). */
+    ms: number;
+  }
+  | {
+    /** Virtual time (ms) of the reset. */
+    at: number;
+    /** Reset every connection of `host` (each end sees `ECONNRESET`). */
+    kind: 'reset';
+    /** The host whose connections are reset. */
+    host: string;
+  }
+  | {
+    /** Virtual time (ms) the link changes. */
+    at: number;
+    /** Give the link between hosts `a` and `b` a new setting from then on. */
+    kind: 'link';
+    /** One end of the link. */
+    a: string;
+    /** The other end. */
+    b: string;
+    /** One-way latency (ms). */
+    latency: number;
+    /** How much each delivery may be stretched beyond the latency (ms); a stream still never reorders. */
+    jitter: number;
+    /** Probability that a datagram is lost (0 to 1). */
+    loss: number;
+  };
 
 /**
  * Everything a simulated run depends on: rerun it and the run is the same.
@@ -38,11 +71,17 @@ export type Fault =
  * const c: SimCase = { seed: 3, latency: 10, jitter: 5, loss: 0, timerLag: 2, faults: [] };
  */
 export interface SimCase {
+  /** The seed of the run's loop (its random choices: jitter, loss, timer lag). */
   seed: number;
-  /** The base setting of every link between the hosts. */
-  latency: number; jitter: number; loss: number;
+  /** The base one-way latency of every link between the hosts (ms). */
+  latency: number;
+  /** The base jitter of every link (ms): how much each delivery may be stretched beyond the latency. */
+  jitter: number;
+  /** The base probability that a datagram is lost on a link (0 to 1). */
+  loss: number;
   /** Max ms each jump of the virtual clock lands late. */
   timerLag: number;
+  /** The faults the run suffers, in order of virtual time. */
   faults: Fault[];
 }
 
@@ -57,7 +96,9 @@ export interface SimCase {
  * }
  */
 export interface Simulation {
+  /** The run's loop (virtual time, seeded with the case's seed). */
   readonly loop: TestEventLoop;
+  /** The loop's virtual network, with the hosts made and the case's links set. */
   readonly network: VirtualNetwork;
   /** The case this run plays. */
   readonly case: SimCase;
@@ -76,8 +117,9 @@ export interface FaultBounds {
   jitter?: number;
   /** Max datagram loss probability (default 0). */
   loss?: number;
-  /** Allow partitions (default true), each up to `maxPartition` ms (default 2000). */
+  /** Allow partitions (default true), each up to `maxPartition` ms. */
   partitions?: boolean;
+  /** Max length of a partition, ms (default 2000). */
   maxPartition?: number;
   /** Allow connection resets (default true). */
   resets?: boolean;
@@ -104,6 +146,7 @@ export interface SimulateOptions<T> extends RunChecks {
   runs?: number;
   /** The seed that draws the cases (default 0: the same cases every time). */
   seed?: number;
+  /** How wild the drawn cases' links and faults may get (defaults: those of {@link FaultBounds}). */
   faults?: FaultBounds;
   /** The invariant, called after every run: throw (or return false) to fail it. */
   check?: (o: SimOutcome<T>) => void | boolean;
@@ -117,7 +160,10 @@ export interface SimulateOptions<T> extends RunChecks {
  * import type { SimOutcome } from 'tulip/testing';
  * const check = (o: SimOutcome<string>) => o.case.faults.length > 0 || o.value === 'pong';
  */
-export interface SimOutcome<T> extends ScenarioOutcome<T> { case: SimCase }
+export interface SimOutcome<T> extends ScenarioOutcome<T> {
+  /** The case the run played. */
+  case: SimCase;
+}
 
 /**
  * What a simulation did.
@@ -127,7 +173,10 @@ export interface SimOutcome<T> extends ScenarioOutcome<T> { case: SimCase }
  * const r: SimulationReport = await simulate(() => sleep(10), { runs: 50 });
  * console.log(r.runs);
  */
-export interface SimulationReport { runs: number }
+export interface SimulationReport {
+  /** How many cases were run and passed (1 on a replay). */
+  runs: number;
+}
 
 /**
  * A simulated run that broke an invariant, shrunk to the smallest case fast-check found.
@@ -138,9 +187,11 @@ export interface SimulationReport { runs: number }
  * catch (e) { if (e instanceof SimulationError) console.log(e.case, e.replay); }
  */
 export class SimulationError extends Error {
+  /** The smallest failing case fast-check found (on a replay, the case replayed). */
   readonly case: SimCase;
   /** Pass as `{ replay }` to run this case alone. */
   readonly replay: string;
+  /** What the failing case's run did. */
   readonly outcome: SimOutcome<unknown>;
   constructor(message: string, c: SimCase, replay: string, outcome: SimOutcome<unknown>) {
     super(message);

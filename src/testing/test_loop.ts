@@ -220,8 +220,8 @@ export class TestEventLoop extends BaseEventLoop {
   override createConnection<P>(factory: () => P, host?: string | null, port?: number | null, opts?: ConnectionOptions): Coro<[Transport, P]> {
     return this.network._createConnection(factory, host ?? null, port ?? null, opts ?? {});
   }
-  override createServer(factory: () => unknown, host?: string | string[] | null, port?: number | null, opts?: ServerOptions): Coro<Server> {
-    return this.network._createServer(factory, host ?? null, port ?? null, opts ?? {});
+  override createServer(factory: () => unknown, host?: string | string[] | null, port?: number | null, opts?: ServerOptions): Coro<Server<SockAddr>> {
+    return this.network._createServer(factory, host ?? null, port ?? null, opts ?? {}) as Coro<Server<SockAddr>>;
   }
   override createDatagramEndpoint<P>(factory: () => P, opts: { localAddr?: SockAddr; remoteAddr?: SockAddr; family?: number }): Coro<[DatagramTransport, P]> {
     return this.network._createDatagramEndpoint(factory, opts);

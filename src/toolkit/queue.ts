@@ -23,7 +23,8 @@
  *
  * The hot paths (`get()`/`put()` that need not wait) allocate no future.
  */
-import { Future, QueueEmpty, QueueFull, QueueShutDown, type Coro, type Suspend } from '../kernel/index.js';
+import { Future, QueueEmpty, QueueFull, QueueShutDown, getEventLoop, type Coro, type Suspend } from '../kernel/index.js';
+import { asyncIteratorOf, type CoroIterator, coroIterator } from './async_iter.js';
 import { Deque } from './deque.js';
 import { AsyncEvent } from './event.js';
 import { Waiters } from './waiters.js';
@@ -35,7 +36,7 @@ import { Waiters } from './waiters.js';
  * const q = new Queue<string>(10);
  * function* producer(urls: string[]): Coro<void> { for (const url of urls) yield* q.put(url); }
  * function* consumer(): Coro<void> {
- *   for (;;) { const url = yield* q.get(); try { yield* fromPromise(fetch(url)); } finally { q.taskDone(); } }
+ *   for (;;) { const url = yield* q.get(); try { yield* fromPromise((signal) => fetch(url, { signal })); } finally { q.taskDone(); } }
  * }
  */
 export class Queue<T> {
@@ -189,11 +190,40 @@ export class Queue<T> {
     this._items.unshift(v);
   }
 
+  /**
+   * The items as they come, for `each()`: the loop ends once the queue is
+   * shut down and empty. Leaving the loop early leaves the queue as it is
+   * (a halted wait takes nothing).
+   * @example
+   * const q = new Queue<string>();
+   * for (const job of yield* each(q)) { console.log(job); q.taskDone(); yield* each.next(); }
+   */
+  [coroIterator](): CoroIterator<T> { return { next: () => nextItem(this) }; }
+
+  /**
+   * `for await` in async functions while the loop runs: each `get()` is a
+   * task; `break` leaves every item not yet handed out in the queue.
+   * @example
+   * async function consume(q: Queue<string>): Promise<void> {
+   *   for await (const job of q) { if (job === 'stop') break; console.log(job); }
+   * }
+   */
+  [Symbol.asyncIterator](): AsyncIterator<T> { return asyncIteratorOf(getEventLoop(), this[coroIterator](), 'Queue.get'); }
+
   #wakeJoiners(): void { this.#finished.set(); }
 
   /** A short description for logs and debugging. */
   toString(): string {
     return `<${this.constructor.name} size=${this._qsize()} maxsize=${this.maxsize}${this._shutdown ? ' shut down' : ''}>`;
+  }
+}
+
+function* nextItem<T>(q: Queue<T>): Coro<IteratorResult<T, undefined>> {
+  try {
+    return { done: false, value: yield* q.get() };
+  } catch (e) {
+    if (e instanceof QueueShutDown) return { done: true, value: undefined };
+    throw e;
   }
 }
 

@@ -22,6 +22,12 @@ export const untyped = new RuleTester({ languageOptions: { ecmaVersion: 'latest'
 export const typed = new RuleTester({
   languageOptions: {
     parser: tseslint.parser,
-    parserOptions: { project: join(FIXTURE, 'tsconfig.json'), tsconfigRootDir: FIXTURE },
+    parserOptions: {
+      project: join(FIXTURE, 'tsconfig.json'),
+      tsconfigRootDir: FIXTURE,
+      // With CI=true typescript-eslint assumes a one-shot lint and types each file as it is on disk, not the case's
+      // code: every case would be checked as the fixture's empty file. RuleTester lints one file many times.
+      disallowAutomaticSingleRunInference: true,
+    },
   },
 });

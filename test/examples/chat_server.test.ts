@@ -1,4 +1,5 @@
-// examples/chat_server.ts with real clients: broadcast, a client that vanishes, Ctrl-C closing every client.
+// examples/chat_server.ts with real clients: broadcast, a client that vanishes, Ctrl-C closing every client
+// (the server owns its connections: clients still connected, one of them silent, do not keep it from ending).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lineClient, reap, runExample } from './helpers.js';
@@ -29,10 +30,13 @@ void test('chat: lines reach the others, a vanished client is announced, Ctrl-C 
     await bob.waitFor('* carol left');
     bob.socket.write('still here\n');
     await alice.waitFor('bob: still here');
+    const dave = await lineClient(port);   // connected and silent: it never says its name
+    await dave.waitFor('Your name?');
 
     server.child.kill('SIGINT');
-    await Promise.all([alice.waitFor('* server shutting down, bye'), bob.waitFor('* server shutting down, bye')]);
-    await Promise.all([alice.ended, bob.ended]);
+    await Promise.all([alice, bob, dave].map((c) => c.waitFor('* server shutting down, bye')));
+    await Promise.all([alice.ended, bob.ended, dave.ended]);
+    assert.ok(!alice.text().includes('* bob left') && !bob.text().includes('* alice left'), 'a shutdown is not announced as leaving');
     assert.equal(await server.exited, 0, server.err());
     assert.match(server.out(), /chat server stopped/);
     assert.equal(server.err(), '');

@@ -29,7 +29,7 @@ function rawRoundTrip(port: number, msg: string, ms = 2000): Promise<string> {
 
 void test('a server on several hosts listens on each; addresses() lists [host, port] tuples; port 0 picks free ports', () => go(function* () {
   const server = yield* getRunningLoop().createServer(() => echo(), ['127.0.0.1', '127.0.0.1'], 0, { backlog: 10 });
-  const addrs = server.addresses() as SockAddr[];
+  const addrs: SockAddr[] = server.addresses();
   assert.equal(addrs.length, 2);
   for (const [host, port] of addrs) {
     assert.equal(host, '127.0.0.1');

@@ -11,7 +11,8 @@
  */
 import type { Coro } from '../../kernel/index.js';
 import { getRunningLoop } from '../../kernel/index.js';
-import { CLOSED, END, FAILED, NextOp, OPEN, PipeCore, PutOp } from './pipe_core.js';
+import { asyncIteratorOf, type CoroIterable, type CoroIterator, coroIterator } from '../async_iter.js';
+import { CLOSED, FAILED, NextOp, OPEN, PipeCore, PutOp } from './pipe_core.js';
 
 /**
  * The sending end of a micro-pipe.
@@ -43,7 +44,7 @@ export interface PipeWriter<T> {
  * const r = generate<number>(function* () { yield* put(1); yield* put(2); });
  * for (;;) { const x = yield* r.next(); if (x.done) break; console.log(x.value); }
  */
-export interface PipeReader<T> {
+export interface PipeReader<T> extends CoroIterable<T> {
   /** The next value, `{ done: true }` at the end; throws the writer's error (or `PipeClosedError`) after the values sent before it. */
   next(): Coro<IteratorResult<T, undefined>>;
   /** Every remaining value, once the writer closes. */
@@ -52,6 +53,8 @@ export interface PipeReader<T> {
   close(): void;
   /** `for await` from an async function while the loop runs; each step runs as a task; `break` closes the reader. */
   [Symbol.asyncIterator](): AsyncIterator<T>;
+  /** For `each()`: leaving the loop early closes the reader. */
+  [coroIterator](): CoroIterator<T>;
 }
 
 
@@ -92,11 +95,9 @@ export class PipeReaderImpl<T> implements PipeReader<T> {
     }
   }
   close(): void { this._core.closeReader(); }
+  [coroIterator](): CoroIterator<T> { return { next: () => new NextOp(this._core), return: () => this.close() }; }
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    return {
-      next: () => getRunningLoop().createTask(this.next()).then((r) => r),
-      return: () => { this.close(); return Promise.resolve(END); },
-    };
+    return asyncIteratorOf(getRunningLoop(), this[coroIterator](), this._core.nextDesc);
   }
   toString(): string { return `<PipeReader ${this._core.nextDesc}>`; }
 }
