@@ -7,7 +7,7 @@
  * limit), `timeout()` around each request (a slow page is skipped, the
  * crawl goes on), cancel-on-first-error (a server error fails one worker;
  * the group halts the others where they wait), and a Promise API (`fetch`)
- * stopped from a coroutine: a halted request is aborted in a `finally`.
+ * stopped from a coroutine: a halted request is aborted through its scope's signal.
  *
  * Run: npx tsx examples/crawler.ts [url] [--concurrency N] [--timeout ms] [--max-pages N]
  * Without a url it serves a small demo site on 127.0.0.1 and crawls that
@@ -17,7 +17,7 @@ import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  currentTask, fromPromise, Queue, QueueShutDown, run, taskGroup, timeout, TimeoutError, type Coro,
+  fromPromise, Queue, QueueShutDown, run, taskGroup, timeout, TimeoutError, type Coro,
 } from 'tulip';
 
 export interface CrawlOptions {
@@ -34,19 +34,14 @@ export type Outcome = number | 'timed out';
 
 interface Page { status: number; links: string[] }
 
-/** GET `url` and list the links of its HTML. A halt (timeout, a failed sibling) aborts the request. */
+/**
+ * GET `url` and list the links of its HTML. `fromPromise(fn)` hands `fetch` the signal of the innermost scope (here
+ * the `timeout()` around the call): a halt (the timeout, a failed sibling) aborts the request and its body.
+ */
 function* fetchPage(url: string): Coro<Page> {
-  const abort = new AbortController();
-  const signal = AbortSignal.any([abort.signal, currentTask()!.signal]);
-  let finished = false;
-  try {
-    const res = yield* fromPromise(fetch(url, { signal, redirect: 'follow' }));
-    const html = res.headers.get('content-type')?.includes('html') ? yield* fromPromise(res.text()) : '';
-    finished = true;
-    return { status: res.status, links: [...html.matchAll(/href="([^"#]*)/g)].map((m) => m[1]!) };
-  } finally {
-    if (!finished) abort.abort();   // halted or failed where it waited: the request must not run on
-  }
+  const res = yield* fromPromise((signal) => fetch(url, { signal, redirect: 'follow' }));
+  const html = res.headers.get('content-type')?.includes('html') ? yield* fromPromise(res.text()) : '';
+  return { status: res.status, links: [...html.matchAll(/href="([^"#]*)/g)].map((m) => m[1]!) };
 }
 
 /** Crawl the site of `start`; returns every page visited and what became of it. */

@@ -1,6 +1,8 @@
 // `npm start`: a short tour of tulip's kernel. Runs against the built package (dist/).
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   run, sleep, createTask, rehalt, Future, DeadlockError, TimeoutError, timeout, taskGroup, Queue, startServer, openConnection,
+  defer, fromPromise,
 } from '../dist/index.js';
 import { runVirtual } from '../dist/testing/index.js';
 
@@ -31,12 +33,29 @@ await run(function* tour() {
   slow.cancel();
   try { yield* slow; } catch (e) { log(`  awaiting it throws ${e.name}; slow.cancelled() = ${slow.cancelled()}`); }
 
+  log('2b. or defer() the cleanup: the scope (here the task) drives it when it ends, no rehalt() needed');
+  const deferring = createTask((function* () {
+    yield* defer(function* () { yield* sleep(5); log('  deferring: flushed and closed by its deferred cleanup'); });
+    yield* sleep(60_000);
+  })());
+  yield* sleep(5);
+  deferring.cancel();
+  try { yield* deferring; } catch (e) { log(`  awaiting it throws ${e.name} once the cleanup is done`); }
+
   log('3. timeouts by cancellation: the body is halted, the caller sees an ordinary TimeoutError');
   try {
     yield* timeout(15, () => worker('gamma', 1_000));
   } catch (e) {
     if (!(e instanceof TimeoutError)) throw e;
     log(`  caught ${e.name} — and the caller carries on`);
+  }
+
+  log('3b. a Promise-based API under a timeout: fromPromise(fn) hands it the scope\'s AbortSignal');
+  try {
+    yield* timeout(15, () => fromPromise((signal) => delay(60_000, 'late', { signal })));
+  } catch (e) {
+    if (!(e instanceof TimeoutError)) throw e;
+    log(`  caught ${e.name}; the 60 s timer was aborted through its signal, not left running`);
   }
 
   log('4. structured lifetimes and back-pressure: a task group around a producer and a consumer on Queue(1)');

@@ -29,6 +29,7 @@ export type { AddrInfoOptions } from './node/dns.js';
 export type { PipeLike } from './node/pipes.js';
 export type {} from './node/extra_info.js';   // types only: the Node loop's names in ExtraInfo
 export { Process, createSubprocessExec, createSubprocessShell } from './node/process.js';
+export { main } from './node/main.js';
 export type { ProcessOptions } from './node/process.js';
 export { FileProducer } from './node/file_producer.js';
 export type { FileProducerOptions } from './node/file_producer.js';

@@ -10,6 +10,8 @@ test('the tour runs to the end and shows cancellation, timeouts, a deadlock repo
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /awaiting it throws CancelledError/);
   assert.match(r.stdout, /caught TimeoutError/);
+  assert.match(r.stdout, /flushed and closed by its deferred cleanup\n {2}awaiting it throws CancelledError/);
+  assert.match(r.stdout, /the 60 s timer was aborted through its signal/);
   assert.match(r.stdout, /echoed: hello, tulip/);
   assert.match(r.stdout, /task 'helper' waiting on Lock\.acquire/);
   assert.match(r.stdout, /tour done\n$/);

@@ -20,6 +20,8 @@ const MAIN = [
   'WebEventLoop', 'WebSocketTransport', 'createWebSocketConnection',
   'FileProducer', 'JsonRpcError', 'JsonRpcErrorCode', 'JsonRpcProtocol', 'ProtocolTransport', 'StackedProtocol',
   'SubprocessPipesProtocol', 'stack',
+  // scope signals, defer, cancelling from outside (issue 10)
+  'cancelOn', 'currentSignal', 'defer', 'main',
   // interop (issue 12)
   'EventOverflowError', 'IterationError', 'Lines', 'Subscription', 'TextStreamReader', 'copy', 'coroIterator', 'each',
   'fromReadable', 'fromReadableStream', 'fromWritableStream', 'handleNodeRequests', 'on', 'once', 'toDuplex', 'toReadable', 'toReadableStream',
@@ -37,7 +39,7 @@ const HTTP = [
 /** What only the Node entry has: its loop and the backends that need Node's modules. */
 const NODE_ONLY = [
   'FileProducer', 'NodeEventLoop', 'NodeServer', 'Process', 'STDOUT', 'SocketTransport', 'ThreadPoolExecutor',
-  'createSubprocessExec', 'createSubprocessShell', 'toThread',
+  'createSubprocessExec', 'createSubprocessShell', 'toThread', 'main',
   // the bridges to Node's streams and node:http (the host-neutral ones are in the core)
   'fromReadable', 'handleNodeRequests', 'toDuplex', 'toReadable', 'toWritable',
 ];

@@ -8,6 +8,7 @@ import { Future, isThenable, PENDING } from './future.js';
 import type { TimerEntry } from './timer_heap.js';
 import { Task } from './task.js';
 import { _debugOn, track } from './debug.js';
+import { currentSignal } from './region.js';
 
 /**
  * A sleep is one object: the coroutine that `yield* sleep(ms)` drives and the
@@ -115,25 +116,96 @@ export function ensureFuture<T>(aw: Awaitable<T>, loop?: EventLoop): Future<T> {
 
 interface PromiseCounting { _promiseStarted?(): void; _promiseSettled?(): void }
 
-/**
- * A Future that settles with a Promise (so a coroutine can `yield*` it).
- * The Promise cannot be cancelled: cancelling the future only stops the
- * wait. In virtual time the clock does not move while such a Promise is
- * pending: real work takes no virtual time.
- * @example
- * const res = yield* fromPromise(fetch('http://127.0.0.1:8080/', { signal: currentTask()!.signal }));
- * console.log(res.status);
- */
-export function fromPromise<T>(p: PromiseLike<T>, loop?: EventLoop): Future<T> {
-  const l = loop ?? getEventLoop();
-  const f = new Future<T>({ loop: l, description: 'a Promise' });
-  const c = l as PromiseCounting;
+/** A future that settles with `p`, counted on its loop as a pending Promise until `p` settles. */
+function settleWith<T>(p: PromiseLike<T>, loop: EventLoop): Future<T> {
+  const f = new Future<T>({ loop, description: 'a Promise' });
+  const c = loop as PromiseCounting;
   c._promiseStarted?.();
   p.then(
     (v) => { c._promiseSettled?.(); if (!f.done()) f.setResult(v); },
     (e) => { c._promiseSettled?.(); if (!f.done()) f.setException(e); },
   );
   return f;
+}
+
+/**
+ * `fromPromise(fn)`: calls `fn(currentSignal())` when first driven, then waits for its Promise. Once the
+ * wait is given up (a halt), the Promise no longer counts as pending on the loop: nothing waits for it, so
+ * it neither holds virtual time still nor keeps a deadlock from being seen; and a rejection after the
+ * signal aborted is the abort's doing, reported nowhere.
+ */
+class PromiseCall<T> implements Coro<T> {
+  readonly #fn: (signal: AbortSignal) => PromiseLike<T>;
+  #f: Future<T> | null = null;
+  #counting: PromiseCounting | null = null;
+  constructor(fn: (signal: AbortSignal) => PromiseLike<T>) { this.#fn = fn; }
+  next(): IteratorResult<Suspend, T> {
+    let f = this.#f;
+    if (f === null) {
+      const signal = currentSignal();
+      const p = this.#fn(signal);
+      if (!isThenable(p)) throw new TypeError('fromPromise(fn): fn must return a Promise (or another thenable)');
+      const loop = getRunningLoop();
+      const fut = f = this.#f = new Future<T>({ loop, description: 'a Promise' });
+      const c = this.#counting = loop as PromiseCounting;
+      c._promiseStarted?.();
+      p.then(
+        (v) => { this.#settled(); if (!fut.done()) fut.setResult(v); },
+        (e) => {
+          this.#settled();
+          if (fut.done()) return;
+          if (signal.aborted) fut.cancel('the Promise was aborted through its signal');
+          else fut.setException(e);
+        },
+      );
+    }
+    if (f._state === PENDING) return { done: false, value: f as unknown as Suspend };
+    return { done: true, value: f.result() };
+  }
+  throw(e: unknown): never { this.#letGo(); throw e; }
+  return(value?: any): IteratorResult<Suspend, T> {
+    this.#letGo();   // a halt does not wait for the Promise: its signal has aborted it
+    return { done: true, value };
+  }
+  [Symbol.iterator](): this { return this; }
+  #letGo(): void {
+    const f = this.#f;
+    if (f === null || f._state !== PENDING && this.#counting === null) return;
+    f.cancel();
+    this.#settled();
+  }
+  #settled(): void {
+    const c = this.#counting;
+    if (c === null) return;
+    this.#counting = null;
+    c._promiseSettled?.();
+  }
+}
+
+/**
+ * Call `fn` with the {@link currentSignal} and wait for the Promise it
+ * returns: `yield* fromPromise((signal) => fetch(url, { signal }))` aborts
+ * the request the moment the enclosing scope halts (a `timeout()` fires, the
+ * task is cancelled). The halt does not wait for the Promise to settle, and
+ * a rejection the abort causes is not reported anywhere. `fn` is called
+ * when the coroutine is first driven, not before.
+ * @example
+ * const res = yield* timeout(5000, () => fromPromise((signal) => fetch('https://example.org', { signal })));
+ */
+export function fromPromise<T>(fn: (signal: AbortSignal) => PromiseLike<T>): Coro<T>;
+/**
+ * A Future that settles with a Promise (so a coroutine can `yield*` it).
+ * The Promise cannot be cancelled: cancelling the future only stops the
+ * wait (pass `(signal) => promise` instead to abort it with the scope). In
+ * virtual time the clock does not move while such a Promise is pending:
+ * real work takes no virtual time.
+ * @example
+ * const res = yield* fromPromise(fetch('https://example.org/', { signal: currentSignal() }));
+ */
+export function fromPromise<T>(p: PromiseLike<T>, loop?: EventLoop): Future<T>;
+export function fromPromise<T>(p: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T>), loop?: EventLoop): Future<T> | Coro<T> {
+  if (typeof p === 'function' && !isThenable(p)) return new PromiseCall(p);
+  return settleWith(p as PromiseLike<T>, loop ?? getEventLoop());
 }
 
 /**

@@ -21,7 +21,7 @@ function named<T extends Error>(self: T, name: string): T {
  * try { yield* task; } catch (e) { if (e instanceof CancelledError) console.log('task was cancelled'); }
  */
 export class CancelledError extends Error {
-  constructor(message = 'cancelled') { super(message); named(this, 'CancelledError'); }
+  constructor(message = 'cancelled', options?: ErrorOptions) { super(message, options); named(this, 'CancelledError'); }
 }
 
 /**
@@ -56,7 +56,7 @@ export class InvalidStateError extends Error {
  * }
  */
 export class TimeoutError extends Error {
-  constructor(message = 'timed out') { super(message); named(this, 'TimeoutError'); }
+  constructor(message = 'timed out', options?: ErrorOptions) { super(message, options); named(this, 'TimeoutError'); }
 }
 
 /** A description of one pending task, as listed by a {@link DeadlockError}. @example

@@ -6,6 +6,8 @@ export { Handle, TimerHandle } from './handles.js';
 export { Future } from './future.js';
 export { Task, currentTask, eagerTaskFactory } from './task.js';
 export { CancelScope } from './scope.js';
+export type { CancelScopeOptions } from './scope.js';
+export { currentSignal, defer } from './region.js';
 export { cede, rehalt } from './traps.js';
 export { coroutine } from './debug.js';
 export { sleep, createTask, ensureFuture, fromPromise, allTasks } from './coro.js';

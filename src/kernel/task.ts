@@ -18,6 +18,7 @@
  * enclosing scope's halt over an inner one's.
  */
 import { CancelledError, InvalidStateError } from './errors.js';
+import { Cleanups, drainCleanups, type DrainState } from './cleanup.js';
 import { type Context, currentContext, swapContext } from './context.js';
 import type { Coro, EventLoop } from './events.js';
 import { Future, isThenable, type Runnable } from './future.js';
@@ -33,7 +34,15 @@ export interface TaskLoop {
 }
 
 /** The part of a scope the task deals with (scope.ts implements it). */
-export interface HaltTarget { readonly name: string }
+export interface HaltTarget {
+  readonly name: string;
+  /** An `AbortSignal` that aborts when the scope halts. */
+  readonly signal: AbortSignal;
+  /** @internal what `defer()` registered on it, and what it owns */ _cleanups: Cleanups | null;
+  /** @internal why it halted (by itself, by an enclosing halt, by the task's cancel), or null */ _haltReason: unknown;
+  /** @internal it halts, or a halt around it does: abort its signal (the first reason wins) */ _markHalted(reason: unknown): void;
+  /** @internal the reason its own halt gives (a TimeoutError after its deadline) */ _ownReason(): unknown;
+}
 
 const MUST_HALT = 1;   // a task-level cancel is pending: the next step calls return()
 const HALTING = 2;     // return() was sent; the generator is unwinding
@@ -56,7 +65,7 @@ function isNativeGenerator(g: object): boolean {
   return proto !== null && Object.getPrototypeOf(proto) === GeneratorPrototype && (g as Generator).next === genNext;
 }
 
-/** The rarely used parts of a task (its name, signal, scopes), in one object of one shape. */
+/** The rarely used parts of a task (its name, signal, scopes, cleanups), in one object of one shape. */
 class TaskExtras {
   name: string | undefined = undefined;
   abort: AbortController | undefined = undefined;
@@ -64,6 +73,12 @@ class TaskExtras {
   scopes: HaltTarget[] = [];
   /** a scope's halt waiting for the next step */
   pendingHalt: HaltTarget | null = null;
+  /** what `defer()` registered on the task outside any scope, and what the task owns */
+  cleanups: Cleanups | null = null;
+  /** the coroutine has ended: the task is running its cleanups */
+  finishing = false;
+  /** `currentSignal()` in the cleanup of a task-level halt: aborted by the next cancel */
+  cleanupAbort: AbortController | undefined = undefined;
 }
 
 let current: Task<unknown> | null = null;
@@ -163,28 +178,90 @@ export class Task<T> extends Future<T> implements Runnable {
   override cancel(msg?: string): boolean {
     if (this._state !== S_PENDING) return false;
     this._flags += 1 << CANCEL_SHIFT;   // the count of cancel requests lives above the flag bits
-    this._x?.abort?.abort(new CancelledError(msg));
-    if (this._coro === null) { this._settleWith(S_CANCELLED, msg); return true; }
+    const x = this._x;
+    if (this._coro === null) {
+      this._settleWith(S_CANCELLED, msg);
+      if (x !== null) this._abortSignals(x, msg);
+      return true;
+    }
     if (msg !== undefined) this._value = msg;
-    this._flags |= MUST_HALT;
-    if (this._x !== null) this._x.pendingHalt = null;
-    this._flags &= ~HALT_PENDING;
+    this._flags = (this._flags | MUST_HALT) & ~HALT_PENDING;
+    if (x !== null) {
+      x.pendingHalt = null;
+      this._abortSignals(x, msg);   // abort listeners run once the task's state says it halts
+    }
     if (current !== this) this._interrupt();   // not while its own step runs
     return true;
   }
 
-  /** @internal a scope asks to halt its body. */
+  /** @internal a cancel aborts the task's signal, every active scope's, and the signal of the cleanup it interrupts. */
+  _abortSignals(x: TaskExtras, msg: string | undefined): void {
+    if (x.abort === undefined && x.cleanupAbort === undefined && x.scopes.length === 0) return;
+    const reason = new CancelledError(msg ?? `task '${this.getName()}' was cancelled`);
+    x.abort?.abort(reason);
+    const c = x.cleanupAbort;
+    x.cleanupAbort = undefined;   // the cleanup this cancel starts gets a fresh one
+    c?.abort(reason);
+    for (const s of x.scopes) s._markHalted(reason);
+  }
+
+  /**
+   * @internal a scope asks to halt its body. Refused while a task-level cancel waits for delivery; a scope
+   * that a task-level return unwinds through does not ask (scope.ts). A scope entered in the cleanup of a
+   * halt can halt: its deadline fires.
+   */
   _haltScope(s: HaltTarget): void {
-    if (this._state !== S_PENDING || this._flags & (MUST_HALT | HALTING)) return;
+    if (this._state !== S_PENDING) return;
+    if (this._flags & MUST_HALT) return;
     const x = this._extras();
+    const scopes = x.scopes;
+    const i = scopes.indexOf(s);
     const cur = x.pendingHalt;
-    if (cur !== null && cur !== s) {
-      const scopes = x.scopes;
-      if (scopes.indexOf(cur) <= scopes.indexOf(s)) return;   // the enclosing scope's halt wins
-    }
+    if (cur !== null && cur !== s && scopes.indexOf(cur) <= i) return;   // the enclosing scope's halt wins
     x.pendingHalt = s;
     this._flags |= HALT_PENDING;
+    // Its signal and those of the scopes inside it abort, with its reason.
+    const reason = s._ownReason();
+    for (let j = i < 0 ? scopes.length : i; j < scopes.length; j++) scopes[j]!._markHalted(reason);
+    if (i < 0) s._markHalted(reason);
     if (current !== this) this._interrupt();   // not while its own step runs
+  }
+
+  /** @internal the scope around `s` (or the task) takes what `s` owns when `s` ends normally. */
+  _regionAround(s: HaltTarget): Cleanups {
+    const x = this._extras();
+    let i = x.scopes.lastIndexOf(s);
+    if (i < 0) i = x.scopes.length;   // s has exited: the innermost region now
+    const outer = i > 0 ? x.scopes[i - 1]! : null;
+    if (outer !== null) return (outer._cleanups ??= new Cleanups());
+    return (x.cleanups ??= new Cleanups());
+  }
+
+  /** @internal the innermost scope, or null. */
+  _innermostScope(): HaltTarget | null {
+    const x = this._x;
+    if (x === null) return null;
+    const a = x.scopes;
+    return a.length > 0 ? a[a.length - 1]! : null;
+  }
+
+  /** @internal a scope's own halt will not come any more (its body has ended). */
+  _dropHalt(s: HaltTarget): void {
+    const x = this._x;
+    if (x !== null && x.pendingHalt === s) { x.pendingHalt = null; this._flags &= ~HALT_PENDING; }
+  }
+
+  /** @internal the signal `currentSignal()` gives: the innermost scope's that has not halted, else the task's. */
+  _currentSignal(): AbortSignal {
+    const x = this._x;
+    if (x !== null) {
+      const a = x.scopes;
+      for (let i = a.length - 1; i >= 0; i--) if (a[i]!._haltReason === null) return a[i]!.signal;
+    }
+    if (this._flags >>> CANCEL_SHIFT === 0 || this._state !== S_PENDING) return this.signal;
+    // In the cleanup of a task-level halt: a fresh signal, aborted by the next cancel.
+    const e = this._extras();
+    return (e.cleanupAbort ??= new AbortController()).signal;
   }
 
   /** @internal */
@@ -201,9 +278,6 @@ export class Task<T> extends Future<T> implements Runnable {
     if (i >= 0) a.splice(i, 1);
     if (x.pendingHalt === s) { x.pendingHalt = null; this._flags &= ~HALT_PENDING; }
   }
-  /** @internal is a task-level halt unwinding the generator? */
-  _isHalting(): boolean { return (this._flags & (MUST_HALT | HALTING)) !== 0; }
-
   /** @internal stop waiting: cancel the awaited future, or step at once. */
   _interrupt(): void {
     const f = this._waitFor;
@@ -245,6 +319,11 @@ export class Task<T> extends Future<T> implements Runnable {
           if (f !== null) { f._retrieved = true; v = f._value; }
           r = flags & NATIVE ? genNext.call(gen, v) as IteratorResult<unknown, T> : gen.next(v);
         }
+      } else if (f !== null && f._state === S_ERROR) {
+        // The work it waited on failed (a task whose own cleanup failed after this task's halt cancelled it):
+        // that error reaches the coroutine, and the halt stays pending for its next suspension.
+        f._markRetrieved();
+        r = gen.throw(f._value);
       } else if (flags & MUST_HALT) {
         this._flags = (flags & ~MUST_HALT) | HALTING;
         r = gen.return(undefined as T);
@@ -258,16 +337,17 @@ export class Task<T> extends Future<T> implements Runnable {
     } catch (e) {
       current = prevTask;
       this._ctx = swapContext(prevCtx);
-      if (e instanceof CancelledError) this._settleWith(S_CANCELLED, e.message);
-      else this._settleWith(S_ERROR, e);
+      if (e instanceof CancelledError) this._end(S_CANCELLED, e.message);
+      else this._end(S_ERROR, e);
       return;
     }
     current = prevTask;
     const after = swapContext(prevCtx);
     if (after !== ctx) this._ctx = after;   // the step set a context variable
     if (r.done) {
-      if (this._flags & HALTING) this._settleWith(S_CANCELLED, this._value);
-      else this._settleWith(S_RESULT, r.value);
+      // MUST_HALT: it cancelled itself and returned without suspending; it ends cancelled (as in asyncio).
+      if (this._flags & (HALTING | MUST_HALT)) this._end(S_CANCELLED, this._value);
+      else this._end(S_RESULT, r.value);
       return;
     }
     this._wait(r.value);
@@ -277,6 +357,7 @@ export class Task<T> extends Future<T> implements Runnable {
   /** @internal wait for what the coroutine yielded (see traps.ts). */
   _wait(v: unknown): void {
     if (v instanceof Future) {
+      if (v === this) { this._waitFor = this._failedWith(new InvalidStateError(`${this.describe()} cannot wait on itself`)); this._interrupt(); return; }
       this._waitFor = v;
       if (v._state === S_PENDING) v._addWaiter(this);
       else this._interrupt();
@@ -299,12 +380,31 @@ export class Task<T> extends Future<T> implements Runnable {
         (e) => { loop._promiseSettled(); if (w._state === S_PENDING) w.setException(e); },
       );
     } else {
-      w = new Future<unknown>({ loop: this._loop });
-      w.setException(new TypeError(`a coroutine yielded ${String(v)}: use yield* with a Future, a coroutine or fromPromise()`));
+      w = this._failedWith(new TypeError(`a coroutine yielded ${String(v)}: use yield* with a Future, a coroutine or fromPromise()`));
     }
     this._waitFor = w;
     if (w._state === S_PENDING) w._addWaiter(this);
     else this._interrupt();
+  }
+
+  /** @internal a future failed with `e`, to throw it into the coroutine. */
+  _failedWith(e: Error): Future<unknown> {
+    const w = new Future<unknown>({ loop: this._loop });
+    w.setException(e);
+    return w;
+  }
+
+  /** @internal the coroutine ended: run the task's cleanups first, if it has any. */
+  _end(state: number, value: unknown): void {
+    const x = this._x;
+    if (x === null || x.cleanups === null || x.finishing || x.cleanups.isEmpty()) { this._settleWith(state, value); return; }
+    x.finishing = true;
+    let flags = this._flags;
+    // A cancel waiting for delivery is delivered: the cleanups run as its. Ending cancelled is ending halted.
+    if (flags & MUST_HALT || state === S_CANCELLED) { flags = (flags & ~MUST_HALT) | HALTING; if (state === S_CANCELLED) this._value = value; }
+    this._flags = flags | NATIVE;
+    this._coro = finish(x.cleanups, (flags & HALTING) !== 0 || state !== S_RESULT, state, value) as Coro<T>;
+    this._wake();
   }
 
   /** @internal finish the task. */
@@ -320,6 +420,15 @@ export class Task<T> extends Future<T> implements Runnable {
     const s = ['pending', 'finished', 'failed', 'cancelled'][this._state];
     return `<Task '${this.getName()}' ${s}${this._state === S_PENDING ? ` waiting on ${this.waitingOn()}` : ''}>`;
   }
+}
+
+/** The task's coroutine after its own has ended: run the cleanups, then end as it did (or with their error). */
+function* finish(cl: Cleanups, abnormal: boolean, state: number, value: unknown): Coro<unknown> {
+  const st: DrainState = { suspended: false, interrupted: false };
+  // Throws the cleanups' errors (after the coroutine's own, if it failed).
+  yield* drainCleanups(cl, abnormal, state === S_ERROR ? [value] : [], null, st, 'cleanups', state === S_ERROR ? 1 : 0);
+  if (state === S_ERROR) throw value;
+  return value;   // a halted task (HALTING) ends cancelled
 }
 
 /**

@@ -23,7 +23,7 @@ import { connectReadPipe, connectWritePipe, type PipeLike } from './pipes.js';
 import { closeTracked } from './registry.js';
 import { sendfile } from './sendfile.js';
 import { createServer, createUnixServer } from './server.js';
-import { subprocessExec, subprocessShell, type SubprocessOptions } from './subprocess.js';
+import { shutdownChildren, subprocessExec, subprocessShell, type SubprocessOptions } from './subprocess.js';
 import { createConnection, createUnixConnection } from './tcp.js';
 import { startTls } from './tls.js';
 import { createDatagramEndpoint, type DatagramEndpointOptions } from './udp.js';
@@ -151,6 +151,8 @@ export class NodeEventLoop extends BaseEventLoop {
   override setDefaultExecutor(e: Executor): void { this.#executor.set(e); }
   /** Shut the default executor down (`run()` calls this on its way out). */
   shutdownDefaultExecutor(): Coro<void> { return this.#executor.shutdown(this); }
+  /** @internal `run()`'s end: end every child process still running (not detached) and wait until each is reaped. */
+  _shutdownChildren(): Coro<void> { return shutdownChildren(this); }
 
   // ---- signals ---------------------------------------------------------------
 

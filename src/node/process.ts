@@ -2,16 +2,19 @@
  * The high-level subprocess API (asyncio's `create_subprocess_exec/shell`):
  * a {@link Process} whose pipes are streams, on top of `subprocessExec`.
  *
- * A child process is a resource with an owner: the task that created the
- * Process. If that task ends cancelled or failed while the child runs, the
- * child is killed (SIGKILL), from a done callback of the task, so only after
- * the task's own `finally` blocks had their chance to end it more gently.
- * A task that returns normally leaves the child running (it may have been
- * handed on); `loop.close()` kills whatever is still running.
+ * A child process is a resource with an owner: the innermost scope (or the
+ * task) that created the Process (subprocess.ts does it for every
+ * subprocess transport). If that scope halts or fails while the child runs,
+ * the child gets SIGTERM, then SIGKILL after `killGrace` ms, only after the
+ * scope's own `finally` blocks and deferred cleanups had their chance to end
+ * it more gently, and the halt finishes once the child is reaped. A scope
+ * that ends normally hands the child on (it may have been returned);
+ * `run()` ends whatever is still running at its end; `detached: true` opts
+ * out.
  */
 import { getRunningLoop, type Coro, type EventLoop } from '../kernel/events.js';
-import { ERROR, Future } from '../kernel/future.js';
-import { currentTask, type Task } from '../kernel/task.js';
+import { Future } from '../kernel/future.js';
+import type { Task } from '../kernel/task.js';
 import type {
   ReadTransport, SubprocessProtocol, SubprocessTransport, Transport, WriteTransport,
 } from '../kernel/transport_types.js';
@@ -42,6 +45,10 @@ export interface ProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** The StreamReaders' limit (default 64 KiB). */
   limit?: number;
+  /** When the owning scope halts: ms between SIGTERM and SIGKILL (default 2000). */
+  killGrace?: number;
+  /** Owned by no scope, not killed when the loop closes, in its own process group: it may outlive tulip. */
+  detached?: boolean;
 }
 
 /** Feeds the child's output to StreamReaders and keeps stdin's flow-control state for `drain()`. */
@@ -230,18 +237,14 @@ function* create(spawn: (loop: EventLoop, factory: () => SubprocessStreamProtoco
     if (handed !== null) { if (spawned !== null) handed.release(spawned[0].getPid()); else handed.restore(); }
   }
   const [t, p] = spawned;
-  const proc = new Process(t, p);
-  const owner = currentTask();
-  owner?.addDoneCallback((task) => {
-    if ((task.cancelled() || (task as Task<unknown>)._state === ERROR) && t.getReturncode() === null) t.kill();
-  });
-  return proc;
+  return new Process(t, p);   // the child is owned by the innermost scope from spawn on (subprocess.ts)
 }
 
 /**
  * Start `program` with `args` (no shell) and return a {@link Process}.
  * stdin, stdout, stderr: 'pipe' | 'ignore' | 'inherit' (default) | an fd, and
- * {@link STDOUT} for stderr. The calling task owns the child (see above).
+ * {@link STDOUT} for stderr. The innermost scope (or task) that calls it
+ * owns the child (see above).
  * @example
  * const p = yield* createSubprocessExec('cat', [], { stdin: 'pipe', stdout: 'pipe' });
  * const [out] = yield* p.communicate('hello');   // out: 'hello' as bytes

@@ -9,14 +9,26 @@
  * `connectionLost` exactly once, after the child exited and every pipe
  * closed. Node reaps children itself, so no zombie is left; a child still
  * running when its transport is closed, or when its loop closes, is killed.
+ *
+ * A child belongs to the innermost scope (or the task) that started it, by
+ * the kernel's own cleanup mechanism (kernel/cleanup.ts): if that scope
+ * halts or fails while the child runs, the child gets SIGTERM, then SIGKILL
+ * after `killGrace` ms, and the halt finishes only once it has been reaped.
+ * A scope that ends normally hands the child to the scope around it. At its
+ * end `run()` ends every child still running the same way. `detached: true`
+ * opts out of all this (and of the child's being killed when its loop
+ * closes): the child gets its own process group and may outlive tulip.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import type { Cleanups, OwnedResource } from '../kernel/cleanup.js';
 import type { Coro, EventLoop } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
+import { _own } from '../kernel/region.js';
+import { rehalt } from '../kernel/traps.js';
 import type {
   Protocol, ReadTransport, SubprocessProtocol, SubprocessTransport, WriteTransport,
 } from '../kernel/transport_types.js';
@@ -54,9 +66,19 @@ export interface SubprocessOptions {
   cwd?: string | URL;
   /** The environment (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /** When the owning scope halts: ms between SIGTERM and SIGKILL (default 2000). */
+  killGrace?: number;
+  /** Not owned by any scope, not killed when the loop closes, in its own process group: it may outlive tulip. */
+  detached?: boolean;
   /** @internal */ [LAZY_READ]?: boolean;
   [key: string]: unknown;
 }
+
+/** The default of `killGrace`: how long a child has to exit after SIGTERM before SIGKILL. */
+export const DEFAULT_KILL_GRACE = 2000;
+
+/** The running children of each loop that `run()` ends at its end (not the detached ones). */
+const children = new WeakMap<object, Set<NodeSubprocessTransport>>();
 
 /**
  * @internal an option of `subprocessExec`: the child's stdout and stderr are
@@ -103,7 +125,7 @@ function which(program: string, env: NodeJS.ProcessEnv | undefined): string {
 }
 
 /** One child process as a transport. */
-class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
+class NodeSubprocessTransport implements SubprocessTransport, LoopResource, OwnedResource {
   readonly #caller: ProtocolCaller;
   readonly #child: ChildProcess;
   #protocol: SubprocessProtocol = {};
@@ -114,11 +136,21 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
   #started = false;
   #exitedEarly = false;
   #lost = false;
+  readonly #killGrace: number;
+  readonly #detached: boolean;
+  #killAt = -1;
+  #exitWaiters: Array<Future<void>> = [];
+  /** @internal the scope or task that owns the child (kernel/cleanup.ts) */ _owner: Cleanups | null = null;
 
-  /** Made right after `spawn()`, so that no event of the child (a quick exit) is missed; `lazyRead`: see {@link LAZY_READ}. */
-  constructor(caller: ProtocolCaller, child: ChildProcess, lazyRead = false) {
+  /**
+   * Made right after `spawn()`, so that no event of the child (a quick exit) is missed; `lazyRead`: see
+   * {@link LAZY_READ}.
+   */
+  constructor(caller: ProtocolCaller, child: ChildProcess, killGrace = DEFAULT_KILL_GRACE, detached = false, lazyRead = false) {
     this.#caller = caller;
     this.#child = child;
+    this.#killGrace = killGrace;
+    this.#detached = detached;
     const stdio = [child.stdin, child.stdout, child.stderr] as const;
     for (const fd of [0, 1, 2] as const) {
       const s = stdio[fd];
@@ -142,6 +174,48 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
       if (child.pid !== undefined) caller.loop.callExceptionHandler({ message: 'child process error', exception, transport: this });
     });
     track(caller.loop, this);
+    if (!detached && child.pid !== undefined) {
+      let set = children.get(caller.loop);
+      if (set === undefined) children.set(caller.loop, (set = new Set()));
+      set.add(this);
+    }
+  }
+
+  // ---- ownership: ended with the scope that owns it if that scope halts (kernel/cleanup.ts) ----
+
+  /** @internal SIGTERM now; SIGKILL once the grace period is over (see _haltFinish). */
+  _haltBegin(): void {
+    if (this.#returncode !== null || this.#child.pid === undefined) return;
+    this.#killAt = this.#caller.loop.time() + this.#killGrace;
+    this.terminate();
+  }
+
+  /** @internal wait until the child is reaped, with SIGKILL at the end of the grace period; an interruption kills it at once. */
+  *_haltFinish(): Coro<void> {
+    if (this.#returncode !== null || this.#child.pid === undefined) return;
+    const loop = this.#caller.loop;
+    if (this.#killAt < 0) this._haltBegin();
+    const killer = loop.callAt(this.#killAt, () => this.kill());
+    let reaped = false;
+    try {
+      yield* this._exited();
+      reaped = true;
+    } finally {
+      killer.cancel();
+      if (!reaped) {
+        this.kill();
+        if (this.#returncode === null) yield* this._exited();
+        yield* rehalt();
+      }
+    }
+  }
+
+  /** @internal a future of the child's exit (it has been reaped then), one per waiter. */
+  _exited(): Future<void> {
+    const f = new Future<void>({ loop: this.#caller.loop, description: `exit of pid ${this.getPid()}` });
+    if (this.#returncode !== null) f.setResult();
+    else this.#exitWaiters.push(f);
+    return f;
   }
 
   /** @internal connectionMade, then the pipes start. */
@@ -183,12 +257,18 @@ class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
   /** @internal */
   _loopClosing(): void {
     this.#closing = true;
-    if (this.#returncode === null) this.#child.kill('SIGKILL');
+    if (this.#returncode === null) {
+      if (this.#detached) this.#child.unref();   // it may outlive tulip, and does not keep Node alive
+      else this.#child.kill('SIGKILL');
+    }
     for (const p of this.#pipes.values()) p._loopClosing();
   }
 
   #exited(code: number): void {
     this.#returncode = code;
+    this._owner?.disown(this);
+    children.get(this.#caller.loop)?.delete(this);
+    for (const f of this.#exitWaiters.splice(0)) if (!f.done()) f.setResult();
     if (!this.#started) { this.#exitedEarly = true; return; }
     this.#exitedEarly = false;
     this.#caller.call(this, this.#protocol, 'protocol.processExited()', () => this.#protocol.processExited?.());
@@ -219,7 +299,8 @@ function nodeStdio(o: StdioOption | undefined, which: string): NodeStdio {
 
 /** Spawn, wait for Node's 'spawn' (or 'error': ENOENT, EACCES), make the transport, start it. */
 function* start<P>(loop: EventLoop, factory: () => P, command: string, args: string[], opts: SubprocessOptions, shell: boolean): Coro<[SubprocessTransport, P]> {
-  const { stdin, stdout, stderr, cwd, env } = opts;
+  const { stdin, stdout, stderr, cwd, env, killGrace = DEFAULT_KILL_GRACE, detached = false } = opts;
+  if (typeof killGrace !== 'number' || !(killGrace >= 0)) throw new TypeError(`killGrace must be a number of ms >= 0, not ${String(killGrace)}`);
   let cmd = command, argv = args;
   let errIo: NodeStdio;
   if (stderr === STDOUT) {
@@ -231,8 +312,9 @@ function* start<P>(loop: EventLoop, factory: () => P, command: string, args: str
     errIo = 'inherit';
   } else errIo = nodeStdio(stderr, 'stderr');
   const protocol = factory();   // before the child exists, as asyncio does: a factory that throws leaves nothing running
-  const child = spawn(cmd, argv, { stdio: [nodeStdio(stdin, 'stdin'), nodeStdio(stdout, 'stdout'), errIo], cwd, env, shell });
-  const t = new NodeSubprocessTransport(new ProtocolCaller(loop), child, opts[LAZY_READ] === true);
+  const child = spawn(cmd, argv, { stdio: [nodeStdio(stdin, 'stdin'), nodeStdio(stdout, 'stdout'), errIo], cwd, env, shell, detached });
+  const t = new NodeSubprocessTransport(new ProtocolCaller(loop), child, killGrace, detached, opts[LAZY_READ] === true);
+  if (!detached && child.pid !== undefined) _own(t);   // owned from the first instant (see the top of this file)
   const spawned = new Future<void>({ loop, description: `spawn ${command}` });
   const onSpawn = (): void => { if (!spawned.done()) spawned.setResult(); };
   const onError = (e: Error): void => { if (!spawned.done()) spawned.setException(e); };
@@ -245,7 +327,10 @@ function* start<P>(loop: EventLoop, factory: () => P, command: string, args: str
   } finally {
     child.off('spawn', onSpawn);
     child.off('error', onError);
-    if (!ok) t._loopClosing();
+    if (!ok) {
+      if (child.pid === undefined) t._owner?.disown(t);   // never started: nothing to end
+      t._loopClosing();
+    }
   }
   yield* startSoon(loop, `start ${command}`, () => t._start(protocol as SubprocessProtocol), () => t._loopClosing());
   return [t, protocol];
@@ -261,6 +346,18 @@ export function subprocessExec<P>(loop: EventLoop, factory: () => P, program: st
 export function subprocessShell<P>(loop: EventLoop, factory: () => P, cmd: string, opts: SubprocessOptions = {}): Coro<[SubprocessTransport, P]> {
   if (typeof cmd !== 'string') throw new TypeError('subprocessShell: cmd must be a string');
   return start(loop, factory, cmd, [], opts, true);
+}
+
+/**
+ * @internal `run()`'s end: every child of `loop` still running (not detached) gets SIGTERM, then SIGKILL after
+ * its grace period; returns once all have been reaped.
+ */
+export function* shutdownChildren(loop: EventLoop): Coro<void> {
+  const set = children.get(loop);
+  if (set === undefined || set.size === 0) return;
+  const running = [...set];
+  for (const t of running) { t._owner?.disown(t); t._haltBegin(); }
+  for (const t of running) yield* t._haltFinish();
 }
 
 export { NodeSubprocessTransport };

@@ -10,6 +10,7 @@ export { shield } from './shield.js';
 export { race } from './race.js';
 export { timeout, timeoutAt, moveOnAfter, moveOnAt } from './timeout.js';
 export type { Deadline } from './timeout.js';
+export { cancelOn } from './cancel_on.js';
 export { TaskGroup, taskGroup } from './task_group.js';
 export { Lock } from './lock.js';
 export { AsyncEvent, Event } from './event.js';

@@ -36,7 +36,7 @@ import { Waiters } from './waiters.js';
  * const q = new Queue<string>(10);
  * function* producer(urls: string[]): Coro<void> { for (const url of urls) yield* q.put(url); }
  * function* consumer(): Coro<void> {
- *   for (;;) { const url = yield* q.get(); try { yield* fromPromise(fetch(url)); } finally { q.taskDone(); } }
+ *   for (;;) { const url = yield* q.get(); try { yield* fromPromise((signal) => fetch(url, { signal })); } finally { q.taskDone(); } }
  * }
  */
 export class Queue<T> {

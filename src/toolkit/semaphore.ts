@@ -19,7 +19,7 @@ import { Waiters } from './waiters.js';
  * @example
  * const sem = new Semaphore(3);   // at most 3 downloads at a time
  * function* download(url: string): Coro<string> {
- *   return yield* sem.withLock(function* () { const res = yield* fromPromise(fetch(url)); return yield* fromPromise(res.text()); });
+ *   return yield* sem.withLock(function* () { const res = yield* fromPromise((signal) => fetch(url, { signal })); return yield* fromPromise(res.text()); });
  * }
  */
 export class Semaphore {

@@ -37,6 +37,24 @@ export class TaskGroup {
   /** @internal made by {@link taskGroup} only. */
   constructor() {
     this.#loop = currentTask()?.getLoop() ?? getRunningLoop();
+    this._scope._cleanupsByOwner = true;   // what the body defers runs after the children (taskGroup() below)
+  }
+
+  /**
+   * Halt the group's body and every child, from outside or from inside; the
+   * group waits for their cleanup and then returns normally, with
+   * `undefined` as the body's value (a `CancelScope` does the same). After
+   * it, `createTask()` is refused. No effect once the group has finished.
+   * @example
+   * const stop = new Event();
+   * yield* taskGroup(function* (tg) {
+   *   tg.createTask((function* () { for (;;) { console.log('tick'); yield* sleep(1000); } })());
+   *   tg.createTask((function* () { yield* stop.wait(); tg.cancel(); })());
+   * });   // returns once someone calls stop.set()
+   */
+  cancel(): void {
+    if (this.#finished) return;
+    this._abort();
   }
 
   /**
@@ -112,6 +130,12 @@ export class TaskGroup {
     return waited;
   }
 
+  /** @internal the group is ending: is it ending abnormally (halted, cancelled, or failing)? */
+  _aborted(): boolean { return this.#aborting; }
+
+  /** @internal an error of a cleanup the body deferred. */
+  _addError(e: unknown): void { this.#errors.push(e); }
+
   /** @internal the group is done: its error, if any. */
   _close(): unknown {
     this.#finished = true;
@@ -148,17 +172,22 @@ export function* taskGroup<T>(body: (tg: TaskGroup) => Coro<T>): Coro<T> {
     normal = true;
   } finally {
     let waited: boolean | undefined;
+    let cleaned: { suspended: boolean; interrupted: boolean } | undefined;
+    const cleanupErrors: unknown[] = [];
     try {
       if (!normal) tg._abort();
       waited = yield* tg._waitChildren();
+      // What the body deferred runs now that every child has finished.
+      cleaned = yield* tg._scope._drainCleanups(!normal || tg._aborted(), cleanupErrors);
     } finally {
+      for (const e of cleanupErrors) tg._addError(e);
       const err = tg._close();
       // An error from the children replaces a cancellation unwinding through here, as in asyncio.
       // eslint-disable-next-line no-unsafe-finally
       if (err !== undefined) throw err;
     }
     // A halt that came from above (or during the wait) must be delivered again after a wait (see rehalt()).
-    if ((!normal && waited) || waited === undefined) yield* rehalt();
+    if ((!normal && (waited || cleaned.suspended)) || waited === undefined || cleaned.interrupted) yield* rehalt();
   }
   return result as T;
 }

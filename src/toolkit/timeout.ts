@@ -81,7 +81,7 @@ export function* timeoutAt<T>(when: number | null, body: ((d: Deadline) => Coro<
  * function (given the {@link Deadline}) or a coroutine.
  * @example
  * try {
- *   const page = yield* timeout(5000, function* () { return yield* fromPromise(fetch('http://127.0.0.1:8080/')); });
+ *   const page = yield* timeout(5000, function* () { return yield* fromPromise((signal) => fetch('http://127.0.0.1:8080/', { signal })); });
  * } catch (e) { if (e instanceof TimeoutError) console.log('too slow'); }
  */
 export function* timeout<T>(ms: number | null, body: ((d: Deadline) => Coro<T>) | Coro<T>): Coro<T> {

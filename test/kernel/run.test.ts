@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  type Coro, ContextVar, createTask, fromPromise, DeadlockError, Future, getRunningLoop, NodeEventLoop, run, sleep, type ExceptionContext, coroutine,
+  CancelledError, type Coro, ContextVar, createTask, fromPromise, DeadlockError, Future, getRunningLoop, NodeEventLoop, run, sleep, type ExceptionContext,
+  coroutine,
 } from '../../src/index.js';
 import { runRecording } from '../helpers.js';
 
@@ -162,4 +163,31 @@ test('SIGINT in a real process: a second one during cleanup ends the process at 
   const r = await runChild(['slow'], 2);
   assert.match(r.out, /ready\nfinally start\n$/);
   assert.equal(r.signal, 'SIGINT');
+});
+
+test('run(main, { signal }): an abort cancels main (its cleanup runs); run() rejects with a CancelledError whose cause is the reason', async () => {
+  const trace: string[] = [];
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(new Error('shutting down')), 20);
+  const err = await run(function* () {
+    try { yield* sleep(60_000); } finally { yield* sleep(1); trace.push('main cleaned up'); }
+  }, { handleSignals: false, signal: ac.signal }).then(() => null, (e: unknown) => e);
+  assert.ok(err instanceof CancelledError, String(err));
+  assert.match(err.message, /signal/);
+  assert.equal((err.cause as Error).message, 'shutting down');
+  assert.deepEqual(trace, ['main cleaned up']);
+});
+
+test('run(main, { signal }) with a signal already aborted never starts main; AbortSignal.timeout() works too', async () => {
+  let started = false;
+  const err = await run(function* () { started = true; yield* sleep(1); }, { handleSignals: false, signal: AbortSignal.abort('no') })
+    .then(() => null, (e: unknown) => e);
+  assert.ok(err instanceof CancelledError);
+  assert.equal(err.cause, 'no');
+  assert.equal(started, false);
+  const late = await run(function* () { yield* sleep(60_000); }, { handleSignals: false, signal: AbortSignal.timeout(10) }).then(() => null, (e: unknown) => e);
+  assert.equal((late as Error).name, 'CancelledError');
+  assert.equal(((late as Error).cause as Error).name, 'TimeoutError');
+  // a signal that does not abort changes nothing
+  assert.equal(await run(function* () { yield* sleep(1); return 3; }, { handleSignals: false, signal: new AbortController().signal }), 3);
 });

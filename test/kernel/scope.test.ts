@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancelScope, createTask, getRunningLoop, run, sleep, TimeoutError, type Coro } from '../../src/index.js';
+import { CancelScope, createTask, Future, getRunningLoop, run, sleep, TimeoutError, type Coro } from '../../src/index.js';
 
 const opts = { handleSignals: false };
 
@@ -87,14 +87,17 @@ test('a task-level cancel unwinds through a scope without being converted', asyn
 test('a scope\'s deadline is ignored while a task-level cancel unwinds its cleanup', async () => {
   const trace: string[] = [];
   await run(function* () {
-    const t = createTask((function* () {
-      yield* within(10, (function* () {
-        try { yield* sleep(1000); } finally { trace.push('cleanup'); yield* sleep(30); trace.push('cleanup done'); }
-      })());
-    })());
-    yield* sleep(1);
-    t.cancel();          // the scope's 10 ms deadline passes during the 30 ms cleanup
-    yield* sleep(50);
+    const loop = getRunningLoop();
+    const scope = new CancelScope({ deadline: loop.time() + 60_000 });
+    const entered = new Future<void>(), cleaning = new Future<void>();
+    const t = createTask(scope.run((function* () {
+      try { entered.setResult(); yield* sleep(60_000); } finally { trace.push('cleanup'); cleaning.setResult(); yield* sleep(30); trace.push('cleanup done'); }
+    })()));
+    yield* entered;
+    t.cancel();
+    yield* cleaning;
+    scope.deadline = loop.time() - 1;   // the scope's deadline passes during the cleanup: ignored
+    try { yield* t; } catch { /* cancelled */ }
     assert.equal(t.cancelled(), true);
   }, opts);
   assert.deepEqual(trace, ['cleanup', 'cleanup done']);
@@ -211,4 +214,54 @@ test('a task-level cancel through a scope whose body cleanup suspends reaches th
     try { yield* t; } catch (e) { trace.push((e as Error).name); }
   }, opts);
   assert.deepEqual(trace, ['body cleaned up', 'task finally', 'CancelledError']);
+});
+
+test('new CancelScope({ signal }): an abort halts the body; the scope\'s own signal aborts with a CancelledError caused by it', async () => {
+  await run(function* () {
+    const ac = new AbortController();
+    const scope = new CancelScope({ signal: ac.signal });
+    const t = createTask((function* () { return yield* scope.run(sleep(60_000, 'late')); })());
+    yield* sleep(1);
+    assert.equal(scope.signal.aborted, false);
+    ac.abort(new Error('from outside'));
+    assert.equal(scope.signal.aborted, true);   // at once, not at the next step
+    assert.equal(yield* t, undefined);
+    assert.equal(scope.cancelledCaught, true);
+    assert.equal(((scope.signal.reason as Error).cause as Error).message, 'from outside');
+
+    const pre = new CancelScope({ signal: AbortSignal.abort() });
+    let ran = false;
+    assert.equal(yield* pre.run((function* () { ran = true; yield* sleep(1); return 1; })()), undefined);
+    assert.equal(ran, false);
+    assert.equal(pre.cancelledCaught, true);
+  }, opts);
+});
+
+test('a scope\'s signal made before it runs aborts when it is cancelled before it runs; a deadline gives a TimeoutError reason', async () => {
+  await run(function* () {
+    const early = new CancelScope();
+    const s = early.signal;
+    early.cancel();
+    assert.equal((s.reason as Error).name, 'CancelledError');
+    const d = new CancelScope({ deadline: getRunningLoop().time() + 2 });
+    yield* d.run(sleep(60_000));
+    assert.equal((d.signal.reason as Error).name, 'TimeoutError');
+  }, opts);
+});
+
+test('a deadline already past: the body runs to its first suspension, then is halted; moved into the past from outside: halted at once', async () => {
+  const trace: string[] = [];
+  await run(function* () {
+    const loop = getRunningLoop();
+    const past = new CancelScope({ deadline: loop.time() - 1 });
+    yield* past.run((function* () { trace.push('body starts'); yield* sleep(0); trace.push('never'); })());
+    trace.push(`caught ${past.cancelledCaught}`);
+    const moved = new CancelScope({ deadline: loop.time() + 60_000 });
+    const t = createTask((function* () { return yield* moved.run((function* () { yield* sleep(60_000); return 'late'; })()); })());
+    yield* sleep(1);
+    const t0 = loop.time();
+    moved.deadline = loop.time() - 1;
+    trace.push(`moved: ${String(yield* t)} after ${loop.time() - t0 < 30 ? 'no wait' : 'a wait'}`);
+  }, opts);
+  assert.deepEqual(trace, ['body starts', 'caught true', 'moved: undefined after no wait']);
 });

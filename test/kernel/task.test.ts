@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CancelledError, createTask, currentTask, Future, NodeEventLoop, rehalt, run, sleep, Task, type Coro,
+  CancelledError, createTask, currentTask, Future, getRunningLoop, InvalidStateError, moveOnAfter, moveOnAt, NodeEventLoop, rehalt, run,
+  sleep, Task, timeout, TimeoutError, waitFor, type Coro, type ExceptionContext,
 } from '../../src/index.js';
+import { runRecording } from '../helpers.js';
 
 const opts = { handleSignals: false };
 
@@ -275,4 +277,152 @@ test('rehalt() outside a halt does nothing but let one batch pass', async () => 
     return 'carried on';
   }, { handleSignals: false });
   assert.equal(v, 'carried on');
+});
+
+// ---- asyncio behaviours (issue 15, class 7) ----------------------------------------
+
+test('a timeout, moveOnAfter or waitFor started in the cleanup of a cancelled task fires ("close within 20 ms" does not hang)', async () => {
+  const trace: string[] = [];
+  await run(function* () {
+    const t = createTask((function* () {
+      try { yield* sleep(60_000); } finally {
+        try { yield* timeout(20, function* () { yield* sleep(60_000); }); } catch (e) { trace.push(`timeout: ${(e as Error).name}`); }
+        trace.push(`moveOnAfter: ${String(yield* moveOnAfter(5, () => sleep(60_000, 'late')))}`);
+        try { yield* waitFor(sleep(60_000), 5); } catch (e) { trace.push(`waitFor: ${(e as Error).name}`); }
+      }
+    })());
+    yield* sleep(1);
+    t.cancel();
+    const winner = yield* moveOnAfter(5_000, function* () { try { yield* t; } catch { /* cancelled */ } return 'task ended'; });
+    trace.push(winner ?? 'hung');
+    assert.equal(t.cancelled(), true);
+  }, opts);
+  assert.deepEqual(trace, ['timeout: TimeoutError', 'moveOnAfter: undefined', 'waitFor: TimeoutError', 'task ended']);
+});
+
+test('a second cancel still interrupts a timeout scope running in a cleanup', async () => {
+  const trace: string[] = [];
+  await run(function* () {
+    const t = createTask((function* () {
+      try { yield* sleep(60_000); } finally {
+        try { yield* timeout(60_000, function* () { try { yield* sleep(60_000); } finally { trace.push('inner cleanup'); } }); } finally { trace.push('after timeout'); }
+        trace.push('never');
+      }
+    })());
+    yield* sleep(1);
+    t.cancel();
+    yield* sleep(1);
+    t.cancel();
+    try { yield* t; } catch (e) { trace.push((e as Error).name); }
+  }, opts);
+  assert.deepEqual(trace, ['inner cleanup', 'after timeout', 'CancelledError']);
+});
+
+test('a task cancelled while it waits on a task whose cleanup then fails gets that error (not reported as never retrieved); the halt follows at its next suspension', async () => {
+  const trace: string[] = [];
+  const errors: ExceptionContext[] = [];
+  await runRecording(function* () {
+    const b = createTask((function* () {
+      // eslint-disable-next-line no-unsafe-finally -- the point of the test
+      try { yield* sleep(60_000); } finally { yield* sleep(1); throw new Error('cleanup of b failed'); }
+    })(), { name: 'b' });
+    const a = createTask((function* () {
+      try {
+        yield* b;
+      } catch (e) {
+        trace.push(`a caught: ${(e as Error).message}`);
+        yield* sleep(60_000);
+        trace.push('never: the halt was lost');
+      } finally { trace.push('a finally'); }
+    })(), { name: 'a' });
+    yield* sleep(1);
+    a.cancel();
+    try { yield* a; } catch (e) { trace.push(`a ended: ${(e as Error).name}`); }
+    // uncaught, the error is the waiter's outcome
+    const c = createTask((function* () {
+      // eslint-disable-next-line no-unsafe-finally -- the point of the test
+      try { yield* sleep(60_000); } finally { yield* sleep(1); throw new Error('c failed'); }
+    })(), { name: 'c' });
+    const d = createTask((function* () { yield* c; })(), { name: 'd' });
+    yield* sleep(1);
+    d.cancel();
+    try { yield* d; } catch (e) { trace.push(`d ended: ${(e as Error).message}`); }
+  }, errors);
+  assert.deepEqual(trace, ['a caught: cleanup of b failed', 'a finally', 'a ended: CancelledError', 'd ended: c failed']);
+  assert.deepEqual(errors.map((e) => e.message), []);
+});
+
+test('waitFor around a task whose cleanup fails after the timeout gives that error, not TimeoutError', async () => {
+  const errors: ExceptionContext[] = [];
+  const r = await runRecording(function* () {
+    const b = createTask((function* () {
+      // eslint-disable-next-line no-unsafe-finally -- the point of the test
+      try { yield* sleep(60_000); } finally { throw new Error('cleanup failed'); }
+    })());
+    try { yield* waitFor(b, 5); return 'no error'; } catch (e) { return `${(e as Error).name}: ${(e as Error).message}`; }
+  }, errors);
+  assert.equal(r, 'Error: cleanup failed');
+  assert.deepEqual(errors, []);
+});
+
+test('timeout(0) and a deadline already past halt a body that only does sleep(0) at its first suspension', async () => {
+  const r = await run(function* () {
+    let steps = 0;
+    const busy = function* (): Coro<void> { for (;;) { steps++; yield* sleep(0); } };
+    let timedOut = false;
+    try { yield* timeout(0, busy); } catch (e) { timedOut = e instanceof TimeoutError; }
+    const first = steps;
+    steps = 0;
+    const loop = getRunningLoop();
+    yield* moveOnAt(loop.time() - 10, busy);
+    const past = steps;
+    // rescheduled into the past from inside the body: halted at its next suspension
+    steps = 0;
+    yield* moveOnAfter(60_000, function* (d) { steps++; yield* sleep(0); d.reschedule(loop.time() - 1); yield* busy(); });
+    return { timedOut, first, past, rescheduled: steps };
+  }, opts);
+  assert.deepEqual(r, { timedOut: true, first: 1, past: 1, rescheduled: 2 });
+});
+
+test('waitFor(coro, 0) does not start the coroutine; waitFor(future, 0) gives a done future\'s result and cancels a pending one', async () => {
+  await run(function* () {
+    let started = false;
+    let err: unknown;
+    try { yield* waitFor((function* () { started = true; yield* sleep(1); return 1; })(), 0); } catch (e) { err = e; }
+    assert.ok(err instanceof TimeoutError);
+    assert.equal(started, false);
+    const done = new Future<string>();
+    done.setResult('ready');
+    assert.equal(yield* waitFor(done, 0), 'ready');
+    const t = createTask(sleep(1000));
+    try { yield* waitFor(t, -5); } catch (e) { err = e; }
+    assert.ok(err instanceof TimeoutError);
+    assert.equal(t.cancelled(), true);
+  }, opts);
+});
+
+test('a task that cancels itself and returns without suspending ends cancelled (as in asyncio)', async () => {
+  await run(function* () {
+    const t = createTask((function* () { currentTask()!.cancel(); return 'value'; })());
+    let err: unknown;
+    try { yield* t; } catch (e) { err = e; }
+    assert.ok(err instanceof CancelledError);
+    assert.equal(t.cancelled(), true);
+  }, opts);
+});
+
+test('a task that waits on itself fails at once with a clear error (no stack overflow when cancelled)', async () => {
+  await run(function* () {
+    const self: { t?: Task<unknown> } = {};
+    const t = self.t = createTask((function* (): Coro<void> { yield* sleep(1); yield* self.t!; })(), { name: 'narcissus' });
+    let err: unknown;
+    try { yield* t; } catch (e) { err = e; }
+    assert.ok(err instanceof InvalidStateError, String(err));
+    assert.match(err.message, /task 'narcissus' cannot wait on itself/);
+    const u = self.t = createTask((function* (): Coro<void> { try { yield* self.t!; } catch { yield* sleep(60_000); } })());
+    yield* sleep(1);
+    u.cancel();
+    try { yield* u; } catch (e) { err = e; }
+    assert.ok(err instanceof CancelledError);
+  }, opts);
 });

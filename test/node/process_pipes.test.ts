@@ -117,9 +117,8 @@ void test('a cancelled task running a pipeline leaves no process behind', T, asy
   });
 });
 
-// Needs process ownership by scopes (issue 10): today the task that created a child owns it, and a timeout
-// scope ends inside that task, so the children live on until the task (here: the loop) ends.
-void test('a timeout around a pipeline leaves no process behind', { ...T, todo: 'process ownership by scopes (issue 10)' }, async () => {
+// A child belongs to the innermost scope that started it: the timeout's halt ends all three, while the task runs on.
+void test('a timeout around a pipeline leaves no process behind', T, async () => {
   await runRecording(function* () {
     const pids: number[] = [];
     yield* expectThrow(timeout(300, () => endlessPipeline(pids)), TimeoutError);

@@ -209,3 +209,35 @@ void test('an enclosing timeout halts the group: children cancelled and awaited,
   });
   assert.deepEqual(trace, ['child halted', 'TimeoutError']);
 });
+
+void test('TaskGroup.cancel() from outside halts the body and every child; the group waits for their cleanup and returns normally', async () => {
+  const trace: string[] = [];
+  await runRecording(function* () {
+    let group: TaskGroup | undefined;
+    const t = createTask(taskGroup(function* (tg) {
+      group = tg;
+      tg.createTask(sleeper('child-1', trace, 2));
+      tg.createTask(sleeper('child-2', trace, 1));
+      try { yield* sleep(1000); return 'never'; } finally { trace.push('body halted'); }
+    }));
+    yield* sleep(1);
+    group!.cancel();
+    const v = yield* t;
+    trace.push(`group returned ${String(v)}, task cancelled: ${t.cancelled()}`);
+    assert.throws(() => group!.createTask(sleep(1)), InvalidStateError);
+    group!.cancel();   // finished: no effect
+  });
+  assert.deepEqual(trace, ['body halted', 'child-2 halted', 'child-1 halted', 'group returned undefined, task cancelled: false']);
+});
+
+void test('TaskGroup.cancel() from a child: the group ends normally and its code carries on', async () => {
+  const trace: string[] = [];
+  await runRecording(function* () {
+    yield* taskGroup(function* (tg) {
+      tg.createTask(sleeper('worker', trace));
+      tg.createTask((function* () { yield* sleep(2); trace.push('stopper cancels'); tg.cancel(); yield* sleep(1000); })());
+    });
+    trace.push('after the group');
+  });
+  assert.deepEqual(trace, ['stopper cancels', 'worker halted', 'after the group']);
+});
