@@ -24,7 +24,7 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import type { Cleanups, OwnedResource } from '../kernel/cleanup.js';
+import type { Cleanups } from '../kernel/cleanup.js';
 import type { Coro, EventLoop } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import { _own } from '../kernel/region.js';
@@ -125,7 +125,8 @@ function which(program: string, env: NodeJS.ProcessEnv | undefined): string {
 }
 
 /** One child process as a transport. */
-class NodeSubprocessTransport implements SubprocessTransport, LoopResource, OwnedResource {
+// An OwnedResource (kernel/cleanup.ts) by its @internal members, which stay out of the published types.
+class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
   readonly #caller: ProtocolCaller;
   readonly #child: ChildProcess;
   #protocol: SubprocessProtocol = {};
