@@ -124,8 +124,7 @@ function which(program: string, env: NodeJS.ProcessEnv | undefined): string {
   throw e;
 }
 
-/** One child process as a transport. */
-// An OwnedResource (kernel/cleanup.ts) by its @internal members, which stay out of the published types.
+/** One child process as a transport; an OwnedResource of kernel/cleanup.ts by its internal members (not named here: the published types leave it out). */
 class NodeSubprocessTransport implements SubprocessTransport, LoopResource {
   readonly #caller: ProtocolCaller;
   readonly #child: ChildProcess;
