@@ -38,7 +38,7 @@ import { NotImplementedError } from '../kernel/errors.js';
 import { Future } from '../kernel/future.js';
 import { rehalt } from '../kernel/traps.js';
 import type { Protocol, Server, SockAddr } from '../kernel/transport_types.js';
-import { type ConnectionOwner, DEFAULT_CLOSE_GRACE, shutDownConnections } from '../protocols/server_shutdown.js';
+import { type ConnectionOwner, DEFAULT_CLOSE_GRACE, disposeServerAsync, shutDownConnections } from '../protocols/server_shutdown.js';
 import { track, untrack } from './registry.js';
 import { adoptReadingInPlace, isBuffered, onreadFor, SocketTransport, type TransportOwner } from './socket_transport.js';
 import { resolveHost } from './tcp.js';
@@ -295,13 +295,7 @@ export class NodeServer implements Server, TransportOwner, ConnectionOwner {
   [Symbol.dispose](): void { this.close(); }
 
   /** `await using server = ...`: `close()`, `closeClients()`, then wait until every connection is gone (the loop must be running). */
-  [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    this.closeClients();
-    if (this.#transports.size === 0) return Promise.resolve();
-    const f = this._allGone();
-    return new Promise<void>((resolve, reject) => f.addDoneCallback(() => { if (f.cancelled()) reject(new Error('Server.waitClosed was cancelled')); else resolve(); }));
-  }
+  [Symbol.asyncDispose](): Promise<void> { return disposeServerAsync(this); }
 
   /** Accept connections (and serve the ones held since the server was made). */
   startServing(): void {

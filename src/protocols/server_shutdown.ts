@@ -43,6 +43,21 @@ export interface ConnectionOwner {
   _allGone(): Future<void>;
 }
 
+/**
+ * @internal `await using` of a server: `close()`, `closeClients()`, then a
+ * Promise that settles once every connection is gone (rejects if that wait
+ * is cancelled, as when the loop closes first).
+ */
+export function disposeServerAsync(server: ConnectionOwner & { close(): void; closeClients(): void }): Promise<void> {
+  server.close();
+  server.closeClients();
+  const f = server._allGone();
+  if (f.done() && !f.cancelled()) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => f.addDoneCallback(() => {
+    if (f.cancelled()) reject(new Error('Server.waitClosed was cancelled')); else resolve();
+  }));
+}
+
 function tasksOf(c: OwnedConnection): Iterable<Task<unknown>> {
   const p = c.getProtocol() as Partial<TaskRunningProtocol> | null | undefined;
   return typeof p?._connectionTasks === 'function' ? p._connectionTasks() : [];

@@ -11,7 +11,7 @@ import { Future } from '../kernel/future.js';
 import { rehalt } from '../kernel/traps.js';
 import type { Server, SockAddr } from '../kernel/transport_types.js';
 import type { Context } from '../kernel/context.js';
-import { type ConnectionOwner, DEFAULT_CLOSE_GRACE, shutDownConnections } from '../protocols/server_shutdown.js';
+import { type ConnectionOwner, DEFAULT_CLOSE_GRACE, disposeServerAsync, shutDownConnections } from '../protocols/server_shutdown.js';
 import type { VirtualTransport } from './stream.js';
 import type { TestEventLoop } from './test_loop.js';
 
@@ -106,12 +106,7 @@ export class VirtualServer implements Server, ConnectionOwner {
   [Symbol.dispose](): void { this.close(); }
 
   /** `await using server = ...`: `close()`, `closeClients()`, then wait until every connection is gone. */
-  [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    this.closeClients();
-    const f = this._allGone();
-    return new Promise<void>((resolve, reject) => f.addDoneCallback(() => { if (f.cancelled()) reject(new Error('Server.waitClosed was cancelled')); else resolve(); }));
-  }
+  [Symbol.asyncDispose](): Promise<void> { return disposeServerAsync(this); }
 
   startServing(): void {
     if (this.#closed) throw new Error('server is closed');

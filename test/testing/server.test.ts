@@ -1,8 +1,8 @@
 /** The virtual server: the Server API of API.md. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTask, sleep } from '../../src/index.js';
-import { runVirtual } from '../../src/testing/index.js';
+import { createTask, fromPromise, sleep } from '../../src/index.js';
+import { runVirtual, VirtualServer } from '../../src/testing/index.js';
 import { Echo, listen, loop, Recorder } from './helpers.js';
 
 void test('server: waitClosed waits for its connections; closeClients, serveForever (halting it ends the connections too), startServing', async () => {
@@ -87,4 +87,25 @@ void test('a server protocol factory that throws: the error is reported and the 
   });
   assert.equal((errors[0] as Error).message, 'no protocol today');
   assert.deepEqual(trace, ['C made', 'C lost ECONNRESET']);
+});
+
+void test('server: Symbol.dispose stops listening; Symbol.asyncDispose also closes the clients and settles once they are gone', async () => {
+  await runVirtual(function* () {
+    const a = yield* loop().createServer(() => new Echo(), '127.0.0.1', 0);
+    a[Symbol.dispose]();
+    assert.equal(a.isServing(), false);
+
+    const server = (yield* loop().createServer(() => new Echo(), '127.0.0.1', 0)) as VirtualServer;
+    const [, port] = server.addresses()[0] as [string, number];
+    const [, p1] = yield* loop().createConnection(() => new Recorder([], 'C'), '127.0.0.1', port);
+    const [, p2] = yield* loop().createConnection(() => new Recorder([], 'C'), '127.0.0.1', port);
+    yield* sleep(1);
+    assert.equal([...server._connections()].length, 2);
+    yield* fromPromise(server[Symbol.asyncDispose]());
+    assert.equal([...server._connections()].length, 0);
+    assert.equal(server.isServing(), false);
+    yield* p1.lost; yield* p2.lost;   // the clients saw their connections close
+    // nothing left: a second dispose settles at once
+    yield* fromPromise(server[Symbol.asyncDispose]());
+  });
 });
