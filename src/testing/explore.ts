@@ -20,7 +20,7 @@ import type { Coro, Suspend } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import { CancelScope } from '../kernel/scope.js';
 import { currentTask } from '../kernel/task.js';
-import { defaultVerdict, describeError, runScenario, type RunChecks, type ScenarioOutcome } from './scenario_run.js';
+import { checkedVerdict, runScenario, type RunChecks, type ScenarioOutcome } from './scenario_run.js';
 import type { TestEventLoop } from './test_loop.js';
 
 /**
@@ -269,14 +269,7 @@ async function exploreOnce<T>(scenario: (x: Explorer) => Coro<T>, opts: ExploreO
 }
 
 function verdict<T>(o: ExploreOutcome<T>, injection: { point: number; mode: CancelMode } | null, seed: number, opts: ExploreOptions<T>): void {
-  let why = defaultVerdict(o, opts);
-  if (why === null && opts.check !== undefined) {
-    try {
-      if (opts.check(o) === false) why = 'the check returned false';
-    } catch (e) {
-      why = `the check failed: ${describeError(e)}`;
-    }
-  }
+  const why = checkedVerdict(o, opts, opts.check);
   if (why === null) return;
   const point = injection?.point ?? 0;
   const mode = injection?.mode ?? null;

@@ -118,6 +118,17 @@ export function defaultVerdict(o: ScenarioOutcome<unknown>, checks: RunChecks): 
   return null;
 }
 
+/** @internal {@link defaultVerdict}, then the user's check: returning false or throwing is a failure. */
+export function checkedVerdict<O extends ScenarioOutcome<unknown>>(o: O, checks: RunChecks, check: ((o: O) => void | boolean) | undefined): string | null {
+  const why = defaultVerdict(o, checks);
+  if (why !== null || check === undefined) return why;
+  try {
+    return check(o) === false ? 'the check returned false' : null;
+  } catch (e) {
+    return `the check failed: ${describeError(e)}`;
+  }
+}
+
 /** @internal */
 export function describeError(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);

@@ -16,7 +16,7 @@
  * handle that replays it. A run is a pure function of its case.
  */
 import type { Coro } from '../kernel/events.js';
-import { defaultVerdict, describeError, runScenario, type RunChecks, type ScenarioOutcome } from './scenario_run.js';
+import { checkedVerdict, describeError, runScenario, type RunChecks, type ScenarioOutcome } from './scenario_run.js';
 import type { TestEventLoop } from './test_loop.js';
 import type { VirtualNetwork } from './network.js';
 
@@ -253,15 +253,7 @@ async function playCase<T>(scenario: (sim: Simulation) => Coro<T>, c: SimCase, h
 }
 
 function verdict<T>(o: SimOutcome<T>, opts: SimulateOptions<T>): string | null {
-  let why = defaultVerdict(o, opts);
-  if (why === null && opts.check !== undefined) {
-    try {
-      if (opts.check(o) === false) why = 'the check returned false';
-    } catch (e) {
-      why = `the check failed: ${describeError(e)}`;
-    }
-  }
-  return why;
+  return checkedVerdict(o, opts, opts.check);
 }
 
 interface FastCheck {

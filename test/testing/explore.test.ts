@@ -79,3 +79,14 @@ void test('a deadlock, an error nobody retrieved and a leftover task each fail a
   }), (e: unknown) => e instanceof ExplorationError && /left tasks pending: forgotten/.test(e.message));
   await assert.rejects(exploreCancellation(function* () { yield* sleep(1); }), /never suspend/);
 });
+
+void test('a check that returns false fails the run as one that throws does, at the point it first says so', async () => {
+  let lock!: Lock;
+  const scenario = function* (x: Parameters<Parameters<typeof exploreCancellation>[0]>[0]): Coro<void> {
+    lock = new Lock();
+    yield* x.target(() => careless(lock));
+  };
+  const e = await exploreCancellation(scenario, { check: () => !lock.locked() }).then(() => null, (err: unknown) => err);
+  assert.ok(e instanceof ExplorationError, String(e));
+  assert.match(e.message, /point 1 .*: the check returned false\./s);
+});
