@@ -48,7 +48,7 @@ export interface NodeRequestListener<Req extends IncomingMessage = IncomingMessa
  * `yield* listener.close()` halts every request task still running and
  * waits for their cleanup.
  * @example
- * import { handleNodeRequests, sleep, once, type Coro } from 'tulip';
+ * import { defer, handleNodeRequests, sleep, once, type Coro } from 'tulip';
  * import { createServer } from 'node:http';
  * function* serve(): Coro<void> {
  *   const listener = handleNodeRequests(function* (req, res) {
@@ -56,8 +56,9 @@ export interface NodeRequestListener<Req extends IncomingMessage = IncomingMessa
  *     res.end(`you asked for ${req.url}`);
  *   });
  *   const server = createServer(listener).listen(8080, '127.0.0.1');
- *   try { yield* once(server, 'close'); }
- *   finally { server.close(); yield* listener.close(); }
+ *   // a cleanup that waits: defer() runs it when serve() ends or is halted, and needs no rehalt()
+ *   yield* defer(function* () { server.close(); yield* listener.close(); });
+ *   yield* once(server, 'close');
  * }
  */
 export function handleNodeRequests<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse>(
