@@ -38,7 +38,9 @@ import { NotImplementedError } from '../kernel/errors.js';
 import { Future } from '../kernel/future.js';
 import { rehalt } from '../kernel/traps.js';
 import type { Protocol, Server, SockAddr } from '../kernel/transport_types.js';
-import { type ConnectionOwner, DEFAULT_CLOSE_GRACE, disposeServerAsync, shutDownConnections } from '../protocols/server_shutdown.js';
+import {
+  type ConnectionOwner, DEFAULT_CLOSE_GRACE, disposeServerAsync, shutDownServer, waitClosedOrShutDown,
+} from '../protocols/server_shutdown.js';
 import { track, untrack } from './registry.js';
 import { adoptReadingInPlace, isBuffered, onreadFor, SocketTransport, type TransportOwner } from './socket_transport.js';
 import { resolveHost } from './tcp.js';
@@ -232,21 +234,7 @@ export class NodeServer implements Server, TransportOwner, ConnectionOwner {
    * listening, halts the connections' handler tasks, closes the
    * connections and waits for them (see the file header).
    */
-  *waitClosed(): Coro<void> {
-    if (this.#closed && this.#transports.size === 0) return;
-    const f = this._allGone();
-    let done = false;
-    try {
-      yield* f;
-      done = true;
-    } finally {
-      if (!done) {
-        this.#waiters = this.#waiters.filter((x) => x !== f);   // a waiter that gave up keeps nothing
-        yield* this.#shutDown();
-        yield* rehalt();   // this cleanup waited: the halt must go on to the caller (see rehalt())
-      }
-    }
-  }
+  waitClosed(): Coro<void> { return waitClosedOrShutDown(this.#loop, this, this.#closeGrace); }
 
   /**
    * Start accepting (if not yet) and wait until the server is closed.
@@ -269,16 +257,10 @@ export class NodeServer implements Server, TransportOwner, ConnectionOwner {
     } finally {
       this.#forever = null;
       if (halted) {
-        yield* this.#shutDown();
+        yield* shutDownServer(this.#loop, this, this.#closeGrace);
         yield* rehalt();   // this cleanup waited: the halt must go on to the caller (see rehalt())
       }
     }
-  }
-
-  /** Stop listening, halt the connections' tasks, close the connections, wait until they are gone. */
-  *#shutDown(): Coro<void> {
-    this.close();
-    yield* shutDownConnections(this.#loop, this, this.#closeGrace);
   }
 
   /** @internal */
@@ -290,6 +272,8 @@ export class NodeServer implements Server, TransportOwner, ConnectionOwner {
     else this.#waiters.push(f);
     return f;
   }
+  /** @internal */
+  _dropWaiter(f: Future<void>): void { this.#waiters = this.#waiters.filter((x) => x !== f); }
 
   /** `using server = ...`: `close()` (stop listening; connections carry on). */
   [Symbol.dispose](): void { this.close(); }

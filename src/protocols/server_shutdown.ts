@@ -22,6 +22,7 @@
 import type { Coro, EventLoop } from '../kernel/events.js';
 import { Future } from '../kernel/future.js';
 import type { Task } from '../kernel/task.js';
+import { rehalt } from '../kernel/traps.js';
 
 /** How long a server shutting down lets its connections flush before aborting them, by default (ms). */
 export const DEFAULT_CLOSE_GRACE = 2000;
@@ -41,6 +42,36 @@ export interface ConnectionOwner {
   _connections(): Iterable<OwnedConnection>;
   /** @internal A future of its own that completes once the server is closed and every connection is gone. */
   _allGone(): Future<void>;
+  /** @internal Forget a future of `_allGone()` whose waiter gave up. */
+  _dropWaiter(f: Future<void>): void;
+  /** Stop listening. */
+  close(): void;
+}
+
+/** @internal Stop listening, then shut the connections down ({@link shutDownConnections}). */
+export function* shutDownServer(loop: EventLoop, owner: ConnectionOwner, grace: number): Coro<void> {
+  owner.close();
+  yield* shutDownConnections(loop, owner, grace);
+}
+
+/**
+ * @internal A server's `waitClosed()`: wait until it is closed and every
+ * connection is gone; halted, shut the server down, then let the halt go on.
+ */
+export function* waitClosedOrShutDown(loop: EventLoop, owner: ConnectionOwner, grace: number): Coro<void> {
+  const f = owner._allGone();
+  if (f.done()) return;
+  let done = false;
+  try {
+    yield* f;
+    done = true;
+  } finally {
+    if (!done) {
+      owner._dropWaiter(f);   // a waiter that gave up keeps nothing
+      yield* shutDownServer(loop, owner, grace);
+      yield* rehalt();   // this cleanup waited: the halt must go on to the caller (see rehalt())
+    }
+  }
 }
 
 /**

@@ -11,7 +11,9 @@ import { Future } from '../kernel/future.js';
 import { rehalt } from '../kernel/traps.js';
 import type { Server, SockAddr } from '../kernel/transport_types.js';
 import type { Context } from '../kernel/context.js';
-import { type ConnectionOwner, DEFAULT_CLOSE_GRACE, disposeServerAsync, shutDownConnections } from '../protocols/server_shutdown.js';
+import {
+  type ConnectionOwner, DEFAULT_CLOSE_GRACE, disposeServerAsync, shutDownServer, waitClosedOrShutDown,
+} from '../protocols/server_shutdown.js';
 import type { VirtualTransport } from './stream.js';
 import type { TestEventLoop } from './test_loop.js';
 
@@ -51,21 +53,7 @@ export class VirtualServer implements Server, ConnectionOwner {
     this.#check();
   }
 
-  *waitClosed(): Coro<void> {
-    if (this.#closed && this.#conns.size === 0) return;
-    const f = this._allGone();
-    let done = false;
-    try {
-      yield* f;
-      done = true;
-    } finally {
-      if (!done) {
-        this.#waiters = this.#waiters.filter((x) => x !== f);   // a waiter that gave up keeps nothing
-        yield* this.#shutDown();
-        yield* rehalt();   // this cleanup waited: the halt must go on to the caller (see rehalt())
-      }
-    }
-  }
+  waitClosed(): Coro<void> { return waitClosedOrShutDown(this._loop, this, this._closeGrace); }
 
   *serveForever(): Coro<never> {
     if (this.#forever !== null) throw new Error('server is already being awaited on serveForever()');
@@ -81,15 +69,10 @@ export class VirtualServer implements Server, ConnectionOwner {
     } finally {
       this.#forever = null;
       if (halted) {
-        yield* this.#shutDown();
-        yield* rehalt();
+        yield* shutDownServer(this._loop, this, this._closeGrace);
+        yield* rehalt();   // this cleanup waited: the halt must go on to the caller (see rehalt())
       }
     }
-  }
-
-  *#shutDown(): Coro<void> {
-    this.close();
-    yield* shutDownConnections(this._loop, this, this._closeGrace);
   }
 
   /** @internal */
@@ -101,6 +84,8 @@ export class VirtualServer implements Server, ConnectionOwner {
     else this.#waiters.push(f);
     return f;
   }
+  /** @internal */
+  _dropWaiter(f: Future<void>): void { this.#waiters = this.#waiters.filter((x) => x !== f); }
 
   /** `using server = ...`: `close()`. */
   [Symbol.dispose](): void { this.close(); }
